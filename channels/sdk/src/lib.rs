@@ -1,0 +1,1 @@
+//! Guest-side helpers for Switchboard channels.

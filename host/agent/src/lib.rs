@@ -1,0 +1,1 @@
+//! The agent layer: turns stored messages into replies.

@@ -1,0 +1,3 @@
+//! The switchboard command: serve, install, inspect and operate.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The running daemon: ingress, pipeline and background workers.

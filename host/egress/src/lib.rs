@@ -1,0 +1,1 @@
+//! Outbound HTTP for channels: grants, secret injection, address policy.

@@ -1,0 +1,1 @@
+//! The wasmtime sandbox that runs channel components.

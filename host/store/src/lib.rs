@@ -1,0 +1,1 @@
+//! Durable SQLite storage with a group-commit writer.

@@ -1,0 +1,18 @@
+//! The vocabulary shared by Switchboard's host crates.
+//!
+//! These are plain data types with no I/O and no dependency on wasmtime, SQLite or
+//! hyper. The WIT-generated types stay inside `switchboard-runtime`, which converts
+//! to and from the types here at its edge, so that the store, the agent layer and
+//! the ingress never depend on the component model.
+
+mod capability;
+mod history;
+mod message;
+mod outbound;
+mod reply;
+
+pub use capability::HttpCapability;
+pub use history::{HistoryEntry, Role};
+pub use message::{InboundMessage, MessageKind, StoredMessage};
+pub use outbound::{FetchError, Headers, IncomingResponse, OutgoingRequest};
+pub use reply::{DeliveryError, OutboundMessage, Receipt};
