@@ -1,0 +1,137 @@
+//! The daemon's validated configuration. The CLI lowers `switchboard.toml` into
+//! these types (resolving secrets, paths and the installed components), so
+//! everything here is already known to be usable.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_agent::Agent;
+use switchboard_registry::Manifest;
+use switchboard_runtime::RuntimeConfig;
+
+/// Everything the daemon needs to run.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// Holds the database, installed components and the compiled-code cache.
+    pub data_dir: PathBuf,
+    /// One entry per `[channels.<instance>]` table.
+    pub instances: Vec<InstanceConfig>,
+    /// The agent that answers stored messages.
+    pub agent: Arc<dyn Agent>,
+    pub server: ServerLimits,
+    pub runtime: RuntimeConfig,
+    pub workers: WorkerConfig,
+}
+
+/// A configured channel instance, with secrets resolved.
+#[derive(Clone)]
+pub struct InstanceConfig {
+    /// The instance name; its webhook URL is `/webhooks/<name>`.
+    pub name: String,
+    /// The installed component it runs.
+    pub component: ComponentRef,
+    /// Secret values by name. Never logged, never given to the guest.
+    pub secrets: BTreeMap<String, String>,
+    /// Operator settings; manifest defaults fill the gaps.
+    pub settings: BTreeMap<String, String>,
+    /// Extra outbound origins the operator grants (may be private addresses).
+    pub allow: Vec<String>,
+    /// Overrides the manifest's body size limit.
+    pub max_body_bytes: Option<u64>,
+    /// Overrides the manifest's (or the default) guest call deadline.
+    pub call_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for InstanceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstanceConfig")
+            .field("name", &self.name)
+            .field("component", &self.component)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("settings", &self.settings)
+            .field("allow", &self.allow)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which installed component an instance runs.
+#[derive(Debug, Clone)]
+pub struct ComponentRef {
+    pub name: String,
+    pub version: semver::Version,
+    pub sha256: String,
+    pub wasm_path: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// Limits at the HTTP edge.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    /// Open connections at once; further connections wait in the kernel backlog.
+    pub max_connections: usize,
+    /// Webhook requests being processed at once; beyond it: 503 + Retry-After.
+    pub max_in_flight: usize,
+    /// Time a client has to send its request headers.
+    pub header_timeout: Duration,
+    /// Time a client has to send the whole body.
+    pub body_timeout: Duration,
+    /// Longest wait for the store to make messages durable before answering 503.
+    pub persist_timeout: Duration,
+    /// Body size limit when neither the manifest nor the operator sets one.
+    pub default_max_body_bytes: u64,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_connections: 1024,
+            max_in_flight: 256,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            // Slack gives up after 3 s; answering 503 before that lets it retry.
+            persist_timeout: Duration::from_secs(2),
+            default_max_body_bytes: 1 << 20,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Background work after the ACK.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Attempts of `on-message-persisted` before it is recorded as failed.
+    pub hook_max_attempts: u32,
+    /// Attempts of an agent turn before the message is dead-lettered.
+    pub agent_max_attempts: u32,
+    /// Attempts of a reply before it is dead-lettered.
+    pub reply_max_attempts: u32,
+    /// First retry delay; doubles per attempt, with jitter.
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+    /// Earlier turns handed to the agent with each message.
+    pub max_history: usize,
+    /// How long processed messages (and so their dedup records) are kept.
+    pub retention: Duration,
+    /// Conversations processed concurrently by each worker.
+    pub concurrency: usize,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            hook_max_attempts: 5,
+            agent_max_attempts: 8,
+            reply_max_attempts: 8,
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            max_history: 20,
+            retention: Duration::from_secs(7 * 24 * 3600),
+            concurrency: 16,
+        }
+    }
+}

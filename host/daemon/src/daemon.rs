@@ -1,0 +1,97 @@
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use switchboard_egress::{Egress, EgressOptions};
+use switchboard_runtime::Runtime;
+use switchboard_store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::DaemonConfig;
+use crate::ingress::server;
+use crate::instance::{BuildContext, Instance};
+use crate::shared::Shared;
+use crate::workers;
+
+/// A daemon whose store, sandbox and channel instances are ready; nothing is
+/// listening yet. Every configuration problem surfaces from [`Daemon::prepare`],
+/// before a socket accepts a connection.
+pub struct Daemon {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon").finish_non_exhaustive()
+    }
+}
+
+/// The database file inside the data directory.
+pub fn database_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("switchboard.db")
+}
+
+impl Daemon {
+    /// Opens the store, configures the sandbox and loads every channel instance.
+    pub fn prepare(config: DaemonConfig) -> anyhow::Result<Daemon> {
+        let db = database_path(&config.data_dir);
+        let store = Store::open(&db, StoreOptions::default())
+            .with_context(|| format!("cannot open the database {}", db.display()))?;
+        let runtime = Runtime::new(config.runtime.clone()).context("cannot start the wasm sandbox")?;
+        let egress = Egress::new(EgressOptions {
+            max_response_bytes: 4 << 20,
+            default_timeout: Duration::from_secs(10),
+            max_timeout: Duration::from_secs(30),
+            user_agent: format!("switchboard/{}", env!("CARGO_PKG_VERSION")),
+        }).context("cannot build the outbound HTTP client")?;
+        let cache_dir = config.data_dir.join("cache");
+        let cx = BuildContext {
+            runtime: &runtime,
+            egress: &egress,
+            store: &store,
+            cache_dir: &cache_dir,
+            server: &config.server,
+        };
+        let mut instances = HashMap::new();
+        for instance in &config.instances {
+            let built = Instance::build(instance, &cx)?;
+            instances.insert(instance.name.clone(), Arc::new(built));
+        }
+        let shared = Shared::new(store, instances, config.agent.clone(), config.server.clone(), config.workers.clone());
+        Ok(Daemon {
+            shared: Arc::new(shared),
+        })
+    }
+
+    /// Serves webhooks on `listener` and runs the background workers until
+    /// `shutdown` resolves; then stops accepting, finishes requests in flight, lets
+    /// the workers finish their current item, and closes the store.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let shared = self.shared;
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(workers::hooks::run(shared.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(workers::turns::run(shared.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(workers::outbox::run(shared.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(workers::prune::run(shared.clone(), stop_rx)));
+
+        server::serve(listener, shared.clone(), shutdown).await;
+
+        // silent-ok: every worker has already exited if the receiver is gone.
+        let _ = stop_tx.send(true);
+        let grace = shared.server.shutdown_grace.max(Duration::from_secs(1));
+        for task in tasks {
+            if tokio::time::timeout(grace, task).await.is_err() {
+                tracing::warn!("a worker did not stop in time; its item will be retried after restart");
+            }
+        }
+        let store = shared.store.clone();
+        drop(shared);
+        store.close().await.context("cannot close the store cleanly")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,137 @@
+//! The one place where failures become HTTP statuses, and where each rejection is
+//! logged with its reason. Clients get a short generic body; the log gets the detail.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use http_body_util::Full;
+use switchboard_verify::VerifyError;
+
+pub(crate) type Body = Full<Bytes>;
+
+/// Seconds a client is asked to wait after a 503.
+const RETRY_AFTER_SECS: &str = "5";
+
+/// Why a request was not handed to (or not answered by) a channel.
+#[derive(Debug)]
+pub(crate) enum Rejection {
+    NotFound,
+    UnknownInstance(String),
+    MethodNotAllowed { instance: String, method: String },
+    BadSignature { instance: String, error: VerifyError },
+    HandshakeFailed { instance: String, error: VerifyError },
+    BodyTooLarge { instance: String, limit: u64 },
+    BodyTimeout { instance: String },
+    BodyUnreadable { instance: String, error: String },
+    Overloaded { instance: String, what: &'static str },
+    StoreUnavailable { instance: String, error: String },
+}
+
+impl Rejection {
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Rejection::NotFound | Rejection::UnknownInstance(_) => StatusCode::NOT_FOUND,
+            Rejection::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Rejection::BadSignature { .. } => StatusCode::UNAUTHORIZED,
+            Rejection::HandshakeFailed { .. } => StatusCode::FORBIDDEN,
+            Rejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Rejection::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Rejection::BodyUnreadable { .. } => StatusCode::BAD_REQUEST,
+            Rejection::Overloaded { .. } | Rejection::StoreUnavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    }
+
+    /// A low-cardinality reason label, for logs and metrics.
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            Rejection::NotFound => "not_found",
+            Rejection::UnknownInstance(_) => "unknown_instance",
+            Rejection::MethodNotAllowed { .. } => "method_not_allowed",
+            Rejection::BadSignature { error, .. } => error.reason_label(),
+            Rejection::HandshakeFailed { .. } => "bad_handshake",
+            Rejection::BodyTooLarge { .. } => "body_too_large",
+            Rejection::BodyTimeout { .. } => "body_timeout",
+            Rejection::BodyUnreadable { .. } => "body_unreadable",
+            Rejection::Overloaded { .. } => "overloaded",
+            Rejection::StoreUnavailable { .. } => "store_unavailable",
+        }
+    }
+
+    pub(crate) fn instance(&self) -> Option<&str> {
+        match self {
+            Rejection::NotFound => None,
+            Rejection::UnknownInstance(i)
+            | Rejection::MethodNotAllowed { instance: i, .. }
+            | Rejection::BadSignature { instance: i, .. }
+            | Rejection::HandshakeFailed { instance: i, .. }
+            | Rejection::BodyTooLarge { instance: i, .. }
+            | Rejection::BodyTimeout { instance: i }
+            | Rejection::BodyUnreadable { instance: i, .. }
+            | Rejection::Overloaded { instance: i, .. }
+            | Rejection::StoreUnavailable { instance: i, .. } => Some(i),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Rejection::NotFound => "no such route".to_owned(),
+            Rejection::UnknownInstance(i) => format!("no channel instance named {i:?}"),
+            Rejection::MethodNotAllowed { method, .. } => format!("method {method} not accepted here"),
+            Rejection::BadSignature { error, .. } => format!("verification failed: {error}"),
+            Rejection::HandshakeFailed { error, .. } => format!("handshake failed: {error}"),
+            Rejection::BodyTooLarge { limit, .. } => format!("body exceeds the limit of {limit} bytes"),
+            Rejection::BodyTimeout { .. } => "client did not send the body in time".to_owned(),
+            Rejection::BodyUnreadable { error, .. } => format!("cannot read body: {error}"),
+            Rejection::Overloaded { what, .. } => format!("overloaded: {what}"),
+            Rejection::StoreUnavailable { error, .. } => format!("cannot make the delivery durable: {error}"),
+        }
+    }
+
+    /// Logs the rejection once and builds the response.
+    pub(crate) fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        let instance = self.instance().unwrap_or("-");
+        let detail = self.detail();
+        let reason = self.reason();
+        if status.is_server_error() {
+            tracing::warn!(instance, status = status.as_u16(), reason, "{detail}");
+        } else {
+            tracing::info!(instance, status = status.as_u16(), reason, "{detail}");
+        }
+        let body = match status {
+            StatusCode::UNAUTHORIZED => "unauthorized\n",
+            StatusCode::FORBIDDEN => "forbidden\n",
+            StatusCode::NOT_FOUND => "not found\n",
+            StatusCode::METHOD_NOT_ALLOWED => "method not allowed\n",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload too large\n",
+            StatusCode::REQUEST_TIMEOUT => "request timeout\n",
+            StatusCode::SERVICE_UNAVAILABLE => "service unavailable, retry later\n",
+            _ => "bad request\n",
+        };
+        let mut response = text(status, body);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        }
+        if matches!(self, Rejection::BodyTooLarge { .. } | Rejection::BodyTimeout { .. }) {
+            // The rest of the body was not read; the connection cannot be reused.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
+    }
+}
+
+/// A plain-text response.
+pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,116 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use switchboard_egress::{Egress, Policy, Secret};
+use switchboard_registry::Manifest;
+use switchboard_runtime::{CallLimits, ChannelComponent, Runtime};
+use switchboard_store::Store;
+use switchboard_verify::{HandshakeVerifier, Verifier};
+
+use crate::config::{InstanceConfig, ServerLimits};
+use crate::services::Services;
+
+/// One configured channel instance, ready to serve: its component, verifiers,
+/// egress policy and limits, all built once at startup.
+pub(crate) struct Instance {
+    pub(crate) name: String,
+    pub(crate) component: ChannelComponent,
+    pub(crate) manifest: Manifest,
+    pub(crate) verifier: Verifier,
+    pub(crate) handshake: Option<HandshakeVerifier>,
+    pub(crate) services: Arc<Services>,
+    pub(crate) limits: CallLimits,
+    pub(crate) max_body_bytes: u64,
+}
+
+/// The shared pieces every instance is built from.
+pub(crate) struct BuildContext<'a> {
+    pub(crate) runtime: &'a Runtime,
+    pub(crate) egress: &'a Egress,
+    pub(crate) store: &'a Store,
+    pub(crate) cache_dir: &'a Path,
+    pub(crate) server: &'a ServerLimits,
+}
+
+impl Instance {
+    pub(crate) fn build(config: &InstanceConfig, cx: &BuildContext<'_>) -> anyhow::Result<Instance> {
+        let name = &config.name;
+        let manifest = &config.component.manifest;
+        let secret = |key: &str| -> anyhow::Result<&[u8]> {
+            config
+                .secrets
+                .get(key)
+                .map(|v| v.as_bytes())
+                .with_context(|| format!("channels.{name}: secret `{key}` is not configured (the verification scheme needs it)"))
+        };
+        let scheme = &manifest.verification.post;
+        let verifier = Verifier::new(scheme, secret(scheme.secret_name())?)
+            .with_context(|| format!("channels.{name}: secret `{}`", scheme.secret_name()))?;
+        let handshake = match &manifest.verification.get {
+            Some(h) => Some(
+                HandshakeVerifier::new(h, secret(h.secret_name())?)
+                    .with_context(|| format!("channels.{name}: secret `{}`", h.secret_name()))?,
+            ),
+            None => None,
+        };
+        let secrets: BTreeMap<String, Secret> = config
+            .secrets
+            .iter()
+            .map(|(k, v)| (k.clone(), Secret::new(v.clone())))
+            .collect();
+        let policy = Policy::new(&manifest.capabilities.http, &config.allow, secrets)
+            .with_context(|| format!("channels.{name}.allow"))?;
+        let mut settings: BTreeMap<String, String> = manifest
+            .settings
+            .iter()
+            .filter_map(|s| s.default.clone().map(|d| (s.name.clone(), d)))
+            .collect();
+        settings.extend(config.settings.clone());
+
+        let component = cx
+            .runtime
+            .load_file(&config.component.name, &config.component.wasm_path, Some(cx.cache_dir))
+            .with_context(|| format!("channels.{name}: cannot load component {} {}", config.component.name, config.component.version))?;
+
+        let mut limits = CallLimits::default();
+        if let Some(ms) = manifest.limits.call_timeout_ms {
+            limits.deadline = std::time::Duration::from_millis(ms);
+        }
+        if let Some(t) = config.call_timeout {
+            limits.deadline = t;
+        }
+        let max_body_bytes = config
+            .max_body_bytes
+            .or(manifest.limits.max_body_bytes)
+            .unwrap_or(cx.server.default_max_body_bytes);
+
+        let services = Arc::new(Services {
+            instance: name.clone(),
+            settings,
+            egress: cx.egress.clone(),
+            policy,
+            store: cx.store.clone(),
+        });
+        tracing::info!(
+            instance = %name,
+            component = %config.component.name,
+            version = %config.component.version,
+            wit = %component.wit_version(),
+            persistence_hook = component.has_persistence_hook(),
+            compiled_from_cache = component.loaded_from_cache(),
+            "channel instance ready"
+        );
+        Ok(Instance {
+            name: name.clone(),
+            component,
+            manifest: manifest.clone(),
+            verifier,
+            handshake,
+            services,
+            limits,
+            max_body_bytes,
+        })
+    }
+}

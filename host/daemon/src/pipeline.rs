@@ -1,0 +1,202 @@
+//! One verified webhook: guest → durable store → answer.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use switchboard_runtime::{CallError, WebhookRequest, WebhookResponse};
+use switchboard_store::{DeadLetterKind, NewDeadLetter, PersistOutcome};
+
+use crate::ingress::response::Rejection;
+use crate::instance::Instance;
+use crate::raw::RawDelivery;
+use crate::shared::Shared;
+
+/// A request routed to an instance, with its body collected.
+pub(crate) struct Delivery {
+    pub(crate) method: Method,
+    /// Path below `/webhooks/<instance>`.
+    pub(crate) rest: String,
+    pub(crate) query: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Verifies, runs the guest, makes its messages durable, and returns the guest's
+/// response. No guest code runs before verification succeeds.
+pub(crate) async fn handle(
+    shared: &Shared,
+    instance: &Arc<Instance>,
+    delivery: Delivery,
+) -> Result<WebhookResponse, Rejection> {
+    let name = &instance.name;
+    shared.metrics.received(name);
+    if delivery.method == Method::GET {
+        let Some(handshake) = &instance.handshake else {
+            return Err(Rejection::MethodNotAllowed {
+                instance: name.clone(),
+                method: delivery.method.to_string(),
+            });
+        };
+        handshake
+            .verify(&delivery.query)
+            .map_err(|error| Rejection::HandshakeFailed {
+                instance: name.clone(),
+                error,
+            })?;
+    } else if delivery.method == Method::POST {
+        instance
+            .verifier
+            .verify(&delivery.headers, &delivery.body, unix_now())
+            .map_err(|error| Rejection::BadSignature {
+                instance: name.clone(),
+                error,
+            })?;
+    } else {
+        return Err(Rejection::MethodNotAllowed {
+            instance: name.clone(),
+            method: delivery.method.to_string(),
+        });
+    }
+    shared.metrics.verified(name);
+
+    let raw = RawDelivery::from_parts(
+        delivery.method.as_str(),
+        &delivery.rest,
+        &delivery.query,
+        &delivery.headers,
+        &delivery.body,
+    );
+    run_verified(shared, instance, raw).await
+}
+
+/// Runs a verified delivery through the guest and the store. Also used to replay
+/// dead letters, which were verified when they arrived.
+pub(crate) async fn run_verified(
+    shared: &Shared,
+    instance: &Arc<Instance>,
+    raw: RawDelivery,
+) -> Result<WebhookResponse, Rejection> {
+    let name = &instance.name;
+    let Ok(_permit) = shared.in_flight.clone().try_acquire_owned() else {
+        return Err(Rejection::Overloaded {
+            instance: name.clone(),
+            what: "too many webhook requests in progress",
+        });
+    };
+    let request = WebhookRequest {
+        method: raw.method.clone(),
+        path: raw.path.clone(),
+        query: raw.query.clone(),
+        headers: raw.headers.clone(),
+        body: raw.body.clone(),
+    };
+    let started = std::time::Instant::now();
+    let handled = instance
+        .component
+        .on_http_request(instance.services.clone(), &instance.limits, request)
+        .await;
+    shared.metrics.guest_call(name, "on_http_request", started.elapsed(), handled.as_ref().err());
+    let handled = match handled {
+        Ok(handled) => handled,
+        Err(CallError::Busy) => {
+            return Err(Rejection::Overloaded {
+                instance: name.clone(),
+                what: "no free sandbox slot",
+            });
+        }
+        Err(error) => return dead_letter_delivery(shared, instance, raw, &error).await,
+    };
+
+    if !handled.messages.is_empty() {
+        let count = handled.messages.len();
+        let persisted = tokio::time::timeout(
+            shared.server.persist_timeout,
+            shared.store.persist(name, handled.messages),
+        )
+        .await;
+        let outcomes = match persisted {
+            Err(_) => {
+                return Err(Rejection::StoreUnavailable {
+                    instance: name.clone(),
+                    error: format!("not durable within {:?}", shared.server.persist_timeout),
+                });
+            }
+            Ok(Err(e)) => {
+                return Err(Rejection::StoreUnavailable {
+                    instance: name.clone(),
+                    error: e.to_string(),
+                });
+            }
+            Ok(Ok(outcomes)) => outcomes,
+        };
+        let (mut stored, mut duplicates, mut edited) = (0, 0, 0);
+        for outcome in &outcomes {
+            match outcome {
+                PersistOutcome::Stored(_) => stored += 1,
+                PersistOutcome::Duplicate { .. } => duplicates += 1,
+                PersistOutcome::Edited(_) => edited += 1,
+            }
+        }
+        shared.metrics.persisted(name, stored, duplicates, edited);
+        tracing::info!(instance = %name, emitted = count, stored, duplicates, edited, "delivery stored");
+        if stored > 0 {
+            shared.wake_hooks.notify_one();
+            shared.wake_turns.notify_one();
+        }
+    } else {
+        tracing::debug!(instance = %name, status = handled.response.status, "delivery handled, nothing emitted");
+    }
+    Ok(handled.response)
+}
+
+/// A verified delivery the guest could not process is kept with its error and
+/// acknowledged: retrying it would fail the same way, and it can be replayed once
+/// the component is fixed.
+async fn dead_letter_delivery(
+    shared: &Shared,
+    instance: &Instance,
+    raw: RawDelivery,
+    error: &CallError,
+) -> Result<WebhookResponse, Rejection> {
+    let name = &instance.name;
+    let letter = NewDeadLetter {
+        kind: DeadLetterKind::Delivery,
+        instance: name.clone(),
+        error: error.to_string(),
+        payload: raw.to_json(),
+    };
+    let stored = tokio::time::timeout(shared.server.persist_timeout, shared.store.dead_letter(letter)).await;
+    match stored {
+        Ok(Ok(id)) => {
+            shared.metrics.dead_letter(name, "delivery");
+            tracing::warn!(instance = %name, dead_letter = id, reason = error.label(), error = %error, "guest failed; delivery kept as a dead letter and acknowledged");
+            Ok(WebhookResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: Vec::new(),
+            })
+        }
+        Ok(Err(e)) => Err(Rejection::StoreUnavailable {
+            instance: name.clone(),
+            error: format!("guest failed ({error}) and the dead letter could not be stored: {e}"),
+        }),
+        Err(_) => Err(Rejection::StoreUnavailable {
+            instance: name.clone(),
+            error: format!("guest failed ({error}) and the dead letter was not durable in time"),
+        }),
+    }
+}

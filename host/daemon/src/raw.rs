@@ -1,0 +1,52 @@
+use http::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+/// A verified webhook request as kept in a dead letter, exact enough to replay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RawDelivery {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) headers: Vec<(String, String)>,
+    #[serde(with = "body_b64")]
+    pub(crate) body: Vec<u8>,
+}
+
+impl RawDelivery {
+    pub(crate) fn from_parts(method: &str, path: &str, query: &str, headers: &HeaderMap, body: &[u8]) -> RawDelivery {
+        RawDelivery {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        // Serialising plain strings and bytes cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<RawDelivery, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+mod body_b64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(body))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,66 @@
+use std::collections::BTreeMap;
+
+use switchboard_egress::{Egress, Policy, redact};
+use switchboard_runtime::InstanceServices;
+use switchboard_store::Store;
+use switchboard_types::{FetchError, IncomingResponse, OutgoingRequest};
+
+/// What one channel instance's guest calls may reach: its grants and secrets (via
+/// egress), its settings, and its own key-value state.
+pub(crate) struct Services {
+    pub(crate) instance: String,
+    pub(crate) settings: BTreeMap<String, String>,
+    pub(crate) egress: Egress,
+    pub(crate) policy: Policy,
+    pub(crate) store: Store,
+}
+
+#[async_trait::async_trait]
+impl InstanceServices for Services {
+    fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    fn setting(&self, name: &str) -> Option<String> {
+        self.settings.get(name).cloned()
+    }
+
+    async fn fetch(&self, request: OutgoingRequest) -> Result<IncomingResponse, FetchError> {
+        let method = request.method.clone();
+        let result = self.egress.fetch(&self.policy, request).await;
+        match &result {
+            Ok(response) => {
+                tracing::debug!(instance = %self.instance, %method, status = response.status, "outbound request answered");
+            }
+            Err(e) => {
+                tracing::warn!(instance = %self.instance, %method, error = %e, "outbound request failed");
+            }
+        }
+        result
+    }
+
+    async fn state_get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        self.store
+            .state_get(&self.instance, key)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn state_set(&self, key: &str, value: Vec<u8>) -> Result<(), String> {
+        self.store
+            .state_set(&self.instance, key, value)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn state_delete(&self, key: &str) -> Result<(), String> {
+        self.store
+            .state_delete(&self.instance, key)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn redact(&self, text: &str) -> String {
+        redact(text, &self.policy)
+    }
+}
