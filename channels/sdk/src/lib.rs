@@ -1,1 +1,39 @@
 //! Guest-side helpers for Switchboard channels.
+//!
+//! A channel is a WebAssembly component that speaks one platform's protocol (see the
+//! `switchboard:channel` WIT package). The chores every channel repeats live here:
+//! reading headers and query strings of a webhook, building the response, building
+//! outbound requests whose credentials are `{{secret:NAME}}` placeholders the host
+//! fills in, turning an API answer into a delivery error the host knows how to
+//! retry, and splitting long replies.
+//!
+//! What this crate does not own: the WIT bindings. Each channel runs
+//! `wit_bindgen::generate!` itself and converts between the generated types and the
+//! plain structs here ([`Response`], [`Request`], [`DeliveryFailure`],
+//! [`FetchFailure`]), which are field-for-field copies. Keeping wit-bindgen out of
+//! this crate keeps it usable from native unit tests and independent of the WIT
+//! version a channel targets. Platform payload formats belong to the channels too.
+//!
+//! ```
+//! use switchboard_channel_sdk::{Request, bearer, join_url};
+//!
+//! let url = join_url("https://graph.facebook.com/v23.0/", "/12345/messages");
+//! let request = Request::post_json(url, &serde_json::json!({ "status": "read" }))
+//!     .header("authorization", bearer("access_token"));
+//! assert_eq!(request.url, "https://graph.facebook.com/v23.0/12345/messages");
+//! assert_eq!(request.headers[1].1, "Bearer {{secret:access_token}}");
+//! ```
+
+mod delivery;
+mod headers;
+mod query;
+mod request;
+mod response;
+mod text;
+
+pub use delivery::{DeliveryFailure, FetchFailure, check_response, retry_after_secs};
+pub use headers::{Headers, header};
+pub use query::{query_pairs, query_param};
+pub use request::{Request, bearer, join_url, secret};
+pub use response::Response;
+pub use text::split_text;

@@ -1,3 +1,98 @@
-//! The switchboard command: serve, install, inspect and operate.
+//! The `switchboard` command: runs the daemon and manages channel components.
 
-fn main() {}
+mod commands;
+mod config;
+mod logging;
+mod secrets;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Switchboard connects messaging platforms to agents through sandboxed
+/// WebAssembly channels.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about)]
+struct Cli {
+    /// Log format: `text` (default) or `json`.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<logging::Format>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon in the foreground until SIGTERM or SIGINT.
+    Serve(ConfigArg),
+    /// Validate the config, resolve every secret and check every component, then exit.
+    Check(ConfigArg),
+    /// Install a component (`NAME` or `NAME@VERSION`) from a registry.
+    Install(commands::install::Args),
+    /// Remove an installed component.
+    Uninstall(commands::uninstall::Args),
+    /// List installed components.
+    List(commands::list::Args),
+    /// Work with registry indexes.
+    #[command(subcommand)]
+    Registry(commands::registry::Command),
+    /// Describe a component file: WIT version, exports, imports.
+    Inspect(commands::inspect::Args),
+    /// Print stored messages.
+    Messages(commands::messages::Args),
+    /// Print queued and sent replies.
+    Replies(commands::messages::Args),
+    /// Inspect and replay dead letters.
+    #[command(subcommand, name = "dead-letters")]
+    DeadLetters(commands::dead_letters::Command),
+    /// Send a realistic signed test delivery to a running daemon.
+    #[command(name = "send-test")]
+    SendTest(commands::send_test::Args),
+}
+
+/// The config file argument shared by most commands.
+#[derive(Debug, clap::Args)]
+struct ConfigArg {
+    /// Path to switchboard.toml.
+    #[arg(long, short, value_name = "FILE", default_value = "switchboard.toml")]
+    config: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(arg) => commands::serve::run(&arg.config, cli.log_format).await,
+        Command::Check(arg) => commands::check::run(&arg.config),
+        Command::Install(args) => commands::install::run(args).await,
+        Command::Uninstall(args) => commands::uninstall::run(&args),
+        Command::List(args) => commands::list::run(&args),
+        Command::Registry(cmd) => commands::registry::run(cmd).await,
+        Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Messages(args) => commands::messages::messages(&args).await,
+        Command::Replies(args) => commands::messages::replies(&args).await,
+        Command::DeadLetters(cmd) => commands::dead_letters::run(cmd, cli.log_format).await,
+        Command::SendTest(args) => commands::send_test::run(&args).await,
+    }
+}

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::DaemonConfig;
+use crate::ingress::routes::Surface;
 use crate::ingress::server;
 use crate::instance::{BuildContext, Instance};
 use crate::shared::Shared;
@@ -21,6 +22,7 @@ use crate::workers;
 /// before a socket accepts a connection.
 pub struct Daemon {
     shared: Arc<Shared>,
+    reloader: workers::reload::Reloader,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -40,13 +42,15 @@ impl Daemon {
         let db = database_path(&config.data_dir);
         let store = Store::open(&db, StoreOptions::default())
             .with_context(|| format!("cannot open the database {}", db.display()))?;
-        let runtime = Runtime::new(config.runtime.clone()).context("cannot start the wasm sandbox")?;
+        let runtime =
+            Runtime::new(config.runtime.clone()).context("cannot start the wasm sandbox")?;
         let egress = Egress::new(EgressOptions {
             max_response_bytes: 4 << 20,
             default_timeout: Duration::from_secs(10),
             max_timeout: Duration::from_secs(30),
             user_agent: format!("switchboard/{}", env!("CARGO_PKG_VERSION")),
-        }).context("cannot build the outbound HTTP client")?;
+        })
+        .context("cannot build the outbound HTTP client")?;
         let cache_dir = config.data_dir.join("cache");
         let cx = BuildContext {
             runtime: &runtime,
@@ -60,37 +64,107 @@ impl Daemon {
             let built = Instance::build(instance, &cx)?;
             instances.insert(instance.name.clone(), Arc::new(built));
         }
-        let shared = Shared::new(store, instances, config.agent.clone(), config.server.clone(), config.workers.clone());
+        let shared = Shared::new(
+            store,
+            instances,
+            config.agent.clone(),
+            config.server.clone(),
+            config.workers.clone(),
+        );
+        let reloader = workers::reload::Reloader {
+            data_dir: config.data_dir.clone(),
+            configs: config.instances.clone(),
+            runtime,
+            egress,
+        };
         Ok(Daemon {
             shared: Arc::new(shared),
+            reloader,
         })
+    }
+
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
     }
 
     /// Serves webhooks on `listener` and runs the background workers until
     /// `shutdown` resolves; then stops accepting, finishes requests in flight, lets
     /// the workers finish their current item, and closes the store.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    ///
+    /// With an `admin` listener, `/healthz`, `/readyz` and `/metrics` are served
+    /// there and not on the webhook listener.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        admin: Option<TcpListener>,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let shared = self.shared;
         let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(workers::hooks::run(shared.clone(), stop_rx.clone())));
-        tasks.push(tokio::spawn(workers::turns::run(shared.clone(), stop_rx.clone())));
-        tasks.push(tokio::spawn(workers::outbox::run(shared.clone(), stop_rx.clone())));
-        tasks.push(tokio::spawn(workers::prune::run(shared.clone(), stop_rx)));
+        tasks.push(tokio::spawn(workers::hooks::run(
+            shared.clone(),
+            stop_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::turns::run(
+            shared.clone(),
+            stop_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::outbox::run(
+            shared.clone(),
+            stop_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::prune::run(
+            shared.clone(),
+            stop_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(workers::reload::run(
+            shared.clone(),
+            self.reloader,
+            stop_rx,
+        )));
 
-        server::serve(listener, shared.clone(), shutdown).await;
+        let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
+        let admin_task = admin.map(|admin| {
+            let shared = shared.clone();
+            let mut stop = admin_stop_rx;
+            tokio::spawn(async move {
+                let stopped = async move {
+                    // silent-ok: a dropped sender also means stop.
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                server::serve(admin, Surface::Admin, shared, stopped).await;
+            })
+        });
+        let surface = if admin_task.is_some() {
+            Surface::Webhooks
+        } else {
+            Surface::All
+        };
+        server::serve(listener, surface, shared.clone(), shutdown).await;
+        // silent-ok: the admin server has already stopped if the receiver is gone.
+        let _ = admin_stop_tx.send(true);
+        if let Some(task) = admin_task {
+            // silent-ok: a panicked admin server has nothing left to clean up.
+            let _ = task.await;
+        }
 
         // silent-ok: every worker has already exited if the receiver is gone.
         let _ = stop_tx.send(true);
         let grace = shared.server.shutdown_grace.max(Duration::from_secs(1));
         for task in tasks {
             if tokio::time::timeout(grace, task).await.is_err() {
-                tracing::warn!("a worker did not stop in time; its item will be retried after restart");
+                tracing::warn!(
+                    "a worker did not stop in time; its item will be retried after restart"
+                );
             }
         }
         let store = shared.store.clone();
         drop(shared);
-        store.close().await.context("cannot close the store cleanly")?;
+        store
+            .close()
+            .await
+            .context("cannot close the store cleanly")?;
         tracing::info!("stopped");
         Ok(())
     }

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use switchboard_egress::{Egress, Policy, Secret};
-use switchboard_registry::Manifest;
 use switchboard_runtime::{CallLimits, ChannelComponent, Runtime};
 use switchboard_store::Store;
 use switchboard_verify::{HandshakeVerifier, Verifier};
@@ -17,7 +16,6 @@ use crate::services::Services;
 pub(crate) struct Instance {
     pub(crate) name: String,
     pub(crate) component: ChannelComponent,
-    pub(crate) manifest: Manifest,
     pub(crate) verifier: Verifier,
     pub(crate) handshake: Option<HandshakeVerifier>,
     pub(crate) services: Arc<Services>,
@@ -35,7 +33,10 @@ pub(crate) struct BuildContext<'a> {
 }
 
 impl Instance {
-    pub(crate) fn build(config: &InstanceConfig, cx: &BuildContext<'_>) -> anyhow::Result<Instance> {
+    pub(crate) fn build(
+        config: &InstanceConfig,
+        cx: &BuildContext<'_>,
+    ) -> anyhow::Result<Instance> {
         let name = &config.name;
         let manifest = &config.component.manifest;
         let secret = |key: &str| -> anyhow::Result<&[u8]> {
@@ -71,8 +72,17 @@ impl Instance {
 
         let component = cx
             .runtime
-            .load_file(&config.component.name, &config.component.wasm_path, Some(cx.cache_dir))
-            .with_context(|| format!("channels.{name}: cannot load component {} {}", config.component.name, config.component.version))?;
+            .load_file(
+                &config.component.name,
+                &config.component.wasm_path,
+                Some(cx.cache_dir),
+            )
+            .with_context(|| {
+                format!(
+                    "channels.{name}: cannot load component {} {}",
+                    config.component.name, config.component.version
+                )
+            })?;
 
         let mut limits = CallLimits::default();
         if let Some(ms) = manifest.limits.call_timeout_ms {
@@ -105,7 +115,6 @@ impl Instance {
         Ok(Instance {
             name: name.clone(),
             component,
-            manifest: manifest.clone(),
             verifier,
             handshake,
             services,

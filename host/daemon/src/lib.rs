@@ -16,9 +16,11 @@ mod instance;
 mod metrics;
 mod pipeline;
 mod raw;
+mod replay;
 mod services;
 mod shared;
 mod workers;
 
 pub use config::{ComponentRef, DaemonConfig, InstanceConfig, ServerLimits, WorkerConfig};
 pub use daemon::{Daemon, database_path};
+pub use replay::{ReplayReport, replay_dead_letters};

@@ -36,20 +36,76 @@ pub(crate) struct Metrics {
 }
 
 const HELP: &[(&str, &str, &str)] = &[
-    ("switchboard_deliveries_received_total", "counter", "Webhook requests routed to an instance."),
-    ("switchboard_deliveries_verified_total", "counter", "Webhook requests that passed verification."),
-    ("switchboard_deliveries_rejected_total", "counter", "Webhook requests rejected, by reason."),
-    ("switchboard_messages_total", "counter", "Emitted messages by outcome (stored, duplicate, edited)."),
-    ("switchboard_guest_calls_total", "counter", "Guest calls by export and outcome."),
-    ("switchboard_guest_call_seconds", "histogram", "Guest call latency by export."),
-    ("switchboard_ack_seconds", "histogram", "Time from request received to response sent, by status class."),
-    ("switchboard_dead_letters_total", "counter", "Dead letters written, by kind."),
-    ("switchboard_replies_total", "counter", "Reply delivery attempts by outcome."),
-    ("switchboard_hooks_total", "counter", "on-message-persisted runs by outcome."),
-    ("switchboard_agent_turns_total", "counter", "Agent turns by outcome."),
-    ("switchboard_outbox_pending", "gauge", "Replies waiting to be delivered."),
-    ("switchboard_turns_pending", "gauge", "Stored messages waiting for their agent turn."),
-    ("switchboard_dead_letters", "gauge", "Dead letters not yet replayed."),
+    (
+        "switchboard_deliveries_received_total",
+        "counter",
+        "Webhook requests routed to an instance.",
+    ),
+    (
+        "switchboard_deliveries_verified_total",
+        "counter",
+        "Webhook requests that passed verification.",
+    ),
+    (
+        "switchboard_deliveries_rejected_total",
+        "counter",
+        "Webhook requests rejected, by reason.",
+    ),
+    (
+        "switchboard_messages_total",
+        "counter",
+        "Emitted messages by outcome (stored, duplicate, edited).",
+    ),
+    (
+        "switchboard_guest_calls_total",
+        "counter",
+        "Guest calls by export and outcome.",
+    ),
+    (
+        "switchboard_guest_call_seconds",
+        "histogram",
+        "Guest call latency by export.",
+    ),
+    (
+        "switchboard_ack_seconds",
+        "histogram",
+        "Time from request received to response sent, by status class.",
+    ),
+    (
+        "switchboard_dead_letters_total",
+        "counter",
+        "Dead letters written, by kind.",
+    ),
+    (
+        "switchboard_replies_total",
+        "counter",
+        "Reply delivery attempts by outcome.",
+    ),
+    (
+        "switchboard_hooks_total",
+        "counter",
+        "on-message-persisted runs by outcome.",
+    ),
+    (
+        "switchboard_agent_turns_total",
+        "counter",
+        "Agent turns by outcome.",
+    ),
+    (
+        "switchboard_outbox_pending",
+        "gauge",
+        "Replies waiting to be delivered.",
+    ),
+    (
+        "switchboard_turns_pending",
+        "gauge",
+        "Stored messages waiting for their agent turn.",
+    ),
+    (
+        "switchboard_dead_letters",
+        "gauge",
+        "Dead letters not yet replayed.",
+    ),
 ];
 
 impl Metrics {
@@ -84,34 +140,58 @@ impl Metrics {
     }
 
     pub(crate) fn received(&self, instance: &str) {
-        self.inc("switchboard_deliveries_received_total", vec![("instance", instance.to_owned())], 1);
+        self.inc(
+            "switchboard_deliveries_received_total",
+            vec![("instance", instance.to_owned())],
+            1,
+        );
     }
 
     pub(crate) fn verified(&self, instance: &str) {
-        self.inc("switchboard_deliveries_verified_total", vec![("instance", instance.to_owned())], 1);
+        self.inc(
+            "switchboard_deliveries_verified_total",
+            vec![("instance", instance.to_owned())],
+            1,
+        );
     }
 
     pub(crate) fn rejected(&self, instance: &str, reason: &'static str) {
         self.inc(
             "switchboard_deliveries_rejected_total",
-            vec![("instance", instance.to_owned()), ("reason", reason.to_owned())],
+            vec![
+                ("instance", instance.to_owned()),
+                ("reason", reason.to_owned()),
+            ],
             1,
         );
     }
 
     pub(crate) fn persisted(&self, instance: &str, stored: u64, duplicates: u64, edited: u64) {
-        for (outcome, n) in [("stored", stored), ("duplicate", duplicates), ("edited", edited)] {
+        for (outcome, n) in [
+            ("stored", stored),
+            ("duplicate", duplicates),
+            ("edited", edited),
+        ] {
             if n > 0 {
                 self.inc(
                     "switchboard_messages_total",
-                    vec![("instance", instance.to_owned()), ("outcome", outcome.to_owned())],
+                    vec![
+                        ("instance", instance.to_owned()),
+                        ("outcome", outcome.to_owned()),
+                    ],
                     n,
                 );
             }
         }
     }
 
-    pub(crate) fn guest_call(&self, instance: &str, export: &'static str, took: Duration, error: Option<&CallError>) {
+    pub(crate) fn guest_call(
+        &self,
+        instance: &str,
+        export: &'static str,
+        took: Duration,
+        error: Option<&CallError>,
+    ) {
         let outcome = error.map_or("ok", CallError::label);
         self.inc(
             "switchboard_guest_calls_total",
@@ -124,7 +204,10 @@ impl Metrics {
         );
         self.observe(
             "switchboard_guest_call_seconds",
-            vec![("instance", instance.to_owned()), ("export", export.to_owned())],
+            vec![
+                ("instance", instance.to_owned()),
+                ("export", export.to_owned()),
+            ],
             took,
         );
     }
@@ -147,7 +230,14 @@ impl Metrics {
     }
 
     pub(crate) fn outcome(&self, metric: &'static str, instance: &str, outcome: &'static str) {
-        self.inc(metric, vec![("instance", instance.to_owned()), ("outcome", outcome.to_owned())], 1);
+        self.inc(
+            metric,
+            vec![
+                ("instance", instance.to_owned()),
+                ("outcome", outcome.to_owned()),
+            ],
+            1,
+        );
     }
 
     /// Renders every metric in the Prometheus text exposition format.
@@ -165,9 +255,19 @@ impl Metrics {
             for ((n, labels), h) in inner.histograms.iter().filter(|((n, _), _)| n == name) {
                 for (i, bound) in BUCKETS.iter().enumerate() {
                     let le = bound.to_string();
-                    let _ = writeln!(out, "{n}_bucket{} {}", render_labels(labels, Some(&le)), h.counts[i]);
+                    let _ = writeln!(
+                        out,
+                        "{n}_bucket{} {}",
+                        render_labels(labels, Some(&le)),
+                        h.counts[i]
+                    );
                 }
-                let _ = writeln!(out, "{n}_bucket{} {}", render_labels(labels, Some("+Inf")), h.count);
+                let _ = writeln!(
+                    out,
+                    "{n}_bucket{} {}",
+                    render_labels(labels, Some("+Inf")),
+                    h.count
+                );
                 let _ = writeln!(out, "{n}_sum{} {}", render_labels(labels, None), h.sum);
                 let _ = writeln!(out, "{n}_count{} {}", render_labels(labels, None), h.count);
             }

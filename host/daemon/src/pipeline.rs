@@ -80,22 +80,34 @@ pub(crate) async fn handle(
         &delivery.headers,
         &delivery.body,
     );
-    run_verified(shared, instance, raw).await
+    match process(shared, instance, &raw).await {
+        Ok(response) => Ok(response),
+        Err(Failure::Rejected(rejection)) => Err(rejection),
+        Err(Failure::Guest(error)) => dead_letter_delivery(shared, instance, raw, &error).await,
+    }
+}
+
+/// How processing a verified delivery failed.
+pub(crate) enum Failure {
+    /// Nothing was stored; the sender should retry.
+    Rejected(Rejection),
+    /// The guest could not process it; retrying would fail the same way.
+    Guest(CallError),
 }
 
 /// Runs a verified delivery through the guest and the store. Also used to replay
 /// dead letters, which were verified when they arrived.
-pub(crate) async fn run_verified(
+pub(crate) async fn process(
     shared: &Shared,
     instance: &Arc<Instance>,
-    raw: RawDelivery,
-) -> Result<WebhookResponse, Rejection> {
+    raw: &RawDelivery,
+) -> Result<WebhookResponse, Failure> {
     let name = &instance.name;
     let Ok(_permit) = shared.in_flight.clone().try_acquire_owned() else {
-        return Err(Rejection::Overloaded {
+        return Err(Failure::Rejected(Rejection::Overloaded {
             instance: name.clone(),
             what: "too many webhook requests in progress",
-        });
+        }));
     };
     let request = WebhookRequest {
         method: raw.method.clone(),
@@ -109,16 +121,21 @@ pub(crate) async fn run_verified(
         .component
         .on_http_request(instance.services.clone(), &instance.limits, request)
         .await;
-    shared.metrics.guest_call(name, "on_http_request", started.elapsed(), handled.as_ref().err());
+    shared.metrics.guest_call(
+        name,
+        "on_http_request",
+        started.elapsed(),
+        handled.as_ref().err(),
+    );
     let handled = match handled {
         Ok(handled) => handled,
         Err(CallError::Busy) => {
-            return Err(Rejection::Overloaded {
+            return Err(Failure::Rejected(Rejection::Overloaded {
                 instance: name.clone(),
                 what: "no free sandbox slot",
-            });
+            }));
         }
-        Err(error) => return dead_letter_delivery(shared, instance, raw, &error).await,
+        Err(error) => return Err(Failure::Guest(error)),
     };
 
     if !handled.messages.is_empty() {
@@ -130,16 +147,16 @@ pub(crate) async fn run_verified(
         .await;
         let outcomes = match persisted {
             Err(_) => {
-                return Err(Rejection::StoreUnavailable {
+                return Err(Failure::Rejected(Rejection::StoreUnavailable {
                     instance: name.clone(),
                     error: format!("not durable within {:?}", shared.server.persist_timeout),
-                });
+                }));
             }
             Ok(Err(e)) => {
-                return Err(Rejection::StoreUnavailable {
+                return Err(Failure::Rejected(Rejection::StoreUnavailable {
                     instance: name.clone(),
                     error: e.to_string(),
-                });
+                }));
             }
             Ok(Ok(outcomes)) => outcomes,
         };
@@ -179,7 +196,11 @@ async fn dead_letter_delivery(
         error: error.to_string(),
         payload: raw.to_json(),
     };
-    let stored = tokio::time::timeout(shared.server.persist_timeout, shared.store.dead_letter(letter)).await;
+    let stored = tokio::time::timeout(
+        shared.server.persist_timeout,
+        shared.store.dead_letter(letter),
+    )
+    .await;
     match stored {
         Ok(Ok(id)) => {
             shared.metrics.dead_letter(name, "delivery");

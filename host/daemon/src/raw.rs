@@ -13,14 +13,25 @@ pub(crate) struct RawDelivery {
 }
 
 impl RawDelivery {
-    pub(crate) fn from_parts(method: &str, path: &str, query: &str, headers: &HeaderMap, body: &[u8]) -> RawDelivery {
+    pub(crate) fn from_parts(
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> RawDelivery {
         RawDelivery {
             method: method.to_owned(),
             path: path.to_owned(),
             query: query.to_owned(),
             headers: headers
                 .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
             body: body.to_vec(),
         }

@@ -4,6 +4,7 @@ pub(crate) mod backoff;
 pub(crate) mod hooks;
 pub(crate) mod outbox;
 pub(crate) mod prune;
+pub(crate) mod reload;
 pub(crate) mod turns;
 
 use std::time::Duration;

@@ -28,7 +28,10 @@ pub(crate) fn load(engine: &Engine, path: &Path) -> Option<Component> {
     // data directory, entries are only ever written by `store` below (atomically,
     // via rename), the key includes the engine's compatibility hash, and wasmtime
     // still validates the artifact's header and engine settings before use.
-    #[expect(unsafe_code, reason = "loading our own precompiled artifact; see SAFETY above")]
+    #[expect(
+        unsafe_code,
+        reason = "loading our own precompiled artifact; see SAFETY above"
+    )]
     let loaded = unsafe { Component::deserialize_file(engine, path) };
     match loaded {
         Ok(component) => Some(component),

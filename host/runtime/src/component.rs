@@ -93,10 +93,11 @@ impl Runtime {
         let component = match cached {
             Some(component) => component,
             None => {
-                let component = Component::new(engine, wasm).map_err(|source| LoadError::Compile {
-                    name: name.to_owned(),
-                    source,
-                })?;
+                let component =
+                    Component::new(engine, wasm).map_err(|source| LoadError::Compile {
+                        name: name.to_owned(),
+                        source,
+                    })?;
                 if let Some(path) = &cache_path {
                     cache::store(&component, path);
                 }
@@ -196,10 +197,15 @@ impl ChannelComponent {
             body: request.body,
         };
         let (response, state) = self
-            .call(Phase::HttpRequest, services, limits, async |store, instance| {
-                let guest = self.inner.channel.load(&mut *store, instance)?;
-                guest.call_on_http_request(&mut *store, &request).await
-            })
+            .call(
+                Phase::HttpRequest,
+                services,
+                limits,
+                async |store, instance| {
+                    let guest = self.inner.channel.load(&mut *store, instance)?;
+                    guest.call_on_http_request(&mut *store, &request).await
+                },
+            )
             .await?;
         Ok(HandledRequest {
             response: WebhookResponse {
@@ -243,10 +249,15 @@ impl ChannelComponent {
         };
         let message = convert::message_to_wit(message);
         let (result, _) = self
-            .call(Phase::Persisted, services, limits, async |store, instance| {
-                let guest = indices.load(&mut *store, instance)?;
-                guest.call_on_message_persisted(&mut *store, &message).await
-            })
+            .call(
+                Phase::Persisted,
+                services,
+                limits,
+                async |store, instance| {
+                    let guest = indices.load(&mut *store, instance)?;
+                    guest.call_on_message_persisted(&mut *store, &message).await
+                },
+            )
             .await?;
         Ok(result)
     }
@@ -264,7 +275,11 @@ impl ChannelComponent {
         let state = CallState::new(phase, limits.clone(), services, self.inner.counters.clone());
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limits);
-        let ticks = limits.deadline.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
+        let ticks = limits
+            .deadline
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis())
+            .max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
 

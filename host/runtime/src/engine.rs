@@ -79,7 +79,10 @@ impl Runtime {
     pub(crate) fn compat_hash(&self) -> String {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.inner.engine.precompile_compatibility_hash().hash(&mut h);
+        self.inner
+            .engine
+            .precompile_compatibility_hash()
+            .hash(&mut h);
         format!("{:016x}", h.finish())
     }
 }
@@ -121,6 +124,8 @@ fn start_ticker(engine: &Engine) -> Result<(), LoadError> {
             }
         })
         // Without a ticker no guest call could be interrupted: refuse to run.
-        .map_err(|e| LoadError::Engine(wasmtime::Error::new(e).context("cannot start the epoch ticker")))?;
+        .map_err(|e| {
+            LoadError::Engine(wasmtime::Error::new(e).context("cannot start the epoch ticker"))
+        })?;
     Ok(())
 }

@@ -14,7 +14,10 @@ impl wit::Host for CallState {}
 
 impl Host for CallState {
     async fn log(&mut self, level: wit::LogLevel, message: String) -> wasmtime::Result<()> {
-        let budget = self.call_limits.max_log_bytes.saturating_sub(self.log_bytes);
+        let budget = self
+            .call_limits
+            .max_log_bytes
+            .saturating_sub(self.log_bytes);
         if message.len() > budget {
             self.note_dropped_log(message.len());
             return Ok(());
@@ -90,7 +93,11 @@ impl Host for CallState {
         }
         let mut request = convert::request_from_wit(request);
         let remaining_ms = u32::try_from(remaining.as_millis()).unwrap_or(u32::MAX);
-        request.timeout_ms = Some(request.timeout_ms.map_or(remaining_ms, |t| t.min(remaining_ms)));
+        request.timeout_ms = Some(
+            request
+                .timeout_ms
+                .map_or(remaining_ms, |t| t.min(remaining_ms)),
+        );
         let result = self.services.fetch(request).await;
         Ok(result
             .map(convert::response_to_wit)
@@ -113,12 +120,18 @@ impl Host for CallState {
         }
     }
 
-    async fn state_set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+    async fn state_set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), String>> {
         if key.is_empty() || key.len() > MAX_STATE_KEY_BYTES {
             return Ok(Err(format!("key must be 1 to {MAX_STATE_KEY_BYTES} bytes")));
         }
         if value.len() > MAX_STATE_VALUE_BYTES {
-            return Ok(Err(format!("value must be at most {MAX_STATE_VALUE_BYTES} bytes")));
+            return Ok(Err(format!(
+                "value must be at most {MAX_STATE_VALUE_BYTES} bytes"
+            )));
         }
         Ok(self.services.state_set(&key, value).await)
     }

@@ -42,13 +42,21 @@ pub fn is_supported(wit: &semver::Version) -> bool {
 }
 
 /// Finds the WIT version in the component's exports and checks it.
-pub(crate) fn check(name: &str, component: &Component, engine: &Engine) -> Result<semver::Version, LoadError> {
+pub(crate) fn check(
+    name: &str,
+    component: &Component,
+    engine: &Engine,
+) -> Result<semver::Version, LoadError> {
     let ty = component.component_type();
     let exports: Vec<&str> = ty.exports(engine).map(|(n, _)| n).collect();
     let Some(found) = exports.iter().find_map(|e| e.strip_prefix(CHANNEL_EXPORT)) else {
         return Err(LoadError::NotAChannel {
             name: name.to_owned(),
-            exports: if exports.is_empty() { "none".to_owned() } else { exports.join(", ") },
+            exports: if exports.is_empty() {
+                "none".to_owned()
+            } else {
+                exports.join(", ")
+            },
         });
     };
     let version = semver::Version::parse(found).map_err(|_| LoadError::UnsupportedWit {

@@ -16,14 +16,37 @@ const RETRY_AFTER_SECS: &str = "5";
 pub(crate) enum Rejection {
     NotFound,
     UnknownInstance(String),
-    MethodNotAllowed { instance: String, method: String },
-    BadSignature { instance: String, error: VerifyError },
-    HandshakeFailed { instance: String, error: VerifyError },
-    BodyTooLarge { instance: String, limit: u64 },
-    BodyTimeout { instance: String },
-    BodyUnreadable { instance: String, error: String },
-    Overloaded { instance: String, what: &'static str },
-    StoreUnavailable { instance: String, error: String },
+    MethodNotAllowed {
+        instance: String,
+        method: String,
+    },
+    BadSignature {
+        instance: String,
+        error: VerifyError,
+    },
+    HandshakeFailed {
+        instance: String,
+        error: VerifyError,
+    },
+    BodyTooLarge {
+        instance: String,
+        limit: u64,
+    },
+    BodyTimeout {
+        instance: String,
+    },
+    BodyUnreadable {
+        instance: String,
+        error: String,
+    },
+    Overloaded {
+        instance: String,
+        what: &'static str,
+    },
+    StoreUnavailable {
+        instance: String,
+        error: String,
+    },
 }
 
 impl Rejection {
@@ -77,14 +100,20 @@ impl Rejection {
         match self {
             Rejection::NotFound => "no such route".to_owned(),
             Rejection::UnknownInstance(i) => format!("no channel instance named {i:?}"),
-            Rejection::MethodNotAllowed { method, .. } => format!("method {method} not accepted here"),
+            Rejection::MethodNotAllowed { method, .. } => {
+                format!("method {method} not accepted here")
+            }
             Rejection::BadSignature { error, .. } => format!("verification failed: {error}"),
             Rejection::HandshakeFailed { error, .. } => format!("handshake failed: {error}"),
-            Rejection::BodyTooLarge { limit, .. } => format!("body exceeds the limit of {limit} bytes"),
+            Rejection::BodyTooLarge { limit, .. } => {
+                format!("body exceeds the limit of {limit} bytes")
+            }
             Rejection::BodyTimeout { .. } => "client did not send the body in time".to_owned(),
             Rejection::BodyUnreadable { error, .. } => format!("cannot read body: {error}"),
             Rejection::Overloaded { what, .. } => format!("overloaded: {what}"),
-            Rejection::StoreUnavailable { error, .. } => format!("cannot make the delivery durable: {error}"),
+            Rejection::StoreUnavailable { error, .. } => {
+                format!("cannot make the delivery durable: {error}")
+            }
         }
     }
 
@@ -111,11 +140,15 @@ impl Rejection {
         };
         let mut response = text(status, body);
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
         }
-        if matches!(self, Rejection::BodyTooLarge { .. } | Rejection::BodyTimeout { .. }) {
+        if matches!(
+            self,
+            Rejection::BodyTooLarge { .. } | Rejection::BodyTimeout { .. }
+        ) {
             // The rest of the body was not read; the connection cannot be reused.
             response
                 .headers_mut()

@@ -11,16 +11,33 @@ use crate::ingress::response::{Body, Rejection, text};
 use crate::pipeline::{self, Delivery};
 use crate::shared::Shared;
 
+/// Which routes a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surface {
+    /// Webhooks and the admin endpoints on one listener.
+    All,
+    /// Only `/webhooks/...` (the admin endpoints have their own listener).
+    Webhooks,
+    /// Only `/healthz`, `/readyz` and `/metrics`.
+    Admin,
+}
+
 /// Routes one request. Never fails: every outcome is a response.
-pub(crate) async fn route(shared: Arc<Shared>, request: Request<Incoming>) -> Response<Body> {
+pub(crate) async fn route(
+    shared: Arc<Shared>,
+    surface: Surface,
+    request: Request<Incoming>,
+) -> Response<Body> {
     let path = request.uri().path().to_owned();
+    let admin = surface != Surface::Webhooks;
+    let webhooks = surface != Surface::Admin;
     match path.as_str() {
-        "/healthz" => text(StatusCode::OK, "ok\n"),
-        "/readyz" => readyz(&shared).await,
-        "/metrics" => metrics(&shared).await,
+        "/healthz" if admin => text(StatusCode::OK, "ok\n"),
+        "/readyz" if admin => readyz(&shared).await,
+        "/metrics" if admin => metrics(&shared).await,
         _ => match path.strip_prefix("/webhooks/") {
-            Some(rest) => webhook(&shared, rest, request).await,
-            None => Rejection::NotFound.into_response(),
+            Some(rest) if webhooks => webhook(&shared, rest, request).await,
+            _ => Rejection::NotFound.into_response(),
         },
     }
 }
@@ -49,7 +66,13 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
             },
         );
     }
-    let body = match body::collect(incoming, instance.max_body_bytes, shared.server.body_timeout).await {
+    let body = match body::collect(
+        incoming,
+        instance.max_body_bytes,
+        shared.server.body_timeout,
+    )
+    .await
+    {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
             return reject(
@@ -61,7 +84,12 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
             );
         }
         Err(BodyError::Timeout) => {
-            return reject(shared, Rejection::BodyTimeout { instance: name.to_owned() });
+            return reject(
+                shared,
+                Rejection::BodyTimeout {
+                    instance: name.to_owned(),
+                },
+            );
         }
         Err(BodyError::Read(error)) => {
             return reject(
@@ -101,7 +129,10 @@ fn guest_response(answer: switchboard_runtime::WebhookResponse) -> Response<Body
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     for (name, value) in answer.headers {
         // Hop-by-hop and framing headers stay under the host's control.
-        if matches!(name.to_ascii_lowercase().as_str(), "content-length" | "transfer-encoding" | "connection") {
+        if matches!(
+            name.to_ascii_lowercase().as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
             continue;
         }
         if let (Ok(name), Ok(value)) = (
@@ -116,7 +147,10 @@ fn guest_response(answer: switchboard_runtime::WebhookResponse) -> Response<Body
 
 async fn readyz(shared: &Shared) -> Response<Body> {
     if shared.instances().is_empty() {
-        return text(StatusCode::SERVICE_UNAVAILABLE, "no channel instances loaded\n");
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no channel instances loaded\n",
+        );
     }
     match shared.store.ping_write().await {
         Ok(()) => text(StatusCode::OK, "ready\n"),
@@ -129,9 +163,15 @@ async fn readyz(shared: &Shared) -> Response<Body> {
 
 async fn metrics(shared: &Shared) -> Response<Body> {
     if let Ok(counts) = shared.store.counts().await {
-        shared.metrics.set_gauge("switchboard_outbox_pending", counts.replies_pending as i64);
-        shared.metrics.set_gauge("switchboard_turns_pending", counts.pending_turns as i64);
-        shared.metrics.set_gauge("switchboard_dead_letters", counts.dead_letters as i64);
+        shared
+            .metrics
+            .set_gauge("switchboard_outbox_pending", counts.replies_pending as i64);
+        shared
+            .metrics
+            .set_gauge("switchboard_turns_pending", counts.pending_turns as i64);
+        shared
+            .metrics
+            .set_gauge("switchboard_dead_letters", counts.dead_letters as i64);
     }
     let mut response = Response::new(Full::new(Bytes::from(shared.metrics.render())));
     response.headers_mut().insert(

@@ -9,12 +9,17 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::ingress::routes::route;
+use crate::ingress::routes::{Surface, route};
 use crate::shared::Shared;
 
 /// Accepts connections until `shutdown` resolves, then stops accepting and waits
 /// (up to the configured grace period) for requests in flight to finish.
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    surface: Surface,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(shared.server.max_connections));
     let mut http = http1::Builder::new();
@@ -46,7 +51,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: 
         let shared = shared.clone();
         let service = service_fn(move |request| {
             let shared = shared.clone();
-            async move { Ok::<_, Infallible>(route(shared, request).await) }
+            async move { Ok::<_, Infallible>(route(shared, surface, request).await) }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {

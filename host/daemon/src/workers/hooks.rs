@@ -51,11 +51,18 @@ async fn run_one(shared: &Shared, stored: StoredMessage) {
             .component
             .on_message_persisted(instance.services.clone(), &instance.limits, &stored.message)
             .await;
-        shared.metrics.guest_call(&instance.name, "on_message_persisted", started.elapsed(), result.as_ref().err());
+        shared.metrics.guest_call(
+            &instance.name,
+            "on_message_persisted",
+            started.elapsed(),
+            result.as_ref().err(),
+        );
         let error = match result {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e),
-            Err(CallError::NotExported(_)) => return finish(shared, id, &instance.name, HookOutcome::Skipped).await,
+            Err(CallError::NotExported(_)) => {
+                return finish(shared, id, &instance.name, HookOutcome::Skipped).await;
+            }
             Err(e) => Some(e.to_string()),
         };
         match error {
@@ -65,7 +72,12 @@ async fn run_one(shared: &Shared, stored: StoredMessage) {
                 if attempts >= shared.workers.hook_max_attempts {
                     HookOutcome::Failed { error }
                 } else {
-                    let wait = backoff::delay(attempts, shared.workers.retry_base, shared.workers.retry_max, None);
+                    let wait = backoff::delay(
+                        attempts,
+                        shared.workers.retry_base,
+                        shared.workers.retry_max,
+                        None,
+                    );
                     HookOutcome::Retry {
                         at_ms: now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
                         error,
@@ -97,7 +109,9 @@ async fn finish(shared: &Shared, id: i64, instance: &str, outcome: HookOutcome) 
             "failed"
         }
     };
-    shared.metrics.outcome("switchboard_hooks_total", instance, label);
+    shared
+        .metrics
+        .outcome("switchboard_hooks_total", instance, label);
     if let Err(e) = shared.store.finish_hook(id, outcome).await {
         tracing::warn!(instance, message = id, error = %e, "cannot record hook outcome; it will run again");
     }

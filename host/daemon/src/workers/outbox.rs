@@ -61,12 +61,23 @@ async fn deliver(shared: &Shared, item: OutboxItem) -> bool {
     let started = std::time::Instant::now();
     let result = instance
         .component
-        .on_respond(instance.services.clone(), &instance.limits, &item.to_outbound())
+        .on_respond(
+            instance.services.clone(),
+            &instance.limits,
+            &item.to_outbound(),
+        )
         .await;
-    shared.metrics.guest_call(&instance.name, "on_respond", started.elapsed(), result.as_ref().err());
+    shared.metrics.guest_call(
+        &instance.name,
+        "on_respond",
+        started.elapsed(),
+        result.as_ref().err(),
+    );
     let (error, retryable, asked) = match result {
         Ok(Ok(receipt)) => {
-            shared.metrics.outcome("switchboard_replies_total", &instance.name, "sent");
+            shared
+                .metrics
+                .outcome("switchboard_replies_total", &instance.name, "sent");
             tracing::info!(instance = %instance.name, reply = item.id, attempt, "reply delivered");
             if let Err(e) = shared.store.reply_sent(item.id, receipt.external_id).await {
                 // The platform has it; if this is lost the reply may be sent again,
@@ -75,23 +86,41 @@ async fn deliver(shared: &Shared, item: OutboxItem) -> bool {
             }
             return true;
         }
-        Ok(Err(e)) => (e.message, e.retryable, e.retry_after_secs.map(|s| Duration::from_secs(u64::from(s)))),
+        Ok(Err(e)) => (
+            e.message,
+            e.retryable,
+            e.retry_after_secs
+                .map(|s| Duration::from_secs(u64::from(s))),
+        ),
         // A trap or deadline may be transient (a slow API, a busy host); give it
         // the same bounded retries as a retryable delivery error.
         Err(CallError::Busy) => ("no free sandbox slot".to_owned(), true, None),
         Err(e) => (e.to_string(), true, None),
     };
     let outcome = if retryable && attempt < shared.workers.reply_max_attempts {
-        let wait = backoff::delay(attempt, shared.workers.retry_base, shared.workers.retry_max, asked);
+        let wait = backoff::delay(
+            attempt,
+            shared.workers.retry_base,
+            shared.workers.retry_max,
+            asked,
+        );
         tracing::warn!(instance = %instance.name, reply = item.id, attempt, retry_in = ?wait, %error, "reply not delivered; will retry");
-        shared.metrics.outcome("switchboard_replies_total", &instance.name, "retry");
+        shared
+            .metrics
+            .outcome("switchboard_replies_total", &instance.name, "retry");
         shared
             .store
-            .reply_retry(item.id, now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX), error)
+            .reply_retry(
+                item.id,
+                now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+                error,
+            )
             .await
     } else {
         tracing::warn!(instance = %instance.name, reply = item.id, attempt, %error, "reply dead-lettered");
-        shared.metrics.outcome("switchboard_replies_total", &instance.name, "dead");
+        shared
+            .metrics
+            .outcome("switchboard_replies_total", &instance.name, "dead");
         shared.metrics.dead_letter(&instance.name, "reply");
         shared.store.reply_dead(item.id, error).await
     };

@@ -13,10 +13,14 @@ const INTERVAL: Duration = Duration::from_secs(3600);
 
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
     loop {
-        let cutoff = now_ms() - i64::try_from(shared.workers.retention.as_millis()).unwrap_or(i64::MAX);
+        let cutoff =
+            now_ms() - i64::try_from(shared.workers.retention.as_millis()).unwrap_or(i64::MAX);
         match shared.store.prune(cutoff).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "pruned processed messages past the retention period"),
+            Ok(n) => tracing::info!(
+                removed = n,
+                "pruned processed messages past the retention period"
+            ),
             Err(e) => tracing::warn!(error = %e, "cannot prune old messages"),
         }
         tokio::select! {

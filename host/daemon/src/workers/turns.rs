@@ -60,7 +60,12 @@ async fn take_turn(shared: &Shared, message: StoredMessage) -> bool {
     let instance = message.instance.clone();
     let history = match shared
         .store
-        .history(&instance, &message.message.conversation_id, id, shared.workers.max_history)
+        .history(
+            &instance,
+            &message.message.conversation_id,
+            id,
+            shared.workers.max_history,
+        )
         .await
     {
         Ok(h) => h,
@@ -72,11 +77,17 @@ async fn take_turn(shared: &Shared, message: StoredMessage) -> bool {
     let turn = Turn { message, history };
     match shared.agent.respond(&turn).await {
         Ok(replies) => {
-            let texts: Vec<String> = replies.into_iter().map(|r| r.text).filter(|t| !t.is_empty()).collect();
+            let texts: Vec<String> = replies
+                .into_iter()
+                .map(|r| r.text)
+                .filter(|t| !t.is_empty())
+                .collect();
             let count = texts.len();
             match shared.store.complete_turn(id, texts).await {
                 Ok(_) => {
-                    shared.metrics.outcome("switchboard_agent_turns_total", &instance, "done");
+                    shared
+                        .metrics
+                        .outcome("switchboard_agent_turns_total", &instance, "done");
                     tracing::debug!(%instance, message = id, replies = count, "agent turn done");
                     if count > 0 {
                         shared.wake_outbox.notify_one();
@@ -94,18 +105,31 @@ async fn take_turn(shared: &Shared, message: StoredMessage) -> bool {
                 Ok(s) => s.agent_attempts + 1,
                 Err(_) => 1,
             };
-            let text = error.to_string();
+            let text = error_chain(&error);
             let result = if error.is_retryable() && attempts < shared.workers.agent_max_attempts {
-                let wait = backoff::delay(attempts, shared.workers.retry_base, shared.workers.retry_max, None);
+                let wait = backoff::delay(
+                    attempts,
+                    shared.workers.retry_base,
+                    shared.workers.retry_max,
+                    error.retry_after(),
+                );
                 tracing::warn!(%instance, message = id, attempt = attempts, retry_in = ?wait, error = %text, "agent failed; will retry");
-                shared.metrics.outcome("switchboard_agent_turns_total", &instance, "retry");
+                shared
+                    .metrics
+                    .outcome("switchboard_agent_turns_total", &instance, "retry");
                 shared
                     .store
-                    .retry_turn(id, now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX), text)
+                    .retry_turn(
+                        id,
+                        now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+                        text,
+                    )
                     .await
             } else {
                 tracing::warn!(%instance, message = id, attempt = attempts, error = %text, "agent failed for good; message dead-lettered");
-                shared.metrics.outcome("switchboard_agent_turns_total", &instance, "failed");
+                shared
+                    .metrics
+                    .outcome("switchboard_agent_turns_total", &instance, "failed");
                 shared.metrics.dead_letter(&instance, "agent");
                 shared.store.fail_turn(id, text).await
             };
@@ -116,4 +140,16 @@ async fn take_turn(shared: &Shared, message: StoredMessage) -> bool {
             false
         }
     }
+}
+
+/// The error with its causes, so the stored reason says e.g. "connection refused".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -1,0 +1,158 @@
+//! `switchboard-bench`: runs the benchmark (`run`), and serves as its own targets
+//! and store benchmark when the run starts it again on the server core.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use switchboard_bench::process::Pinning;
+use switchboard_bench::report;
+use switchboard_bench::run::{self, RunOptions};
+use switchboard_bench::{store_bench, targets};
+
+/// Set in the environment of the run once it is pinned to the client core.
+const PINNED_ENV: &str = "SWITCHBOARD_BENCH_PINNED";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard-bench",
+    about = "Measure Switchboard against the limits of this machine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the benchmark and write target/bench/report.json.
+    Run {
+        /// The short version for CI (under a minute).
+        #[arg(long)]
+        quick: bool,
+        /// Do not pin targets and load generator to separate cores.
+        #[arg(long)]
+        no_pin: bool,
+        /// The workspace root (default: the one this crate was built in).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
+    /// T0: answer 200 to everything (started by `run`).
+    #[command(hide = true)]
+    ServeRaw {
+        #[arg(long)]
+        listen: SocketAddr,
+    },
+    /// T2: the native pipeline (started by `run`).
+    #[command(hide = true)]
+    ServeNative {
+        #[arg(long)]
+        listen: SocketAddr,
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// S0 and the fsync probe; prints JSON (started by `run`).
+    #[command(hide = true)]
+    Store {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        probe: u64,
+        #[arg(long, default_value_t = 64)]
+        tasks: usize,
+        #[arg(long, default_value_t = 5000)]
+        duration_ms: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    match dispatch(Cli::parse().command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Cmd) -> anyhow::Result<ExitCode> {
+    match command {
+        Cmd::Run {
+            quick,
+            no_pin,
+            root,
+        } => run_bench(quick, no_pin, root),
+        Cmd::ServeRaw { listen } => {
+            targets::raw::serve(listen)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::ServeNative { listen, data_dir } => {
+            targets::native::serve(listen, &data_dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Store {
+            dir,
+            probe,
+            tasks,
+            duration_ms,
+        } => {
+            let report = store_bench::run(&dir, probe, tasks, Duration::from_millis(duration_ms))?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_bench(quick: bool, no_pin: bool, root: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let pinning = if no_pin {
+        Pinning::none()
+    } else {
+        Pinning::detect()
+    };
+    let bench_exe = std::env::current_exe().context("cannot find this executable")?;
+    // The load generator runs in this process, so the whole run moves to the
+    // client core first: start again under taskset.
+    if let Some(client) = &pinning.client
+        && std::env::var_os(PINNED_ENV).is_none()
+    {
+        let status = Command::new("taskset")
+            .arg("-c")
+            .arg(client)
+            .arg(&bench_exe)
+            .args(std::env::args_os().skip(1))
+            .env(PINNED_ENV, "1")
+            .status()
+            .context("cannot start the benchmark under taskset")?;
+        return Ok(if status.success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    let root = match root {
+        Some(root) => root,
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")),
+    };
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("cannot find the workspace root {}", root.display()))?;
+    let options = RunOptions {
+        quick,
+        root: root.clone(),
+        bench_exe,
+        pinning,
+    };
+    let report = run::run(&options)?;
+    let out_dir = root.join("target/bench");
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let out = out_dir.join("report.json");
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&out, json + "\n").with_context(|| format!("cannot write {}", out.display()))?;
+    println!("{}", report::table(&report));
+    println!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}

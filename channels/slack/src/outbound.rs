@@ -1,0 +1,103 @@
+//! Sending replies (`chat.postMessage`) and the acknowledgement reaction
+//! (`reactions.add`).
+
+use serde_json::{Map, Value, json};
+use switchboard_channel_sdk::DeliveryFailure;
+
+use crate::host::Host;
+use crate::message::{Inbound, Reply};
+use crate::web_api::{self, DEFAULT_API_BASE};
+
+/// The reaction added to stored messages unless the `ack_reaction` setting says
+/// otherwise.
+const DEFAULT_ACK_REACTION: &str = "eyes";
+
+/// Posts `reply` and returns `<channel>:<ts>` of the posted message.
+///
+/// The conversation id says where: `<channel>` posts to the channel (a reply to a
+/// top-level message does not open a thread), `<channel>:<thread_ts>` posts into
+/// that thread.
+pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>, DeliveryFailure> {
+    if reply.text.trim().is_empty() {
+        return Err(DeliveryFailure::permanent(
+            "reply text is empty; slack rejects empty messages",
+        ));
+    }
+    let (channel, thread_ts) = match reply.conversation_id.split_once(':') {
+        Some((channel, thread)) => (channel, Some(thread)),
+        None => (reply.conversation_id.as_str(), None),
+    };
+    let mut body = json!({ "channel": channel, "text": reply.text });
+    if let Some(thread_ts) = thread_ts {
+        body["thread_ts"] = thread_ts.into();
+    }
+    let request = web_api::call(&api_base(host), "chat.postMessage", &body);
+    let context = |failure: DeliveryFailure| failure.context("chat.postMessage");
+    let response = host
+        .fetch(request)
+        .map_err(|failure| context(failure.into()))?;
+    let answer = web_api::read_answer(&response).map_err(context)?;
+    let posted_in = answer
+        .get("channel")
+        .and_then(Value::as_str)
+        .unwrap_or(channel);
+    Ok(answer
+        .get("ts")
+        .and_then(Value::as_str)
+        .map(|ts| format!("{posted_in}:{ts}")))
+}
+
+/// Adds the `ack_reaction` emoji to a newly stored message, so the sender sees it
+/// arrived. Interactions and slash commands have no message of their own to react
+/// to and are skipped; an empty setting disables the reaction.
+pub(crate) fn acknowledge(host: &impl Host, message: &Inbound) -> Result<(), String> {
+    let setting = host
+        .setting("ack_reaction")
+        .unwrap_or_else(|| DEFAULT_ACK_REACTION.to_owned());
+    // Slack wants the bare name; operators often write `:eyes:`.
+    let name = setting.trim().trim_matches(':');
+    if name.is_empty() {
+        return Ok(());
+    }
+    let metadata = parse_metadata(&message.metadata);
+    let field = |key: &str| metadata.get(key).and_then(Value::as_str);
+    if field("source") != Some("event") {
+        return Ok(());
+    }
+    let (Some(channel), Some(ts)) = (field("channel"), field("ts")) else {
+        return Err(format!(
+            "message {} has no channel or ts in its metadata",
+            message.external_id
+        ));
+    };
+    let body = json!({ "channel": channel, "name": name, "timestamp": ts });
+    let request = web_api::call(&api_base(host), "reactions.add", &body);
+    let response = host
+        .fetch(request)
+        .map_err(|failure| format!("reactions.add: {failure}"))?;
+    // A retried hook, or a person who reacted first, must not count as a failure.
+    if web_api::error_code(&response).as_deref() == Some("already_reacted") {
+        return Ok(());
+    }
+    web_api::read_answer(&response)
+        .map(drop)
+        .map_err(|failure| format!("reactions.add: {failure}"))
+}
+
+fn api_base(host: &impl Host) -> String {
+    host.setting("api_base")
+        .filter(|base| !base.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_API_BASE.to_owned())
+}
+
+/// Metadata the host hands back is what this channel emitted; anything else reads
+/// as empty.
+fn parse_metadata(metadata: &str) -> Map<String, Value> {
+    match serde_json::from_str(metadata) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,142 @@
+//! Slack webhook bodies → what the channel does with them.
+//!
+//! Slack posts two body formats to a request URL: Events API deliveries are JSON
+//! ([`events`]); interactivity payloads and slash commands are
+//! `application/x-www-form-urlencoded` ([`interactive`]). The `content-type`
+//! header decides which parser runs.
+//!
+//! Conversations: a top-level message belongs to `<channel>`, a thread reply to
+//! `<channel>:<thread_ts>`. Each thread is its own conversation, so the agent sees
+//! the thread's history and threads are answered independently; replies to a
+//! thread go back into that thread, replies to a top-level message go to the
+//! channel. A thread's parent (whose `thread_ts` equals its own `ts`) stays in the
+//! channel's conversation, where it was posted.
+
+mod events;
+mod interactive;
+
+use serde_json::{Map, Value, error::Category};
+use switchboard_channel_sdk::header;
+
+use crate::message::Inbound;
+
+/// The host rejects metadata above 64 KiB; what may exceed that (files, actions)
+/// is dropped first.
+const MAX_METADATA_BYTES: usize = 60 * 1024;
+
+/// What a webhook body asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Parsed {
+    /// A `url_verification` handshake: answer with this challenge.
+    Challenge(String),
+    /// A message to emit.
+    Message(Inbound),
+    /// A well-formed delivery with nothing to emit; the reason is for the log.
+    Nothing(String),
+}
+
+/// Why a webhook body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ParseError {
+    /// The JSON body (or the form's `payload`) is not JSON at all.
+    #[error("body is not valid json")]
+    NotJson(#[source] serde_json::Error),
+    /// A form body that is not UTF-8; Slack percent-encodes forms, so it is not
+    /// from Slack.
+    #[error("form body is not utf-8")]
+    NotUtf8Form(#[source] std::str::Utf8Error),
+    /// JSON that is not shaped like a Slack payload.
+    #[error("body is json but not a slack payload")]
+    Unreadable(#[source] serde_json::Error),
+    /// A payload that lacks a field this channel needs.
+    #[error("{payload} without {field}")]
+    MissingField {
+        /// What was being read, e.g. `message event`.
+        payload: &'static str,
+        /// The missing field.
+        field: &'static str,
+    },
+}
+
+impl ParseError {
+    /// Whether refusing the request is right: only for bodies that are malformed
+    /// as such. Anything else is acknowledged, since Slack would redeliver the same
+    /// bytes.
+    pub(crate) fn is_malformed(&self) -> bool {
+        matches!(self, ParseError::NotJson(_) | ParseError::NotUtf8Form(_))
+    }
+
+    fn from_serde(err: serde_json::Error) -> Self {
+        match err.classify() {
+            Category::Data => ParseError::Unreadable(err),
+            Category::Io | Category::Syntax | Category::Eof => ParseError::NotJson(err),
+        }
+    }
+}
+
+/// Parses one webhook request that the host has already verified.
+pub(crate) fn parse_request(
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Parsed, ParseError> {
+    let content_type = header(headers, "content-type").unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    if media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        interactive::parse(headers, body)
+    } else {
+        events::parse(headers, body)
+    }
+}
+
+/// The whole seconds of a Slack timestamp (`"1515449522.000016"`), 0 if unreadable.
+fn seconds(ts: &str) -> u64 {
+    ts.split('.')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `(conversation id, reply-to)` of a message at `ts` in `channel`, by the
+/// thread rule in the module docs.
+fn conversation(
+    channel: &str,
+    ts: Option<&str>,
+    thread_ts: Option<&str>,
+) -> (String, Option<String>) {
+    match thread_ts.filter(|thread| Some(*thread) != ts) {
+        Some(thread) => {
+            let id = format!("{channel}:{thread}");
+            (id.clone(), Some(id))
+        }
+        None => (channel.to_owned(), None),
+    }
+}
+
+/// Serialises metadata, dropping the `droppable` fields (in order) while it is
+/// too large and recording what was dropped.
+fn finish_metadata(meta: Map<String, Value>, droppable: &[&str]) -> String {
+    let mut meta = Value::Object(meta);
+    let mut text = meta.to_string();
+    for field in droppable {
+        if text.len() <= MAX_METADATA_BYTES {
+            break;
+        }
+        if let Value::Object(map) = &mut meta
+            && map.remove(*field).is_some()
+        {
+            map.insert(format!("{field}_dropped"), true.into());
+            text = meta.to_string();
+        }
+    }
+    text
+}
+
+/// Inserts `value` under `key` when it is present.
+fn put(meta: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
+    if let Some(value) = value {
+        meta.insert(key.to_owned(), value.into());
+    }
+}
+
+#[cfg(test)]
+mod tests;

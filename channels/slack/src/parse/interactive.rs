@@ -1,0 +1,225 @@
+//! Form-encoded bodies: interactivity payloads (`payload=<json>`) and slash
+//! commands (plain form fields).
+//!
+//! Only `block_actions` (a button press, a menu choice) and slash commands become
+//! messages; shortcuts, view submissions and the rest are acknowledged with an
+//! empty 200, which is also what closes a submitted modal. `token` (the legacy
+//! verification token) and `response_url` (a credential to post into the
+//! conversation) are never copied into metadata.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use switchboard_channel_sdk::{header, query_pairs};
+
+use super::{ParseError, Parsed, conversation, finish_metadata, put, seconds};
+use crate::message::{Inbound, Kind};
+
+#[derive(Deserialize)]
+struct BlockActions {
+    trigger_id: Option<String>,
+    user: Option<User>,
+    channel: Option<Value>,
+    container: Option<Value>,
+    message: Option<MessageRef>,
+    team: Option<Value>,
+    api_app_id: Option<String>,
+    #[serde(default)]
+    actions: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: String,
+    name: Option<String>,
+    username: Option<String>,
+    team_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MessageRef {
+    ts: Option<String>,
+    thread_ts: Option<String>,
+}
+
+/// Action fields that hold what the user chose, in the order they are tried.
+const CHOICE_FIELDS: &[&str] = &[
+    "/value",
+    "/selected_option/value",
+    "/selected_date",
+    "/selected_time",
+    "/selected_date_time",
+    "/selected_user",
+    "/selected_conversation",
+    "/selected_channel",
+];
+
+pub(super) fn parse(headers: &[(String, String)], body: &[u8]) -> Result<Parsed, ParseError> {
+    let body = std::str::from_utf8(body).map_err(ParseError::NotUtf8Form)?;
+    let fields = query_pairs(body);
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    // Signed by the host-verified request; the time the interaction happened when
+    // the payload has no timestamp of its own.
+    let request_time = header(headers, "x-slack-request-timestamp")
+        .and_then(|ts| ts.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    if let Some(payload) = field("payload") {
+        interaction(payload, request_time)
+    } else if field("command").is_some() {
+        slash_command(&field, request_time)
+    } else {
+        Ok(Parsed::Nothing(
+            "form body without payload or command".to_owned(),
+        ))
+    }
+}
+
+fn interaction(payload: &str, request_time: u64) -> Result<Parsed, ParseError> {
+    let payload: Value = serde_json::from_str(payload).map_err(ParseError::from_serde)?;
+    let kind = payload
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if kind != "block_actions" {
+        return Ok(Parsed::Nothing(format!("{kind} interaction")));
+    }
+    let actions = BlockActions::deserialize(&payload).map_err(ParseError::Unreadable)?;
+    let missing = |field| ParseError::MissingField {
+        payload: "block_actions",
+        field,
+    };
+    let user = actions.user.as_ref().ok_or_else(|| missing("user"))?;
+    let first = actions.actions.first();
+    let action_ts = first
+        .and_then(|a| a.get("action_ts"))
+        .and_then(Value::as_str);
+    let event_key = action_ts
+        .or(actions.trigger_id.as_deref())
+        .ok_or_else(|| missing("action_ts or trigger_id"))?;
+    // Actions in App Home or a modal have no channel; the user's id addresses the
+    // app's direct messages with them, which `chat.postMessage` accepts.
+    let channel = str_at(actions.channel.as_ref(), "/id")
+        .or_else(|| str_at(actions.container.as_ref(), "/channel_id"))
+        .unwrap_or(user.id.as_str());
+    let message_ts = actions
+        .message
+        .as_ref()
+        .and_then(|m| m.ts.as_deref())
+        .or_else(|| str_at(actions.container.as_ref(), "/message_ts"));
+    let thread_ts = actions
+        .message
+        .as_ref()
+        .and_then(|m| m.thread_ts.as_deref());
+    let (conversation_id, _) = conversation(channel, message_ts, thread_ts);
+
+    let mut meta = Map::new();
+    meta.insert("source".into(), "interactive".into());
+    meta.insert("type".into(), "block_actions".into());
+    put(
+        &mut meta,
+        "team_id",
+        str_at(actions.team.as_ref(), "/id").or(user.team_id.as_deref()),
+    );
+    put(&mut meta, "api_app_id", actions.api_app_id.as_deref());
+    put(&mut meta, "trigger_id", actions.trigger_id.as_deref());
+    meta.insert("channel".into(), channel.into());
+    meta.insert(
+        "user".into(),
+        serde_json::json!({ "id": user.id, "name": user.name, "username": user.username }),
+    );
+    put(&mut meta, "container", actions.container.clone());
+    put(&mut meta, "message_ts", message_ts);
+    put(&mut meta, "thread_ts", thread_ts);
+    meta.insert("actions".into(), actions.actions.clone().into());
+
+    Ok(Parsed::Message(Inbound {
+        external_id: format!("{channel}:{event_key}"),
+        conversation_id,
+        sender_id: user.id.clone(),
+        sender_name: user.name.clone().or_else(|| user.username.clone()),
+        text: first.and_then(choice),
+        timestamp: action_ts.map_or(request_time, seconds),
+        reply_to: message_ts.map(|ts| format!("{channel}:{ts}")),
+        kind: Kind::Interactive,
+        is_edit: false,
+        metadata: finish_metadata(meta, &["actions", "container"]),
+    }))
+}
+
+/// What the user chose: a button's value, the selected option(s) or date, or
+/// failing those the label of what they pressed.
+fn choice(action: &Value) -> Option<String> {
+    let non_empty = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+    CHOICE_FIELDS
+        .iter()
+        .find_map(|pointer| action.pointer(pointer).and_then(non_empty))
+        .or_else(|| {
+            let options = action.get("selected_options")?.as_array()?;
+            let values: Vec<&str> = options
+                .iter()
+                .filter_map(|o| o.get("value").and_then(Value::as_str))
+                .collect();
+            (!values.is_empty()).then(|| values.join(","))
+        })
+        .or_else(|| action.pointer("/text/text").and_then(non_empty))
+}
+
+fn str_at<'a>(value: Option<&'a Value>, pointer: &str) -> Option<&'a str> {
+    value?.pointer(pointer)?.as_str().filter(|s| !s.is_empty())
+}
+
+/// A slash command is a text message: `/command arguments`.
+fn slash_command<'a>(
+    field: &impl Fn(&str) -> Option<&'a str>,
+    request_time: u64,
+) -> Result<Parsed, ParseError> {
+    let missing = |field| ParseError::MissingField {
+        payload: "slash command",
+        field,
+    };
+    let command = field("command").unwrap_or_default();
+    let channel = field("channel_id").ok_or_else(|| missing("channel_id"))?;
+    let trigger = field("trigger_id").ok_or_else(|| missing("trigger_id"))?;
+    let user = field("user_id").ok_or_else(|| missing("user_id"))?;
+    let arguments = field("text").unwrap_or_default();
+    let text = if arguments.is_empty() {
+        command.to_owned()
+    } else {
+        format!("{command} {arguments}")
+    };
+
+    let mut meta = Map::new();
+    meta.insert("source".into(), "slash_command".into());
+    meta.insert("command".into(), command.into());
+    meta.insert("arguments".into(), arguments.into());
+    meta.insert("channel".into(), channel.into());
+    meta.insert("trigger_id".into(), trigger.into());
+    for name in [
+        "team_id",
+        "team_domain",
+        "channel_name",
+        "api_app_id",
+        "enterprise_id",
+    ] {
+        put(&mut meta, name, field(name).filter(|v| !v.is_empty()));
+    }
+
+    Ok(Parsed::Message(Inbound {
+        external_id: format!("{channel}:{trigger}"),
+        conversation_id: channel.to_owned(),
+        sender_id: user.to_owned(),
+        sender_name: field("user_name")
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned),
+        text: Some(text),
+        timestamp: request_time,
+        reply_to: None,
+        kind: Kind::Text,
+        is_edit: false,
+        metadata: finish_metadata(meta, &[]),
+    }))
+}

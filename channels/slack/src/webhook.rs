@@ -1,0 +1,144 @@
+//! Answering webhook deliveries.
+
+use serde_json::json;
+use switchboard_channel_sdk::Response;
+
+use crate::host::{Host, Level};
+use crate::parse::{ParseError, Parsed, parse_request};
+
+/// Handles one request whose `slack-v0` signature the host has already checked.
+///
+/// Slack retries anything but a 2xx three times, so only a body that is malformed
+/// as such is refused. A payload this channel cannot read, or a message the host
+/// rejects, is logged and acknowledged: redelivering the same bytes cannot help.
+pub(crate) fn handle(
+    host: &impl Host,
+    method: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Response {
+    if method != "POST" {
+        host.log(Level::Warn, &format!("unexpected {method} request"));
+        return Response::empty(405);
+    }
+    match parse_request(headers, body) {
+        Ok(Parsed::Challenge(challenge)) => {
+            return Response::json(200, &json!({ "challenge": challenge }));
+        }
+        Ok(Parsed::Message(message)) => {
+            let id = message.external_id.clone();
+            if let Err(reason) = host.emit(message) {
+                host.log(
+                    Level::Error,
+                    &format!("host rejected message {id}: {reason}"),
+                );
+            }
+        }
+        Ok(Parsed::Nothing(reason)) => {
+            host.log(Level::Debug, &format!("nothing to emit: {reason}"))
+        }
+        Err(err) => {
+            host.log(Level::Warn, &describe(&err));
+            if err.is_malformed() {
+                return Response::empty(400);
+            }
+        }
+    }
+    Response::empty(200)
+}
+
+fn describe(err: &ParseError) -> String {
+    match std::error::Error::source(err) {
+        Some(source) => format!("{err}: {source}"),
+        None => err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::FakeHost;
+
+    fn json_headers() -> Vec<(String, String)> {
+        vec![("content-type".to_owned(), "application/json".to_owned())]
+    }
+
+    const MESSAGE: &str = r#"{"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{"type":"message","channel":"C1","user":"U1","text":"hi","ts":"5.000001"}}"#;
+
+    #[test]
+    fn url_verification_echoes_the_challenge_as_json() {
+        let host = FakeHost::default();
+        let body = br#"{"token":"t","challenge":"3eZbrw1aBm2r","type":"url_verification"}"#;
+        let response = handle(&host, "POST", &json_headers(), body);
+        assert_eq!(response.status, 200);
+        assert_eq!(
+            switchboard_channel_sdk::header(&response.headers, "content-type"),
+            Some("application/json")
+        );
+        let answer: serde_json::Value = serde_json::from_slice(&response.body).expect("json");
+        assert_eq!(answer, json!({"challenge": "3eZbrw1aBm2r"}));
+        assert!(host.emitted.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_message_is_emitted_and_acknowledged_with_an_empty_body() {
+        let host = FakeHost::default();
+        let response = handle(&host, "POST", &json_headers(), MESSAGE.as_bytes());
+        assert_eq!(response.status, 200);
+        assert!(response.body.is_empty());
+        assert_eq!(host.emitted.borrow()[0].external_id, "C1:5.000001");
+    }
+
+    #[test]
+    fn ignored_events_are_acknowledged() {
+        let host = FakeHost::default();
+        let body = br#"{"type":"event_callback","event":{"type":"reaction_added","user":"U1"}}"#;
+        assert_eq!(handle(&host, "POST", &json_headers(), body).status, 200);
+        assert!(host.emitted.borrow().is_empty());
+        assert!(host.logged(Level::Debug, "reaction_added event"));
+    }
+
+    #[test]
+    fn unreadable_payloads_are_acknowledged_and_malformed_ones_refused() {
+        let host = FakeHost::default();
+        let body = br#"{"type":"event_callback","event":{"type":"message","channel":"C1"}}"#;
+        assert_eq!(handle(&host, "POST", &json_headers(), body).status, 200);
+        assert!(host.logged(Level::Warn, "message event without ts"));
+        assert_eq!(
+            handle(&host, "POST", &json_headers(), b"<xml/>").status,
+            400
+        );
+        assert!(host.logged(Level::Warn, "not valid json"));
+    }
+
+    #[test]
+    fn interactions_are_acknowledged_with_an_empty_body() {
+        let host = FakeHost::default();
+        let headers = vec![(
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        )];
+        let body = b"payload=%7B%22type%22%3A%22view_submission%22%7D";
+        let response = handle(&host, "POST", &headers, body);
+        assert_eq!(response.status, 200);
+        assert!(response.body.is_empty());
+    }
+
+    #[test]
+    fn a_rejected_message_is_logged_and_acknowledged() {
+        let host = FakeHost {
+            reject_emit: Some("external id too long".to_owned()),
+            ..FakeHost::default()
+        };
+        assert_eq!(
+            handle(&host, "POST", &json_headers(), MESSAGE.as_bytes()).status,
+            200
+        );
+        assert!(host.logged(Level::Error, "C1:5.000001: external id too long"));
+    }
+
+    #[test]
+    fn only_post_is_accepted() {
+        assert_eq!(handle(&FakeHost::default(), "GET", &[], b"").status, 405);
+    }
+}

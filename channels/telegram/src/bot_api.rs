@@ -1,0 +1,274 @@
+//! The Bot API calls this channel makes: request construction and reading the
+//! `{"ok": ..., "result": ...}` answers into a result or a retry decision.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use switchboard_channel_sdk::{
+    DeliveryFailure, Request, Response, check_response, header, join_url, retry_after_secs, secret,
+};
+
+/// Where the Bot API lives unless the `api_base` setting says otherwise.
+pub(crate) const DEFAULT_API_BASE: &str = "https://api.telegram.org";
+
+/// `sendMessage` accepts 1-4096 characters of text.
+pub(crate) const MAX_TEXT_UNITS: usize = 4096;
+
+/// A Bot API method call. The token is a secret placeholder in the URL path, which
+/// is why URLs of these requests are never logged.
+pub(crate) fn call(api_base: &str, method: &str, body: &Value) -> Request {
+    let path = format!("bot{}/{method}", secret("bot_token"));
+    Request::post_json(join_url(api_base, &path), body)
+}
+
+/// Where a reply goes: the chat, the message it answers and the forum topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    /// The conversation id: a numeric chat id, or a `@channel` username.
+    pub(crate) chat_id: String,
+    /// Forum topic of the answered message.
+    pub(crate) thread_id: Option<i64>,
+}
+
+impl Target {
+    /// Chat ids go out as JSON numbers (they exceed 32 bits, never 53); anything
+    /// else is passed as the string Telegram accepts for public usernames.
+    fn chat_id_json(&self) -> Value {
+        self.chat_id
+            .parse::<i64>()
+            .map_or_else(|_| Value::from(self.chat_id.as_str()), Value::from)
+    }
+
+    fn body(&self) -> Map<String, Value> {
+        let mut body = Map::new();
+        body.insert("chat_id".into(), self.chat_id_json());
+        if let Some(thread_id) = self.thread_id {
+            body.insert("message_thread_id".into(), thread_id.into());
+        }
+        body
+    }
+}
+
+/// The body of `sendMessage`. `allow_sending_without_reply` keeps a reply
+/// deliverable when the user deleted the message it answers.
+pub(crate) fn send_message(target: &Target, text: &str, reply_to: Option<i64>) -> Value {
+    let mut body = target.body();
+    body.insert("text".into(), text.into());
+    if let Some(message_id) = reply_to {
+        body.insert(
+            "reply_parameters".into(),
+            json!({ "message_id": message_id, "allow_sending_without_reply": true }),
+        );
+    }
+    Value::Object(body)
+}
+
+/// The body of `sendChatAction` showing "typing".
+pub(crate) fn typing(target: &Target) -> Value {
+    let mut body = target.body();
+    body.insert("action".into(), "typing".into());
+    Value::Object(body)
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    ok: bool,
+    result: Option<Value>,
+    error_code: Option<u16>,
+    description: Option<String>,
+    parameters: Option<Parameters>,
+}
+
+#[derive(Deserialize)]
+struct Parameters {
+    retry_after: Option<u32>,
+}
+
+/// Reads a Bot API answer: the `result` of a successful call, or why it failed.
+///
+/// Flood control (`error_code` 429 with `parameters.retry_after`) and server
+/// errors are retryable; every other error (blocked by the user, chat not found,
+/// bad request) repeats on retry and is permanent. A 2xx whose body is not a Bot
+/// API answer counts as success with a `null` result: the message was most likely
+/// sent, and retrying would duplicate it.
+pub(crate) fn read_answer(response: &Response) -> Result<Value, DeliveryFailure> {
+    let success = (200..300).contains(&response.status);
+    // A body that is not a Bot API answer (a proxy's error page) is classified
+    // by its HTTP status alone below.
+    let answer = serde_json::from_slice::<Answer>(&response.body).ok();
+    let Some(answer) = answer else {
+        return if success {
+            Ok(Value::Null)
+        } else {
+            check_response(response.status, &response.headers, &response.body).map(|()| Value::Null)
+        };
+    };
+    if success && answer.ok {
+        return Ok(answer.result.unwrap_or(Value::Null));
+    }
+    let code = answer.error_code.unwrap_or(response.status);
+    let description = answer.description.as_deref().unwrap_or("no description");
+    let message = format!("telegram error {code}: {description}");
+    let retry_after = answer
+        .parameters
+        .and_then(|p| p.retry_after)
+        .or_else(|| header(&response.headers, "retry-after").and_then(retry_after_secs));
+    let transient = |status: u16| status == 429 || (500..600).contains(&status);
+    if transient(code) || transient(response.status) {
+        Err(DeliveryFailure {
+            retry_after_secs: retry_after,
+            ..DeliveryFailure::retryable(message)
+        })
+    } else {
+        Err(DeliveryFailure::permanent(message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(chat_id: &str, thread_id: Option<i64>) -> Target {
+        Target {
+            chat_id: chat_id.to_owned(),
+            thread_id,
+        }
+    }
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn calls_carry_the_token_only_as_a_placeholder() {
+        let request = call("https://api.telegram.org/", "sendMessage", &json!({}));
+        assert_eq!(request.method, "POST");
+        assert_eq!(
+            request.url,
+            "https://api.telegram.org/bot{{secret:bot_token}}/sendMessage"
+        );
+        assert_eq!(
+            header(&request.headers, "content-type"),
+            Some("application/json")
+        );
+    }
+
+    #[test]
+    fn send_message_replies_in_the_topic_of_a_64_bit_chat() {
+        let body = send_message(&target("-1001234567890", Some(44)), "hi", Some(50));
+        assert_eq!(
+            body,
+            json!({
+                "chat_id": -1001234567890_i64,
+                "message_thread_id": 44,
+                "text": "hi",
+                "reply_parameters": {"message_id": 50, "allow_sending_without_reply": true}
+            })
+        );
+    }
+
+    #[test]
+    fn plain_send_message_and_username_chats() {
+        assert_eq!(
+            send_message(&target("@news", None), "x", None),
+            json!({"chat_id": "@news", "text": "x"})
+        );
+        assert_eq!(
+            typing(&target("42", None)),
+            json!({"chat_id": 42, "action": "typing"})
+        );
+    }
+
+    #[test]
+    fn ok_answers_yield_their_result() {
+        let result = read_answer(&response(
+            200,
+            &[],
+            r#"{"ok":true,"result":{"message_id":7,"chat":{"id":42}}}"#,
+        ))
+        .expect("success");
+        assert_eq!(result["message_id"], 7);
+        assert_eq!(
+            read_answer(&response(200, &[], "<html>")).expect("success"),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn flood_control_is_retryable_after_the_requested_delay() {
+        let failure = read_answer(&response(
+            429,
+            &[],
+            r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 35","parameters":{"retry_after":35}}"#,
+        ))
+        .expect_err("429");
+        assert!(failure.retryable);
+        assert_eq!(failure.retry_after_secs, Some(35));
+        assert!(
+            failure.message.contains("Too Many Requests"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn retry_after_header_is_the_fallback_delay() {
+        let failure = read_answer(&response(
+            429,
+            &[("Retry-After", "9")],
+            r#"{"ok":false,"error_code":429,"description":"Too Many Requests"}"#,
+        ))
+        .expect_err("429");
+        assert_eq!(failure.retry_after_secs, Some(9));
+    }
+
+    #[test]
+    fn server_errors_are_retryable_and_client_errors_permanent() {
+        let failure = read_answer(&response(502, &[], "Bad Gateway")).expect_err("502");
+        assert!(failure.retryable);
+        let failure = read_answer(&response(
+            500,
+            &[],
+            r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#,
+        ))
+        .expect_err("500");
+        assert!(failure.retryable);
+        for (status, body) in [
+            (
+                403,
+                r#"{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}"#,
+            ),
+            (
+                400,
+                r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
+            ),
+            (401, "Unauthorized"),
+        ] {
+            let failure = read_answer(&response(status, &[], body)).expect_err("4xx");
+            assert!(!failure.retryable, "{status}");
+            assert_eq!(failure.retry_after_secs, None);
+        }
+    }
+
+    #[test]
+    fn a_2xx_with_ok_false_is_still_an_error() {
+        let failure = read_answer(&response(
+            200,
+            &[],
+            r#"{"ok":false,"error_code":400,"description":"Bad Request: message text is empty"}"#,
+        ))
+        .expect_err("not ok");
+        assert!(!failure.retryable);
+        assert_eq!(
+            failure.message,
+            "telegram error 400: Bad Request: message text is empty"
+        );
+    }
+}

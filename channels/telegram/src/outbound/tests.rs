@@ -1,0 +1,225 @@
+use serde_json::json;
+use switchboard_channel_sdk::FetchFailure;
+
+use super::*;
+use crate::fake::{FakeHost, answer};
+use crate::message::Kind;
+
+fn answered(external_id: &str, metadata: serde_json::Value) -> Inbound {
+    Inbound {
+        external_id: external_id.to_owned(),
+        conversation_id: external_id
+            .rsplit_once(':')
+            .map(|(chat, _)| chat.to_owned())
+            .unwrap_or_default(),
+        sender_id: "1".to_owned(),
+        sender_name: None,
+        text: Some("question".to_owned()),
+        timestamp: 1,
+        reply_to: None,
+        kind: Kind::Text,
+        is_edit: false,
+        metadata: metadata.to_string(),
+    }
+}
+
+fn reply(text: &str, in_reply_to: Option<Inbound>) -> Reply {
+    Reply {
+        conversation_id: in_reply_to
+            .as_ref()
+            .map_or("42".to_owned(), |m| m.conversation_id.clone()),
+        text: text.to_owned(),
+        in_reply_to,
+        idempotency_key: "key-1".to_owned(),
+    }
+}
+
+fn sent(message_id: i64, chat_id: i64) -> String {
+    json!({"ok": true, "result": {"message_id": message_id, "chat": {"id": chat_id}}}).to_string()
+}
+
+#[test]
+fn a_reply_quotes_the_answered_message_and_returns_its_receipt() {
+    let host = FakeHost::answering(vec![answer(200, &sent(99, -1001234567890))]);
+    let question = answered("-1001234567890:1365", json!({"chat_type": "supergroup"}));
+    let receipt = respond(&host, &reply("answer", Some(question))).expect("sent");
+    assert_eq!(receipt.as_deref(), Some("-1001234567890:99"));
+    let requests = host.requests.borrow();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].url,
+        "https://api.telegram.org/bot{{secret:bot_token}}/sendMessage"
+    );
+    assert_eq!(
+        host.sent_bodies()[0],
+        json!({"chat_id": -1001234567890_i64, "text": "answer",
+               "reply_parameters": {"message_id": 1365, "allow_sending_without_reply": true}})
+    );
+}
+
+#[test]
+fn a_reply_without_a_question_is_a_plain_message_to_the_conversation() {
+    let host = FakeHost::answering(vec![answer(200, &sent(5, 42))]);
+    let receipt = respond(&host, &reply("hello", None)).expect("sent");
+    assert_eq!(receipt.as_deref(), Some("42:5"));
+    assert_eq!(
+        host.sent_bodies()[0],
+        json!({"chat_id": 42, "text": "hello"})
+    );
+}
+
+#[test]
+fn replies_stay_in_the_forum_topic_but_not_in_plain_reply_threads() {
+    let host = FakeHost::answering(vec![
+        answer(200, &sent(1, -100)),
+        answer(200, &sent(2, -100)),
+    ]);
+    let in_topic = answered(
+        "-100:50",
+        json!({"message_thread_id": 44, "is_topic_message": true}),
+    );
+    respond(&host, &reply("a", Some(in_topic))).expect("sent");
+    let in_thread = answered("-100:51", json!({"message_thread_id": 44}));
+    respond(&host, &reply("b", Some(in_thread))).expect("sent");
+    let bodies = host.sent_bodies();
+    assert_eq!(bodies[0]["message_thread_id"], 44);
+    assert!(
+        bodies[1].get("message_thread_id").is_none(),
+        "{}",
+        bodies[1]
+    );
+}
+
+#[test]
+fn the_api_base_setting_redirects_calls() {
+    let mut host = FakeHost::answering(vec![answer(200, &sent(1, 42))]);
+    host.settings
+        .insert("api_base".to_owned(), "http://127.0.0.1:9/".to_owned());
+    respond(&host, &reply("x", None)).expect("sent");
+    assert_eq!(
+        host.requests.borrow()[0].url,
+        "http://127.0.0.1:9/bot{{secret:bot_token}}/sendMessage"
+    );
+}
+
+#[test]
+fn long_replies_are_split_and_only_the_first_part_quotes() {
+    let text = format!("{}\n{}", "a".repeat(4000), "b".repeat(200));
+    let host = FakeHost::answering(vec![answer(200, &sent(10, 42)), answer(200, &sent(11, 42))]);
+    let question = answered("42:7", json!({}));
+    let receipt = respond(&host, &reply(&text, Some(question))).expect("sent");
+    assert_eq!(receipt.as_deref(), Some("42:10"));
+    let bodies = host.sent_bodies();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0]["reply_parameters"]["message_id"], 7);
+    assert!(bodies[1].get("reply_parameters").is_none());
+    let rejoined = format!(
+        "{}{}",
+        bodies[0]["text"].as_str().expect("text"),
+        bodies[1]["text"].as_str().expect("text")
+    );
+    assert_eq!(rejoined, text);
+    assert!(
+        host.state.borrow().is_empty(),
+        "progress is cleared when done"
+    );
+}
+
+#[test]
+fn a_retry_after_a_partial_send_sends_only_the_missing_parts() {
+    let text = format!("{}{}{}", "a".repeat(4096), "b".repeat(4096), "c".repeat(10));
+    let host = FakeHost::answering(vec![answer(200, &sent(10, 42)), answer(502, "Bad Gateway")]);
+    let failure = respond(&host, &reply(&text, None)).expect_err("second part fails");
+    assert!(failure.retryable);
+    assert!(
+        failure.message.starts_with("sendMessage: "),
+        "{}",
+        failure.message
+    );
+
+    host.answers
+        .borrow_mut()
+        .extend([answer(200, &sent(11, 42)), answer(200, &sent(12, 42))]);
+    let receipt = respond(&host, &reply(&text, None)).expect("retry completes");
+    assert_eq!(receipt.as_deref(), Some("42:10"));
+    let first_chars: String = host
+        .sent_bodies()
+        .iter()
+        .map(|body| {
+            body["text"]
+                .as_str()
+                .and_then(|t| t.chars().next())
+                .unwrap_or('?')
+        })
+        .collect();
+    assert_eq!(first_chars, "abbc", "the first part was not resent");
+    assert!(host.state.borrow().is_empty());
+}
+
+#[test]
+fn flood_control_and_network_errors_are_retryable() {
+    let host = FakeHost::answering(vec![
+        answer(
+            429,
+            r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}"#,
+        ),
+        Err(FetchFailure::Timeout),
+    ]);
+    let failure = respond(&host, &reply("x", None)).expect_err("429");
+    assert!(failure.retryable);
+    assert_eq!(failure.retry_after_secs, Some(3));
+    let failure = respond(&host, &reply("x", None)).expect_err("timeout");
+    assert!(failure.retryable);
+}
+
+#[test]
+fn a_blocked_bot_is_a_permanent_failure() {
+    let host = FakeHost::answering(vec![answer(
+        403,
+        r#"{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}"#,
+    )]);
+    let failure = respond(&host, &reply("x", None)).expect_err("403");
+    assert!(!failure.retryable);
+    assert!(failure.message.contains("blocked"), "{}", failure.message);
+}
+
+#[test]
+fn an_empty_reply_fails_permanently_without_calling_telegram() {
+    let host = FakeHost::default();
+    let failure = respond(&host, &reply("", None)).expect_err("empty");
+    assert!(!failure.retryable);
+    assert!(host.requests.borrow().is_empty());
+}
+
+#[test]
+fn typing_is_shown_in_chats_but_not_in_channels() {
+    let host = FakeHost::answering(vec![answer(200, r#"{"ok":true,"result":true}"#)]);
+    let message = answered(
+        "-100:5",
+        json!({"chat_type": "supergroup", "message_thread_id": 3, "is_topic_message": true}),
+    );
+    show_typing(&host, &message).expect("typing");
+    assert_eq!(
+        host.requests.borrow()[0].url,
+        "https://api.telegram.org/bot{{secret:bot_token}}/sendChatAction"
+    );
+    assert_eq!(
+        host.sent_bodies()[0],
+        json!({"chat_id": -100, "message_thread_id": 3, "action": "typing"})
+    );
+
+    let post = answered("-200:1", json!({"chat_type": "channel"}));
+    show_typing(&host, &post).expect("skipped");
+    assert_eq!(host.requests.borrow().len(), 1);
+}
+
+#[test]
+fn typing_failures_are_reported_without_the_url() {
+    let host = FakeHost::answering(vec![answer(
+        400,
+        r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
+    )]);
+    let error = show_typing(&host, &answered("42:1", json!({}))).expect_err("400");
+    assert!(error.contains("chat not found"), "{error}");
+    assert!(!error.contains("secret"), "{error}");
+}

@@ -1,0 +1,65 @@
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use switchboard_daemon::Daemon;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::config::ConfigFile;
+use crate::logging::{self, Format};
+
+pub(crate) async fn run(path: &Path, format: Option<Format>) -> anyhow::Result<ExitCode> {
+    let file = ConfigFile::load(path)?;
+    let format = match (format, file.raw.log.format.as_deref()) {
+        (Some(f), _) => f,
+        (None, Some(f)) => Format::parse(f)?,
+        (None, None) => Format::Text,
+    };
+    logging::init(format, file.raw.log.level.as_deref())?;
+    let config = match file.lower() {
+        Ok(c) => c,
+        Err(problems) => {
+            eprintln!(
+                "error: {} has problems; not starting:\n{problems}",
+                path.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let listen = file.listen()?;
+    let daemon = Daemon::prepare(config)?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("server.listen: cannot listen on {listen}"))?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    let admin = match file.admin_listen()? {
+        Some(addr) => {
+            let admin = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("server.admin_listen: cannot listen on {addr}"))?;
+            let bound = admin
+                .local_addr()
+                .context("cannot read the bound admin address")?;
+            tracing::info!(address = %bound, "admin endpoints listening");
+            println!("admin listening on {bound}");
+            Some(admin)
+        }
+        None => None,
+    };
+    let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot install the SIGINT handler")?;
+    tracing::info!(address = %local, "listening");
+    // One plain line on stdout, for scripts and supervisors that need the port.
+    println!("listening on {local}");
+    let shutdown = async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT received; shutting down"),
+        }
+    };
+    daemon.serve(listener, admin, shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,76 @@
+//! Conversation history for the agent: user messages and assistant replies, interleaved.
+
+use rusqlite::params;
+use switchboard_types::{HistoryEntry, Role};
+
+use crate::store::sql_limit;
+use crate::{Store, StoreError};
+
+impl Store {
+    /// The newest `limit` turns of one conversation that come before message
+    /// `before_id`, oldest first. Pass `i64::MAX` for the whole conversation.
+    ///
+    /// A reply is placed right after the message it answers, even when later messages
+    /// arrived before the agent answered, because that is the exchange the agent had. A
+    /// reply to no message is placed after the last message received before it was
+    /// written. Messages without text (media, reactions) and dead replies, which the
+    /// user never saw, are left out.
+    pub async fn history(
+        &self,
+        instance: &str,
+        conversation_id: &str,
+        before_id: i64,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        let instance = instance.to_owned();
+        let conversation_id = conversation_id.to_owned();
+        self.read(move |conn| {
+            // Each turn sorts by (anchor, part, id): a message is its own anchor (part 0);
+            // a reply is anchored on the message it follows (part 1).
+            let mut stmt = conn.prepare_cached(
+                "SELECT is_reply, text, at_ms, sender_name FROM (
+                     SELECT 0 AS is_reply, m.text, m.received_at_ms AS at_ms, m.sender_name,
+                            m.id AS anchor, m.id AS row_id
+                     FROM messages m
+                     WHERE m.instance = ?1 AND m.conversation_id = ?2 AND m.id < ?3
+                       AND m.text IS NOT NULL
+                     UNION ALL
+                     SELECT 1, r.text, r.created_at_ms, NULL,
+                            COALESCE(r.message_id,
+                                     (SELECT max(p.id) FROM messages p
+                                      WHERE p.instance = r.instance
+                                        AND p.conversation_id = r.conversation_id
+                                        AND p.received_at_ms <= r.created_at_ms),
+                                     0),
+                            r.id
+                     FROM replies r
+                     WHERE r.instance = ?1 AND r.conversation_id = ?2 AND r.status != 'dead'
+                       AND (r.message_id IS NULL OR r.message_id < ?3)
+                 )
+                 WHERE anchor < ?3
+                 ORDER BY anchor DESC, is_reply DESC, row_id DESC
+                 LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(
+                params![instance, conversation_id, before_id, sql_limit(limit)],
+                |row| {
+                    let is_reply: bool = row.get(0)?;
+                    Ok(HistoryEntry {
+                        role: if is_reply {
+                            Role::Assistant
+                        } else {
+                            Role::User
+                        },
+                        text: row.get(1)?,
+                        at_ms: row.get(2)?,
+                        sender_name: row.get(3)?,
+                    })
+                },
+            )?;
+            let mut entries = rows.collect::<Result<Vec<_>, _>>()?;
+            entries.reverse();
+            Ok(entries)
+        })
+        .await
+    }
+}

@@ -1,0 +1,164 @@
+//! Inbound messages: deduplicating persist, inspection and pruning.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use switchboard_types::{InboundMessage, StoredMessage};
+
+use crate::rows::{self, message_columns};
+use crate::store::{now_ms, sql_limit};
+use crate::{MessageStatus, PersistOutcome, Store, StoreError};
+
+impl Store {
+    /// Stores what a channel emitted for one delivery, deduplicating on
+    /// `(instance, external_id)`, and returns once the commit is durable.
+    ///
+    /// New rows get a pending hook and a pending agent turn. A message marked `is_edit`
+    /// whose external id is known replaces the stored text, kind and metadata, stamps
+    /// `edited_at_ms` and is reported as [`PersistOutcome::Edited`] without queueing a
+    /// new hook or turn; an edit of an unknown id is stored as a new message. Outcomes
+    /// are in input order, and all messages of one call commit together.
+    pub async fn persist(
+        &self,
+        instance: &str,
+        messages: Vec<InboundMessage>,
+    ) -> Result<Vec<PersistOutcome>, StoreError> {
+        let instance = instance.to_owned();
+        self.write(move |conn| {
+            let now = now_ms();
+            messages
+                .into_iter()
+                .map(|message| persist_one(conn, &instance, message, now))
+                .collect()
+        })
+        .await
+    }
+
+    /// The newest `limit` messages, newest first, of one instance or of all.
+    pub async fn messages(
+        &self,
+        instance: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let instance = instance.map(str::to_owned);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages m WHERE ?1 IS NULL OR m.instance = ?1 ORDER BY m.id DESC LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![instance, sql_limit(limit)], |row| {
+                rows::message(row, 0)
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// One message with the state, attempts and last error of its hook and agent turn;
+    /// retry policies use the attempt counts.
+    pub async fn message_status(&self, message_id: i64) -> Result<MessageStatus, StoreError> {
+        self.read(move |conn| rows::load_status(conn, message_id))
+            .await
+    }
+
+    /// Deletes messages received before `older_than_ms` whose work is over: hook and
+    /// agent turn no longer pending, no reply waiting for delivery, and no unreplayed
+    /// dead letter pointing at them. Their sent or dead replies go with them. Returns
+    /// the number of messages removed.
+    ///
+    /// Deduplication of a pruned message's id ends here, so the cutoff must lie beyond
+    /// the longest redelivery horizon of every platform.
+    pub async fn prune(&self, older_than_ms: i64) -> Result<usize, StoreError> {
+        self.write(move |conn| {
+            let removed = conn
+                .prepare_cached(
+                    "DELETE FROM messages
+                     WHERE received_at_ms < ?1
+                       AND hook_state != 'pending'
+                       AND agent_state != 'pending'
+                       AND NOT EXISTS (SELECT 1 FROM replies r
+                                       WHERE r.message_id = messages.id AND r.status = 'pending')
+                       AND NOT EXISTS (SELECT 1 FROM dead_letters d
+                                       WHERE d.message_id = messages.id
+                                         AND d.replayed_at_ms IS NULL)",
+                )?
+                .execute([older_than_ms])?;
+            Ok(removed)
+        })
+        .await
+    }
+}
+
+const SELECT_ID: &str = "SELECT id FROM messages WHERE instance = ?1 AND external_id = ?2";
+
+fn persist_one(
+    conn: &Connection,
+    instance: &str,
+    message: InboundMessage,
+    now: i64,
+) -> Result<PersistOutcome, StoreError> {
+    if message.is_edit
+        && let Some(id) = existing_id(conn, instance, &message.external_id)?
+    {
+        conn.prepare_cached(
+            "UPDATE messages SET text = ?2, kind = ?3, metadata = ?4, is_edit = 1,
+                 edited_at_ms = ?5
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            message.text,
+            message.kind.as_str(),
+            message.metadata,
+            now
+        ])?;
+        let edited = rows::load_message(conn, id)?;
+        return Ok(PersistOutcome::Edited(edited));
+    }
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO messages (instance, external_id, conversation_id, sender_id,
+                 sender_name, text, timestamp, reply_to, kind, is_edit, metadata, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (instance, external_id) DO NOTHING",
+        )?
+        .execute(params![
+            instance,
+            message.external_id,
+            message.conversation_id,
+            message.sender_id,
+            message.sender_name,
+            message.text,
+            // Bit for bit: platform values above i64::MAX survive the round trip.
+            message.timestamp.cast_signed(),
+            message.reply_to,
+            message.kind.as_str(),
+            message.is_edit,
+            message.metadata,
+            now,
+        ])?;
+    if inserted == 0 {
+        // The conflict that skipped the insert was on this very key, so the row exists.
+        let id = conn
+            .prepare_cached(SELECT_ID)?
+            .query_row([instance, &message.external_id], |row| row.get(0))?;
+        return Ok(PersistOutcome::Duplicate { id });
+    }
+    Ok(PersistOutcome::Stored(StoredMessage {
+        id: conn.last_insert_rowid(),
+        instance: instance.to_owned(),
+        received_at_ms: now,
+        edited_at_ms: None,
+        message,
+    }))
+}
+
+fn existing_id(
+    conn: &Connection,
+    instance: &str,
+    external_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached(SELECT_ID)?
+        .query_row([instance, external_id], |row| row.get(0))
+        .optional()?)
+}

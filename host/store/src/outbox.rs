@@ -1,0 +1,176 @@
+//! The outbox: replies waiting for delivery, with retries and dead-lettering.
+
+use rusqlite::params;
+
+use crate::dead_letters::insert_dead_letter;
+use crate::rows::{self, expect_one, message_columns, reply_columns};
+use crate::store::{now_ms, sql_limit};
+use crate::{DeadLetterKind, OutboxItem, Store, StoreError};
+
+impl Store {
+    /// Pending replies due at `now_ms`, oldest first, each with the message it answers.
+    ///
+    /// A reply is left out while an earlier reply to its conversation waits for a
+    /// retry, so replies reach a conversation in the order the agent wrote them.
+    pub async fn due_replies(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.read(move |conn| {
+            // The partial index holds only pending rows; without table statistics the
+            // planner may pick the full conversation index and scan a long history.
+            let mut stmt = conn.prepare_cached(concat!(
+                "SELECT ",
+                reply_columns!(),
+                ", ",
+                message_columns!(),
+                " FROM replies r LEFT JOIN messages m ON m.id = r.message_id
+                  WHERE r.status = 'pending' AND r.next_attempt_at_ms <= ?1
+                    AND NOT EXISTS (
+                        SELECT 1 FROM replies e INDEXED BY replies_queue
+                        WHERE e.status = 'pending'
+                          AND e.instance = r.instance
+                          AND e.conversation_id = r.conversation_id
+                          AND e.id < r.id
+                          AND e.next_attempt_at_ms > ?1)
+                  ORDER BY r.id LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![now_ms, sql_limit(limit)], rows::reply)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// Records that the platform accepted the reply.
+    pub async fn reply_sent(
+        &self,
+        id: i64,
+        receipt_external_id: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE replies SET status = 'sent', attempts = attempts + 1,
+                         sent_at_ms = ?2, receipt_external_id = ?3, last_error = NULL
+                     WHERE id = ?1",
+                )?
+                .execute(params![id, now_ms(), receipt_external_id])?;
+            expect_one(changed, "replies", id)
+        })
+        .await
+    }
+
+    /// Schedules another delivery attempt at `at_ms`.
+    pub async fn reply_retry(&self, id: i64, at_ms: i64, error: String) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE replies SET attempts = attempts + 1, next_attempt_at_ms = ?2,
+                         last_error = ?3
+                     WHERE id = ?1",
+                )?
+                .execute(params![id, at_ms, error])?;
+            expect_one(changed, "replies", id)
+        })
+        .await
+    }
+
+    /// Gives up on the reply and writes a `reply` dead letter holding it as JSON, in one
+    /// commit. [`Store::requeue_reply`] brings it back.
+    pub async fn reply_dead(&self, id: i64, error: String) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE replies SET status = 'dead', attempts = attempts + 1, last_error = ?2
+                     WHERE id = ?1",
+                )?
+                .execute(params![id, error])?;
+            expect_one(changed, "replies", id)?;
+            let reply = rows::load_reply(conn, id)?;
+            let payload = serde_json::to_vec(&reply)?;
+            insert_dead_letter(
+                conn,
+                DeadLetterKind::Reply,
+                &reply.instance,
+                reply.in_reply_to.as_ref().map(|m| m.id),
+                Some(id),
+                &error,
+                &payload,
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Puts a reply back in the queue, due now and with a fresh attempt budget; for
+    /// replaying a `reply` dead letter (which the caller then marks replayed).
+    pub async fn requeue_reply(&self, id: i64) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE replies SET status = 'pending', attempts = 0, next_attempt_at_ms = ?2
+                     WHERE id = ?1",
+                )?
+                .execute(params![id, now_ms()])?;
+            expect_one(changed, "replies", id)
+        })
+        .await
+    }
+
+    /// Queues a reply that is not the result of an agent turn (an operator's message,
+    /// say), due now. Its idempotency key is `sb-<instance>-r<reply id>`.
+    pub async fn insert_reply(
+        &self,
+        instance: &str,
+        conversation_id: &str,
+        message_id: Option<i64>,
+        text: String,
+    ) -> Result<i64, StoreError> {
+        let instance = instance.to_owned();
+        let conversation_id = conversation_id.to_owned();
+        self.write(move |conn| {
+            if let Some(message_id) = message_id {
+                // Checked here so that a wrong id is NotFound, not a foreign-key error.
+                rows::load_message(conn, message_id)?;
+            }
+            let now = now_ms();
+            // The key embeds the row id, which exists only after the insert; a random
+            // placeholder satisfies the UNIQUE constraint until then.
+            conn.prepare_cached(
+                "INSERT INTO replies (instance, conversation_id, message_id, text,
+                     idempotency_key, next_attempt_at_ms, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, 'placeholder-' || hex(randomblob(16)), ?5, ?5)",
+            )?
+            .execute(params![instance, conversation_id, message_id, text, now])?;
+            let id = conn.last_insert_rowid();
+            conn.prepare_cached("UPDATE replies SET idempotency_key = ?2 WHERE id = ?1")?
+                .execute(params![id, format!("sb-{instance}-r{id}")])?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// The newest `limit` replies, newest first, of one instance or of all.
+    pub async fn replies(
+        &self,
+        instance: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let instance = instance.map(str::to_owned);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(concat!(
+                "SELECT ",
+                reply_columns!(),
+                ", ",
+                message_columns!(),
+                " FROM replies r LEFT JOIN messages m ON m.id = r.message_id
+                  WHERE ?1 IS NULL OR r.instance = ?1
+                  ORDER BY r.id DESC LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![instance, sql_limit(limit)], rows::reply)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,42 @@
+//! Putting failed work back in its queue, for replaying `agent` and `hook` dead
+//! letters once the cause is fixed.
+
+use rusqlite::params;
+
+use crate::error::StoreError;
+use crate::rows::expect_one;
+use crate::store::{Store, now_ms};
+
+impl Store {
+    /// Makes the message's agent turn pending again, due now, with a fresh attempt
+    /// budget.
+    pub async fn requeue_turn(&self, message_id: i64) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE messages SET agent_state = 'pending', agent_attempts = 0,
+                         agent_next_at_ms = ?2, agent_error = NULL
+                     WHERE id = ?1",
+                )?
+                .execute(params![message_id, now_ms()])?;
+            expect_one(changed, "messages", message_id)
+        })
+        .await
+    }
+
+    /// Makes the message's `on-message-persisted` hook pending again, due now, with
+    /// a fresh attempt budget.
+    pub async fn requeue_hook(&self, message_id: i64) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE messages SET hook_state = 'pending', hook_attempts = 0,
+                         hook_next_at_ms = ?2, hook_error = NULL
+                     WHERE id = ?1",
+                )?
+                .execute(params![message_id, now_ms()])?;
+            expect_one(changed, "messages", message_id)
+        })
+        .await
+    }
+}

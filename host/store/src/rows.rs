@@ -1,0 +1,175 @@
+//! Column lists and row decoding shared by the queries.
+
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row};
+use switchboard_types::{InboundMessage, MessageKind, StoredMessage};
+
+use crate::{MessageStatus, OutboxItem, ReplyStatus, StoreError, WorkState};
+
+/// The columns [`message`] decodes, from a `messages` table aliased `m`. A macro so
+/// that queries can be built with `concat!` and stay `&'static str` for the cache.
+macro_rules! message_columns {
+    () => {
+        "m.id, m.instance, m.external_id, m.conversation_id, m.sender_id, m.sender_name, \
+         m.text, m.timestamp, m.reply_to, m.kind, m.is_edit, m.metadata, m.received_at_ms, \
+         m.edited_at_ms"
+    };
+}
+pub(crate) use message_columns;
+
+/// How many columns `message_columns!()` yields.
+pub(crate) const MESSAGE_COLUMNS: usize = 14;
+
+/// The columns [`reply`] decodes, from a `replies` table aliased `r`, to be followed by
+/// `message_columns!()` of a `LEFT JOIN messages m ON m.id = r.message_id`.
+macro_rules! reply_columns {
+    () => {
+        "r.id, r.instance, r.conversation_id, r.text, r.idempotency_key, r.status, \
+         r.attempts, r.next_attempt_at_ms, r.last_error, r.receipt_external_id, \
+         r.created_at_ms, r.sent_at_ms"
+    };
+}
+pub(crate) use reply_columns;
+
+const REPLY_COLUMNS: usize = 12;
+
+/// A stored text column held a value this build does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown stored value {value:?}")]
+pub(crate) struct UnknownValue {
+    value: String,
+}
+
+/// Decodes a text column through `parse`, failing on a value this build does not know.
+pub(crate) fn parsed<T>(
+    row: &Row<'_>,
+    index: usize,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let value: String = row.get(index)?;
+    parse(&value).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            Type::Text,
+            Box::new(UnknownValue { value }),
+        )
+    })
+}
+
+/// Decodes `message_columns!()` starting at column `at`.
+pub(crate) fn message(row: &Row<'_>, at: usize) -> rusqlite::Result<StoredMessage> {
+    let timestamp: i64 = row.get(at + 7)?;
+    Ok(StoredMessage {
+        id: row.get(at)?,
+        instance: row.get(at + 1)?,
+        received_at_ms: row.get(at + 12)?,
+        edited_at_ms: row.get(at + 13)?,
+        message: InboundMessage {
+            external_id: row.get(at + 2)?,
+            conversation_id: row.get(at + 3)?,
+            sender_id: row.get(at + 4)?,
+            sender_name: row.get(at + 5)?,
+            text: row.get(at + 6)?,
+            // Stored bit for bit (see the migration), so this is the platform's value.
+            timestamp: timestamp.cast_unsigned(),
+            reply_to: row.get(at + 8)?,
+            kind: parsed(row, at + 9, MessageKind::parse)?,
+            is_edit: row.get(at + 10)?,
+            metadata: row.get(at + 11)?,
+        },
+    })
+}
+
+/// Decodes `reply_columns!(), message_columns!()` starting at column 0.
+pub(crate) fn reply(row: &Row<'_>) -> rusqlite::Result<OutboxItem> {
+    let answered: Option<i64> = row.get(REPLY_COLUMNS)?;
+    Ok(OutboxItem {
+        id: row.get(0)?,
+        instance: row.get(1)?,
+        conversation_id: row.get(2)?,
+        text: row.get(3)?,
+        idempotency_key: row.get(4)?,
+        status: parsed(row, 5, ReplyStatus::parse)?,
+        attempts: row.get(6)?,
+        next_attempt_at_ms: row.get(7)?,
+        last_error: row.get(8)?,
+        receipt_external_id: row.get(9)?,
+        created_at_ms: row.get(10)?,
+        sent_at_ms: row.get(11)?,
+        in_reply_to: match answered {
+            Some(_) => Some(message(row, REPLY_COLUMNS)?),
+            None => None,
+        },
+    })
+}
+
+/// One message by id.
+pub(crate) fn load_message(conn: &Connection, id: i64) -> Result<StoredMessage, StoreError> {
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages m WHERE m.id = ?1"
+    ))?
+    .query_row([id], |row| message(row, 0))
+    .optional()?
+    .ok_or(StoreError::NotFound {
+        table: "messages",
+        id,
+    })
+}
+
+/// One message with its hook and agent bookkeeping.
+pub(crate) fn load_status(conn: &Connection, id: i64) -> Result<MessageStatus, StoreError> {
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        message_columns!(),
+        ", m.hook_state, m.hook_attempts, m.hook_next_at_ms, m.hook_error, \
+         m.agent_state, m.agent_attempts, m.agent_next_at_ms, m.agent_error \
+         FROM messages m WHERE m.id = ?1"
+    ))?
+    .query_row([id], |row| {
+        let at = MESSAGE_COLUMNS;
+        Ok(MessageStatus {
+            message: message(row, 0)?,
+            hook_state: parsed(row, at, WorkState::parse)?,
+            hook_attempts: row.get(at + 1)?,
+            hook_next_at_ms: row.get(at + 2)?,
+            hook_error: row.get(at + 3)?,
+            agent_state: parsed(row, at + 4, WorkState::parse)?,
+            agent_attempts: row.get(at + 5)?,
+            agent_next_at_ms: row.get(at + 6)?,
+            agent_error: row.get(at + 7)?,
+        })
+    })
+    .optional()?
+    .ok_or(StoreError::NotFound {
+        table: "messages",
+        id,
+    })
+}
+
+/// One reply by id, with the message it answers.
+pub(crate) fn load_reply(conn: &Connection, id: i64) -> Result<OutboxItem, StoreError> {
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        reply_columns!(),
+        ", ",
+        message_columns!(),
+        " FROM replies r LEFT JOIN messages m ON m.id = r.message_id WHERE r.id = ?1"
+    ))?
+    .query_row([id], reply)
+    .optional()?
+    .ok_or(StoreError::NotFound {
+        table: "replies",
+        id,
+    })
+}
+
+/// Maps "no row changed" to [`StoreError::NotFound`].
+pub(crate) fn expect_one(changed: usize, table: &'static str, id: i64) -> Result<(), StoreError> {
+    if changed == 0 {
+        Err(StoreError::NotFound { table, id })
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,240 @@
+//! The `Store` handle: opening, closing, and routing calls to the writer or the readers.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::Connection;
+
+use crate::readers::Readers;
+use crate::schema::open_writer;
+use crate::writer::Writer;
+use crate::{Counts, StoreError, StoreOptions, WriterStats};
+
+/// The durable store. Cheap to clone; every clone shares one writer thread and one set
+/// of read connections.
+///
+/// Writes go through the group-commit writer and return only after their batch has
+/// committed (and the WAL has been fsynced). Reads run on read-only connections in
+/// blocking tasks. Dropping the last clone, or [`Store::close`], runs everything still
+/// queued and stops the writer thread; the drop waits for that on the current thread,
+/// so async code should prefer `close().await`.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    // Declared before `readers` so that it drops (and flushes) first.
+    writer: Option<Writer>,
+    readers: Arc<Readers>,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`, creating its parent directory, applying
+    /// pending migrations and starting the writer thread. Blocks while doing so.
+    pub fn open(path: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_owned(),
+                source: Arc::new(source),
+            })?;
+        }
+        let conn = open_writer(path)?;
+        // Readers open after the writer has migrated, so they check the final version.
+        let readers = Readers::open(path)?;
+        let writer = Writer::spawn(conn, opts)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer: Some(writer),
+                readers,
+            }),
+        })
+    }
+
+    /// Opens an existing database for inspection, alongside a running daemon if need
+    /// be. Every write fails with [`StoreError::ReadOnly`].
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let readers = Readers::open(path)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer: None,
+                readers,
+            }),
+        })
+    }
+
+    /// Proves the writer is alive and can take the write lock: runs an empty command
+    /// through a full batch (`BEGIN IMMEDIATE … COMMIT`). For readiness probes.
+    pub async fn ping_write(&self) -> Result<(), StoreError> {
+        self.write(|_| Ok(())).await
+    }
+
+    /// Runs everything queued so far, then stops the writer thread. Writes through other
+    /// clones fail with [`StoreError::Closed`] afterwards; reads keep working until the
+    /// last clone is dropped.
+    pub async fn close(self) -> Result<(), StoreError> {
+        let inner = self.inner;
+        tokio::task::spawn_blocking(move || {
+            if let Some(writer) = &inner.writer {
+                writer.stop();
+            }
+        })
+        .await
+        .map_err(|source| StoreError::BlockingTask {
+            source: Arc::new(source),
+        })
+    }
+
+    /// Copies the write-ahead log into the database file and truncates the log, waiting
+    /// for readers if need be. SQLite checkpoints on its own as the log grows; this is
+    /// for quiet periods and before copying the file for a backup.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        self.write_alone(|conn| {
+            let busy: i64 =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+            if busy != 0 {
+                // A reader held an old snapshot past the busy timeout; same as SQLITE_BUSY.
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some("wal checkpoint could not finish".to_owned()),
+                )
+                .into());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Commits and commands so far; the ratio is the average batch size.
+    pub fn stats(&self) -> WriterStats {
+        self.inner
+            .writer
+            .as_ref()
+            .map(Writer::stats)
+            .unwrap_or_default()
+    }
+
+    /// Row counts for metrics and readiness.
+    pub async fn counts(&self) -> Result<Counts, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT
+                    (SELECT count(*) FROM messages),
+                    (SELECT count(*) FROM messages WHERE hook_state = 'pending'),
+                    (SELECT count(*) FROM messages WHERE agent_state = 'pending'),
+                    (SELECT count(*) FROM replies WHERE status = 'pending'),
+                    (SELECT count(*) FROM replies WHERE status = 'sent'),
+                    (SELECT count(*) FROM replies WHERE status = 'dead'),
+                    (SELECT count(*) FROM dead_letters WHERE replayed_at_ms IS NULL)",
+            )?;
+            let counts = stmt.query_row([], |row| {
+                Ok(Counts {
+                    messages: row.get(0)?,
+                    pending_hooks: row.get(1)?,
+                    pending_turns: row.get(2)?,
+                    replies_pending: row.get(3)?,
+                    replies_sent: row.get(4)?,
+                    replies_dead: row.get(5)?,
+                    dead_letters: row.get(6)?,
+                })
+            })?;
+            Ok(counts)
+        })
+        .await
+    }
+
+    /// Runs `command` on the writer thread, in its own savepoint inside the next batch.
+    pub(crate) async fn write<T, F>(&self, command: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.inner.writer {
+            Some(writer) => writer.submit(command).await,
+            None => Err(StoreError::ReadOnly),
+        }
+    }
+
+    /// Runs `command` on the writer thread outside any transaction, after everything
+    /// queued before it.
+    pub(crate) async fn write_alone<T, F>(&self, command: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.inner.writer {
+            Some(writer) => writer.submit_alone(command).await,
+            None => Err(StoreError::ReadOnly),
+        }
+    }
+
+    /// Runs `query` on a read-only connection in a blocking task.
+    pub(crate) async fn read<T, F>(&self, query: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.inner.readers.read(query).await
+    }
+}
+
+/// Fault injection for tests of the store's callers.
+#[cfg(any(test, feature = "test-support"))]
+impl Store {
+    /// Makes the writer's connection refuse every change (`PRAGMA query_only`), as if
+    /// the file had become read-only, or lifts that again. Writes then fail with a
+    /// transient [`StoreError::Sqlite`].
+    pub async fn simulate_read_only(&self, on: bool) -> Result<(), StoreError> {
+        // Outside a transaction: with the flag set, `BEGIN IMMEDIATE` itself fails, so a
+        // batched command could never lift it again.
+        self.write_alone(move |conn| Ok(conn.pragma_update(None, "query_only", on)?))
+            .await
+    }
+
+    /// Caps the file at its current size (`PRAGMA max_page_count`), as if the disk were
+    /// full, or lifts the cap. Writes that need a new page then fail with a transient
+    /// [`StoreError::Sqlite`] (`SQLITE_FULL`); small writes that fit in free space
+    /// still succeed, as on a real full disk.
+    pub async fn simulate_disk_full(&self, on: bool) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let pages: i64 = if on {
+                conn.pragma_query_value(None, "page_count", |row| row.get(0))?
+            } else {
+                // SQLite's own ceiling; it clamps larger values.
+                4_294_967_294
+            };
+            conn.pragma_update(None, "max_page_count", pages)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// The wall clock in Unix milliseconds, for the times the store stamps itself.
+pub(crate) fn now_ms() -> i64 {
+    // A clock set before 1970 stamps 0 rather than failing a write: these stamps order
+    // nothing that durability depends on.
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// SQLite limits are signed; anything past `i64::MAX` means "no limit" anyway.
+pub(crate) fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+
+    #[test]
+    fn store_is_send_sync_and_clone() {
+        assert_send_sync_clone::<Store>();
+    }
+}

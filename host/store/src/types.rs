@@ -1,0 +1,308 @@
+use serde::{Serialize, Serializer};
+use switchboard_types::{OutboundMessage, StoredMessage};
+
+/// Tuning of the group-commit writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The most commands committed in one transaction (one fsync).
+    pub batch_max: usize,
+    /// How many commands may wait for the writer before calls fail with
+    /// [`StoreError::Overloaded`](crate::StoreError::Overloaded).
+    pub queue_capacity: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            batch_max: 256,
+            queue_capacity: 4096,
+        }
+    }
+}
+
+/// What [`Store::persist`](crate::Store::persist) did with one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PersistOutcome {
+    /// A new row; its hook and agent turn are pending.
+    Stored(StoredMessage),
+    /// The `(instance, external_id)` pair was already stored; nothing changed.
+    Duplicate {
+        /// The existing row.
+        id: i64,
+    },
+    /// An edit of a stored message: text, kind and metadata were replaced. No new hook
+    /// or agent turn is queued.
+    Edited(StoredMessage),
+}
+
+/// How the on-message-persisted hook went, for [`Store::finish_hook`](crate::Store::finish_hook).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookOutcome {
+    /// The hook ran.
+    Done,
+    /// The channel has no such hook; nothing to run.
+    Skipped,
+    /// It failed and should run again at `at_ms`.
+    Retry {
+        /// When to try again (Unix milliseconds).
+        at_ms: i64,
+        /// Why this attempt failed.
+        error: String,
+    },
+    /// It failed for good; a `hook` dead letter is written.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// Where a unit of work stands: a message's hook or agent turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkState {
+    /// Waiting to run, maybe after a retry delay.
+    Pending,
+    /// Finished successfully.
+    Done,
+    /// Given up; a dead letter records why.
+    Failed,
+    /// Nothing to do (hooks only: the channel does not export the hook).
+    Skipped,
+}
+
+impl WorkState {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkState::Pending => "pending",
+            WorkState::Done => "done",
+            WorkState::Failed => "failed",
+            WorkState::Skipped => "skipped",
+        }
+    }
+
+    /// Parses a name produced by [`WorkState::as_str`].
+    pub fn parse(name: &str) -> Option<WorkState> {
+        [
+            WorkState::Pending,
+            WorkState::Done,
+            WorkState::Failed,
+            WorkState::Skipped,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
+/// A stored message with the bookkeeping of its hook and agent turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageStatus {
+    /// The message.
+    pub message: StoredMessage,
+    /// The on-message-persisted hook.
+    pub hook_state: WorkState,
+    /// Hook attempts so far.
+    pub hook_attempts: u32,
+    /// When the hook is due (Unix milliseconds).
+    pub hook_next_at_ms: i64,
+    /// The last hook error.
+    pub hook_error: Option<String>,
+    /// The agent turn.
+    pub agent_state: WorkState,
+    /// Agent attempts so far.
+    pub agent_attempts: u32,
+    /// When the agent turn is due (Unix milliseconds).
+    pub agent_next_at_ms: i64,
+    /// The last agent error.
+    pub agent_error: Option<String>,
+}
+
+/// Where a reply stands in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyStatus {
+    /// Not delivered yet.
+    Pending,
+    /// The platform accepted it.
+    Sent,
+    /// Given up; a `reply` dead letter records why.
+    Dead,
+}
+
+impl ReplyStatus {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyStatus::Pending => "pending",
+            ReplyStatus::Sent => "sent",
+            ReplyStatus::Dead => "dead",
+        }
+    }
+
+    /// Parses a name produced by [`ReplyStatus::as_str`].
+    pub fn parse(name: &str) -> Option<ReplyStatus> {
+        [ReplyStatus::Pending, ReplyStatus::Sent, ReplyStatus::Dead]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// One reply in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxItem {
+    /// Row id; increases with creation order.
+    pub id: i64,
+    /// The channel instance that delivers it.
+    pub instance: String,
+    /// Where it goes.
+    pub conversation_id: String,
+    /// What it says.
+    pub text: String,
+    /// Stable across retries, so the platform (or the channel) can drop duplicates.
+    pub idempotency_key: String,
+    /// Pending, sent or dead.
+    pub status: ReplyStatus,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// When the next attempt is due (Unix milliseconds).
+    pub next_attempt_at_ms: i64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The platform's id of the sent message.
+    pub receipt_external_id: Option<String>,
+    /// The message this reply answers, if any.
+    pub in_reply_to: Option<StoredMessage>,
+    /// When the agent produced it (Unix milliseconds).
+    pub created_at_ms: i64,
+    /// When the platform accepted it (Unix milliseconds).
+    pub sent_at_ms: Option<i64>,
+}
+
+impl OutboxItem {
+    /// The value handed to the channel's `on-respond`.
+    pub fn to_outbound(&self) -> OutboundMessage {
+        OutboundMessage {
+            conversation_id: self.conversation_id.clone(),
+            text: self.text.clone(),
+            in_reply_to: self.in_reply_to.as_ref().map(|m| m.message.clone()),
+            idempotency_key: self.idempotency_key.clone(),
+        }
+    }
+}
+
+/// What failed, for a dead letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterKind {
+    /// A verified webhook delivery the channel could not process; the payload is the
+    /// raw request as JSON.
+    Delivery,
+    /// A reply that could not be delivered; the payload is the reply as JSON.
+    Reply,
+    /// An on-message-persisted hook that failed for good; the payload is the message.
+    Hook,
+    /// An agent turn that failed for good; the payload is the message.
+    Agent,
+}
+
+impl DeadLetterKind {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadLetterKind::Delivery => "delivery",
+            DeadLetterKind::Reply => "reply",
+            DeadLetterKind::Hook => "hook",
+            DeadLetterKind::Agent => "agent",
+        }
+    }
+
+    /// Parses a name produced by [`DeadLetterKind::as_str`].
+    pub fn parse(name: &str) -> Option<DeadLetterKind> {
+        [
+            DeadLetterKind::Delivery,
+            DeadLetterKind::Reply,
+            DeadLetterKind::Hook,
+            DeadLetterKind::Agent,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+/// A dead letter to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDeadLetter {
+    /// What failed.
+    pub kind: DeadLetterKind,
+    /// The channel instance concerned.
+    pub instance: String,
+    /// Why it failed.
+    pub error: String,
+    /// Enough to replay it (see [`DeadLetterKind`]).
+    pub payload: Vec<u8>,
+}
+
+/// A recorded dead letter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLetter {
+    /// Row id.
+    pub id: i64,
+    /// What failed.
+    pub kind: DeadLetterKind,
+    /// The channel instance concerned.
+    pub instance: String,
+    /// The message concerned, for `hook` and `agent` letters and replies to a message.
+    pub message_id: Option<i64>,
+    /// The reply concerned, for `reply` letters; replay it with
+    /// [`Store::requeue_reply`](crate::Store::requeue_reply).
+    pub reply_id: Option<i64>,
+    /// When it was recorded (Unix milliseconds).
+    pub created_at_ms: i64,
+    /// Why it failed.
+    pub error: String,
+    /// Enough to replay it. Printed as JSON when it is JSON, else as a string or bytes.
+    #[serde(serialize_with = "serialize_payload")]
+    pub payload: Vec<u8>,
+    /// When it was replayed (Unix milliseconds).
+    pub replayed_at_ms: Option<i64>,
+}
+
+/// Keeps payloads readable in the CLI's JSON output instead of arrays of numbers.
+fn serialize_payload<S: Serializer>(payload: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload) {
+        value.serialize(serializer)
+    } else if let Ok(text) = std::str::from_utf8(payload) {
+        serializer.serialize_str(text)
+    } else {
+        serializer.collect_seq(payload)
+    }
+}
+
+/// Row counts for metrics and readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Counts {
+    /// Stored messages.
+    pub messages: u64,
+    /// Messages whose hook is pending.
+    pub pending_hooks: u64,
+    /// Messages whose agent turn is pending.
+    pub pending_turns: u64,
+    /// Replies waiting for delivery.
+    pub replies_pending: u64,
+    /// Replies the platform accepted.
+    pub replies_sent: u64,
+    /// Replies given up on.
+    pub replies_dead: u64,
+    /// Dead letters not yet replayed.
+    pub dead_letters: u64,
+}
+
+/// What the writer thread has done since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct WriterStats {
+    /// Transactions committed: each one is one fsync of the WAL.
+    pub commits: u64,
+    /// Commands run (each in its own savepoint), committed or not.
+    pub commands: u64,
+}

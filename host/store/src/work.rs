@@ -1,0 +1,248 @@
+//! The two work queues on stored messages: the on-message-persisted hook and the agent
+//! turn. Both are columns of `messages`, so persisting a message queues its work in the
+//! same commit.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use switchboard_types::StoredMessage;
+
+use crate::dead_letters::insert_dead_letter;
+use crate::rows::{self, expect_one, message_columns};
+use crate::store::{now_ms, sql_limit};
+use crate::{DeadLetterKind, HookOutcome, Store, StoreError};
+
+impl Store {
+    /// Messages whose hook is pending and due at `now_ms`, oldest first.
+    pub async fn due_hooks(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages m
+                  WHERE m.hook_state = 'pending' AND m.hook_next_at_ms <= ?1
+                  ORDER BY m.id LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![now_ms, sql_limit(limit)], |row| {
+                rows::message(row, 0)
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// Records how a message's hook went. [`HookOutcome::Failed`] also writes a `hook`
+    /// dead letter holding the message.
+    pub async fn finish_hook(
+        &self,
+        message_id: i64,
+        outcome: HookOutcome,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = match &outcome {
+                HookOutcome::Done => conn
+                    .prepare_cached(
+                        "UPDATE messages SET hook_state = 'done',
+                             hook_attempts = hook_attempts + 1, hook_error = NULL
+                         WHERE id = ?1",
+                    )?
+                    .execute([message_id])?,
+                HookOutcome::Skipped => conn
+                    .prepare_cached("UPDATE messages SET hook_state = 'skipped' WHERE id = ?1")?
+                    .execute([message_id])?,
+                HookOutcome::Retry { at_ms, error } => conn
+                    .prepare_cached(
+                        "UPDATE messages SET hook_attempts = hook_attempts + 1,
+                             hook_next_at_ms = ?2, hook_error = ?3
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![message_id, at_ms, error])?,
+                HookOutcome::Failed { error } => conn
+                    .prepare_cached(
+                        "UPDATE messages SET hook_state = 'failed',
+                             hook_attempts = hook_attempts + 1, hook_error = ?2
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![message_id, error])?,
+            };
+            expect_one(changed, "messages", message_id)?;
+            if let HookOutcome::Failed { error } = &outcome {
+                dead_letter_for_message(conn, message_id, DeadLetterKind::Hook, error)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Messages whose agent turn is pending and due at `now_ms`, oldest first.
+    ///
+    /// A message is left out while an earlier message of its conversation waits for a
+    /// retry, so a conversation's turns are never reordered by a failure. The messages
+    /// returned for one conversation are therefore consecutive, and the caller should
+    /// handle them in the order given.
+    pub async fn pending_turns(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.read(move |conn| {
+            // The partial index holds only pending rows; without table statistics the
+            // planner may pick the full conversation index and scan a long history.
+            let mut stmt = conn.prepare_cached(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages m
+                  WHERE m.agent_state = 'pending' AND m.agent_next_at_ms <= ?1
+                    AND NOT EXISTS (
+                        SELECT 1 FROM messages e INDEXED BY messages_agent_queue
+                        WHERE e.agent_state = 'pending'
+                          AND e.instance = m.instance
+                          AND e.conversation_id = m.conversation_id
+                          AND e.id < m.id
+                          AND e.agent_next_at_ms > ?1)
+                  ORDER BY m.id LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![now_ms, sql_limit(limit)], |row| {
+                rows::message(row, 0)
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// Marks the message's agent turn done and queues its replies in the outbox, in one
+    /// commit, and returns the reply ids in order.
+    ///
+    /// Reply `n` gets the idempotency key `sb-<instance>-<message id>-<n>`, so calling
+    /// this again for the same message (after a crash between the agent answering and
+    /// the call returning, say) queues nothing twice and returns the same ids.
+    pub async fn complete_turn(
+        &self,
+        message_id: i64,
+        replies: Vec<String>,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.write(move |conn| {
+            let (instance, conversation_id): (String, String) = conn
+                .prepare_cached("SELECT instance, conversation_id FROM messages WHERE id = ?1")?
+                .query_row([message_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?
+                .ok_or(StoreError::NotFound {
+                    table: "messages",
+                    id: message_id,
+                })?;
+            conn.prepare_cached(
+                "UPDATE messages SET agent_state = 'done',
+                     agent_attempts = agent_attempts + 1, agent_error = NULL
+                 WHERE id = ?1 AND agent_state != 'done'",
+            )?
+            .execute([message_id])?;
+            let now = now_ms();
+            let mut ids = Vec::with_capacity(replies.len());
+            for (n, text) in replies.into_iter().enumerate() {
+                let key = format!("sb-{instance}-{message_id}-{n}");
+                ids.push(queue_turn_reply(
+                    conn,
+                    &instance,
+                    &conversation_id,
+                    message_id,
+                    &text,
+                    &key,
+                    now,
+                )?);
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
+    /// Schedules another attempt of the message's agent turn at `at_ms`.
+    pub async fn retry_turn(
+        &self,
+        message_id: i64,
+        at_ms: i64,
+        error: String,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE messages SET agent_attempts = agent_attempts + 1,
+                         agent_next_at_ms = ?2, agent_error = ?3
+                     WHERE id = ?1",
+                )?
+                .execute(params![message_id, at_ms, error])?;
+            expect_one(changed, "messages", message_id)
+        })
+        .await
+    }
+
+    /// Gives up on the message's agent turn and writes an `agent` dead letter holding
+    /// the message, in one commit.
+    pub async fn fail_turn(&self, message_id: i64, error: String) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE messages SET agent_state = 'failed',
+                         agent_attempts = agent_attempts + 1, agent_error = ?2
+                     WHERE id = ?1",
+                )?
+                .execute(params![message_id, error])?;
+            expect_one(changed, "messages", message_id)?;
+            dead_letter_for_message(conn, message_id, DeadLetterKind::Agent, &error)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn queue_turn_reply(
+    conn: &Connection,
+    instance: &str,
+    conversation_id: &str,
+    message_id: i64,
+    text: &str,
+    key: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO replies (instance, conversation_id, message_id, text, idempotency_key,
+                 next_attempt_at_ms, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )?
+        .execute(params![
+            instance,
+            conversation_id,
+            message_id,
+            text,
+            key,
+            now
+        ])?;
+    if inserted == 1 {
+        return Ok(conn.last_insert_rowid());
+    }
+    Ok(conn
+        .prepare_cached("SELECT id FROM replies WHERE idempotency_key = ?1")?
+        .query_row([key], |row| row.get(0))?)
+}
+
+fn dead_letter_for_message(
+    conn: &Connection,
+    message_id: i64,
+    kind: DeadLetterKind,
+    error: &str,
+) -> Result<i64, StoreError> {
+    let message = rows::load_message(conn, message_id)?;
+    let payload = serde_json::to_vec(&message)?;
+    insert_dead_letter(
+        conn,
+        kind,
+        &message.instance,
+        Some(message_id),
+        None,
+        error,
+        &payload,
+    )
+}

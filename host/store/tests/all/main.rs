@@ -1,0 +1,12 @@
+//! Integration tests of the store's public API, on real files in temporary directories.
+
+mod dead_letters;
+mod durability;
+mod faults;
+mod history;
+mod messages;
+mod outbox;
+mod prune;
+mod state;
+mod support;
+mod turns;

