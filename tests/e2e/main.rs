@@ -4,4 +4,12 @@
 
 mod harness;
 mod mock;
+
+mod agents;
+mod operations;
+mod registry;
+mod reliability;
+mod sandbox;
+mod slack;
+mod telegram;
 mod whatsapp;
