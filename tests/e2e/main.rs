@@ -7,6 +7,7 @@ mod mock;
 
 mod agents;
 mod operations;
+mod plugins;
 mod registry;
 mod reliability;
 mod sandbox;
