@@ -21,14 +21,18 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 Vec::new()
             }
         };
-        let busy = !due.is_empty();
-        futures::stream::iter(due)
-            .for_each_concurrent(shared.workers.concurrency, |message| {
+        let progressed = futures::stream::iter(due)
+            .map(|message| {
                 let shared = shared.clone();
                 async move { run_one(&shared, message).await }
             })
+            .buffer_unordered(shared.workers.concurrency)
+            .filter(|done| std::future::ready(*done))
+            .count()
             .await;
-        if busy {
+        // Only go straight back for more when this batch moved something; otherwise
+        // (e.g. messages of an instance that is no longer configured) wait.
+        if progressed > 0 {
             continue;
         }
         if idle(&shared.wake_hooks, &mut stop, Duration::from_secs(1)).await {
@@ -37,11 +41,13 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
     }
 }
 
-async fn run_one(shared: &Shared, stored: StoredMessage) {
+/// Runs one hook; returns whether its outcome was recorded.
+async fn run_one(shared: &Shared, stored: StoredMessage) -> bool {
     let id = stored.id;
     let Some(instance) = shared.instance(&stored.instance) else {
-        // The instance was removed from the config; its messages wait for it.
-        return;
+        // The instance is not configured (or its component was uninstalled); its
+        // messages wait for it.
+        return false;
     };
     let outcome = if !instance.component.has_persistence_hook() {
         HookOutcome::Skipped
@@ -86,7 +92,7 @@ async fn run_one(shared: &Shared, stored: StoredMessage) {
             }
         }
     };
-    finish(shared, id, &instance.name, outcome).await;
+    finish(shared, id, &instance.name, outcome).await
 }
 
 async fn status_attempts(shared: &Shared, id: i64) -> u32 {
@@ -96,7 +102,7 @@ async fn status_attempts(shared: &Shared, id: i64) -> u32 {
     }
 }
 
-async fn finish(shared: &Shared, id: i64, instance: &str, outcome: HookOutcome) {
+async fn finish(shared: &Shared, id: i64, instance: &str, outcome: HookOutcome) -> bool {
     let label = match &outcome {
         HookOutcome::Done => "done",
         HookOutcome::Skipped => "skipped",
@@ -112,7 +118,11 @@ async fn finish(shared: &Shared, id: i64, instance: &str, outcome: HookOutcome) 
     shared
         .metrics
         .outcome("switchboard_hooks_total", instance, label);
-    if let Err(e) = shared.store.finish_hook(id, outcome).await {
-        tracing::warn!(instance, message = id, error = %e, "cannot record hook outcome; it will run again");
+    match shared.store.finish_hook(id, outcome).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(instance, message = id, error = %e, "cannot record hook outcome; it will run again");
+            false
+        }
     }
 }

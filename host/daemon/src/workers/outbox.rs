@@ -22,7 +22,6 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 Vec::new()
             }
         };
-        let busy = !due.is_empty();
         let mut conversations: BTreeMap<(String, String), Vec<OutboxItem>> = BTreeMap::new();
         for item in due {
             conversations
@@ -30,20 +29,26 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 .or_default()
                 .push(item);
         }
-        futures::stream::iter(conversations.into_values())
-            .for_each_concurrent(shared.workers.concurrency, |items| {
+        let progressed = futures::stream::iter(conversations.into_values())
+            .map(|items| {
                 let shared = shared.clone();
                 async move {
-                    for item in items {
-                        if !deliver(&shared, item).await {
-                            // Keep the conversation's replies in order.
+                    let mut done = 0usize;
+                    for one in items {
+                        if !deliver(&shared, one).await {
+                            // Later ones of the conversation wait, to keep its order.
                             break;
                         }
+                        done += 1;
                     }
+                    done
                 }
             })
+            .buffer_unordered(shared.workers.concurrency)
+            .fold(0usize, |sum, n| std::future::ready(sum + n))
             .await;
-        if busy {
+        // Go straight back for more only when this batch moved something.
+        if progressed > 0 {
             continue;
         }
         if idle(&shared.wake_outbox, &mut stop, Duration::from_secs(1)).await {

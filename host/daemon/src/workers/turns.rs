@@ -10,7 +10,7 @@ use futures::StreamExt as _;
 use switchboard_agent::Turn;
 use switchboard_types::StoredMessage;
 
-use crate::pipeline::now_ms;
+use crate::pipeline::{error_chain, now_ms};
 use crate::shared::Shared;
 use crate::workers::{Stop, backoff, idle};
 
@@ -23,8 +23,6 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 Vec::new()
             }
         };
-        let busy = !pending.is_empty();
-        // Group by conversation, keeping arrival order inside each group.
         let mut conversations: BTreeMap<(String, String), Vec<StoredMessage>> = BTreeMap::new();
         for m in pending {
             conversations
@@ -32,20 +30,26 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 .or_default()
                 .push(m);
         }
-        futures::stream::iter(conversations.into_values())
-            .for_each_concurrent(shared.workers.concurrency, |messages| {
+        let progressed = futures::stream::iter(conversations.into_values())
+            .map(|messages| {
                 let shared = shared.clone();
                 async move {
-                    for message in messages {
-                        if !take_turn(&shared, message).await {
-                            // Later messages wait until this one succeeds.
+                    let mut done = 0usize;
+                    for one in messages {
+                        if !take_turn(&shared, one).await {
+                            // Later ones of the conversation wait, to keep its order.
                             break;
                         }
+                        done += 1;
                     }
+                    done
                 }
             })
+            .buffer_unordered(shared.workers.concurrency)
+            .fold(0usize, |sum, n| std::future::ready(sum + n))
             .await;
-        if busy {
+        // Go straight back for more only when this batch moved something.
+        if progressed > 0 {
             continue;
         }
         if idle(&shared.wake_turns, &mut stop, Duration::from_secs(1)).await {
@@ -140,16 +144,4 @@ async fn take_turn(shared: &Shared, message: StoredMessage) -> bool {
             false
         }
     }
-}
-
-/// The error with its causes, so the stored reason says e.g. "connection refused".
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
