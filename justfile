@@ -4,6 +4,10 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 channels := "whatsapp telegram slack"
 wasm_dir := "target/wasm32-wasip2/release"
+# The example third-party channel is its own Cargo workspace; its build output goes
+# under the root target/ so that one `target/` holds everything.
+example_manifest := "examples/webhook-channel/Cargo.toml"
+example_target := "target/examples"
 
 # List the recipes.
 default:
@@ -13,8 +17,9 @@ default:
 setup:
     scripts/ensure-tools
 
-# Build the daemon, the first-party channels, the test guests and the registry index.
-build: setup channels guests
+# Build the daemon, the first-party channels, the test guests, the example channel and
+# the registry index.
+build: setup channels guests example
     cargo build --release --locked -p switchboard-cli
     just index
 
@@ -26,6 +31,21 @@ channels: setup
 guests: setup
     pkgs=""; for d in tests/guests/*/; do [ -f "$d/Cargo.toml" ] && pkgs="$pkgs -p switchboard-guest-$(basename "$d")"; done; \
     if [ -n "$pkgs" ]; then cargo build --release --locked --target wasm32-wasip2 $pkgs; fi
+
+# Compile the example third-party channel (examples/webhook-channel) with plain cargo,
+# for the end-to-end tests; `just examples` shows the cargo-component way.
+example: setup
+    cargo build --release --locked --target wasm32-wasip2 --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
+
+# Build the examples with cargo-component (installed if missing) and write
+# target/examples-registry/index.json; then e.g.
+# `switchboard install webhook --registry target/examples-registry/index.json`.
+examples:
+    scripts/ensure-tools --cargo-component
+    cargo build --release --locked -p switchboard-cli
+    cargo component build --release --locked --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
+    target/release/switchboard registry build --out target/examples-registry/index.json \
+      --component examples/webhook-channel/manifest.json={{ example_target }}/wasm32-wasip1/release/webhook_channel.wasm
 
 # Write target/registry/index.json for the freshly built channels.
 index:
@@ -41,12 +61,24 @@ run: build
 # Run every test: unit, channel, and end-to-end tests through the real daemon.
 test: build
     cargo test --release --locked --workspace
+    cargo test --release --locked --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
 
 # Formatting and lints, as CI would judge them.
 lint:
     cargo fmt --all --check
+    cargo fmt --manifest-path {{ example_manifest }} --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    cargo clippy --manifest-path {{ example_manifest }} --target-dir {{ example_target }} --all-targets --locked -- -D warnings
 
 # Format the code.
 fmt:
     cargo fmt --all
+    cargo fmt --manifest-path {{ example_manifest }}
+
+# Benchmark the pipeline against this machine's limits (see BENCHMARKS.md), a few minutes.
+bench: build
+    cargo run --release --locked -p switchboard-bench -- run
+
+# The benchmark in under a minute, so it cannot rot (no time is asserted).
+bench-smoke: build
+    cargo run --release --locked -p switchboard-bench -- run --quick

@@ -128,7 +128,9 @@ pub fn post_blocking(
     let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(io)?;
     stream.set_nodelay(true).map_err(io)?;
     stream.set_read_timeout(Some(timeout)).map_err(io)?;
-    stream.write_all(&request_head(addr, request, request.body.len())).map_err(io)?;
+    stream
+        .write_all(&request_head(addr, request, request.body.len()))
+        .map_err(io)?;
     stream.write_all(&request.body).map_err(io)?;
     read_status(&mut stream).map_err(io)
 }
@@ -143,7 +145,9 @@ pub fn request_head(addr: SocketAddr, request: &SignedRequest, length: usize) ->
         head.extend_from_slice(value.as_bytes());
         head.extend_from_slice(b"\r\n");
     }
-    head.extend_from_slice(format!("content-length: {length}\r\nconnection: close\r\n\r\n").as_bytes());
+    head.extend_from_slice(
+        format!("content-length: {length}\r\nconnection: close\r\n\r\n").as_bytes(),
+    );
     head
 }
 

@@ -231,11 +231,7 @@ pub async fn run(plan: &LoadPlan, requests: Vec<SignedRequest>) -> Result<LoadRe
     // connection task is wedged; its requests then count as unsent.
     let limit = plan.duration + plan.request_timeout + Duration::from_secs(5);
     let mut tally = Tally::new()?;
-    let joined = tokio::time::timeout_at(
-        (deadline + limit).into(),
-        futures_join(tasks),
-    )
-    .await;
+    let joined = tokio::time::timeout_at((deadline + limit).into(), futures_join(tasks)).await;
     if let Ok(results) = joined {
         for result in results.into_iter().flatten() {
             tally.merge(result);
@@ -273,9 +269,7 @@ pub async fn run(plan: &LoadPlan, requests: Vec<SignedRequest>) -> Result<LoadRe
 }
 
 /// Waits for every task; a task that panicked contributes nothing.
-async fn futures_join(
-    tasks: Vec<tokio::task::JoinHandle<Tally>>,
-) -> Vec<Option<Tally>> {
+async fn futures_join(tasks: Vec<tokio::task::JoinHandle<Tally>>) -> Vec<Option<Tally>> {
     let mut results = Vec::with_capacity(tasks.len());
     for task in tasks {
         results.push(task.await.ok());
@@ -294,11 +288,19 @@ struct Shared {
 
 /// Releases one permit per request as it falls due, then one per connection so
 /// every connection wakes up, finds no request left and stops.
-async fn pace(permits: Arc<Semaphore>, rate: f64, total: usize, connections: usize, start: Instant) {
+async fn pace(
+    permits: Arc<Semaphore>,
+    rate: f64,
+    total: usize,
+    connections: usize,
+    start: Instant,
+) {
     let interval = 1.0 / rate;
     let mut released = 0usize;
     while released < total {
-        let elapsed = Instant::now().saturating_duration_since(start).as_secs_f64();
+        let elapsed = Instant::now()
+            .saturating_duration_since(start)
+            .as_secs_f64();
         let due = if Instant::now() < start {
             0
         } else {
@@ -386,7 +388,9 @@ async fn connection_loop(
             Ok(status) => {
                 let now = Instant::now();
                 let micros = now.saturating_duration_since(intended).as_micros();
-                tally.histogram.saturating_record(u64::try_from(micros).unwrap_or(u64::MAX));
+                tally
+                    .histogram
+                    .saturating_record(u64::try_from(micros).unwrap_or(u64::MAX));
                 tally.last_answer = Some(now);
                 match status {
                     200..=299 => tally.ok += 1,

@@ -14,8 +14,6 @@ pub struct Machine {
     pub cpu_model: Option<String>,
     /// Logical CPUs the kernel reports.
     pub cores: usize,
-    /// Logical CPUs this process may run on.
-    pub cores_available: usize,
     /// Whether the CPU has the SHA extensions (fast HMAC-SHA256).
     pub sha_ni: bool,
     /// Whether the CPU has AVX2.
@@ -56,7 +54,6 @@ pub fn describe(root: &Path, work: &Path) -> Machine {
             .lines()
             .filter(|line| line.starts_with("processor"))
             .count(),
-        cores_available: std::thread::available_parallelism().map_or(1, usize::from),
         sha_ni: has_flag("sha_ni"),
         avx2: has_flag("avx2"),
         memory_mib: fs::read_to_string("/proc/meminfo")

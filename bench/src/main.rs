@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use switchboard_bench::loadgen::{self, LoadPlan, Pace};
+use switchboard_bench::payload::{Signer, WEBHOOK_PATH};
 use switchboard_bench::process::Pinning;
 use switchboard_bench::report;
 use switchboard_bench::run::{self, RunOptions};
@@ -54,6 +56,26 @@ enum Cmd {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Offer signed WhatsApp deliveries to a running target at a fixed rate and
+    /// print the result as JSON (for profiling by hand).
+    Load {
+        /// The target, e.g. 127.0.0.1:8080 (its instance must be `wa` with the
+        /// benchmark's app secret).
+        #[arg(long)]
+        addr: SocketAddr,
+        /// Requests per second.
+        #[arg(long)]
+        rate: f64,
+        /// How long to offer load.
+        #[arg(long, default_value_t = 5000)]
+        duration_ms: u64,
+        /// Keep-alive connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Distinguishes this run's message ids from earlier ones.
+        #[arg(long, default_value = "manual")]
+        tag: String,
+    },
     /// S0 and the fsync probe; prints JSON (started by `run`).
     #[command(hide = true)]
     Store {
@@ -91,6 +113,28 @@ fn dispatch(command: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::ServeNative { listen, data_dir } => {
             targets::native::serve(listen, &data_dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Load {
+            addr,
+            rate,
+            duration_ms,
+            connections,
+            tag,
+        } => {
+            let duration = Duration::from_millis(duration_ms);
+            let count = (rate * duration.as_secs_f64()).ceil() as usize;
+            let requests = Signer::new(&tag)?.batch(0, count.max(1))?;
+            let plan = LoadPlan {
+                addr,
+                path: WEBHOOK_PATH.to_owned(),
+                pace: Pace::Open { rate },
+                duration,
+                connections,
+                request_timeout: Duration::from_secs(10),
+            };
+            let result = loadgen::run_blocking(&plan, requests)?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Store {

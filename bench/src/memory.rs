@@ -22,14 +22,16 @@ use crate::daemon::{DaemonSetup, parse_status, post_blocking, request_head};
 use crate::error::BenchError;
 use crate::loadgen::{self, LoadPlan, Pace};
 use crate::payload::{Signer, WEBHOOK_PATH};
-use crate::procstat;
 use crate::process::Server;
+use crate::procstat;
+use crate::sweep;
 
 /// Requests sent one by one before the resting RSS is read, so the sandbox pool,
 /// the store and the HTTP client have all been used once.
 const WARM_UP_REQUESTS: u64 = 32;
 const REQUEST_LIMIT: Duration = Duration::from_secs(30);
 const STOP_LIMIT: Duration = Duration::from_secs(15);
+const SETTLE_LIMIT: Duration = Duration::from_secs(10);
 
 /// What was measured.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -66,12 +68,20 @@ pub fn measure(
     log_dir: &Path,
 ) -> Result<Memory, BenchError> {
     let signer = Signer::new("memory")?;
-    let daemon = setup.spawn("switchboard serve (memory, slow body)", cores, &log_dir.join("memory-slow-body.log"))?;
+    let daemon = setup.spawn(
+        "switchboard serve (memory, slow body)",
+        cores,
+        &log_dir.join("memory-slow-body.log"),
+    )?;
     let idle = warm_up(&daemon, &signer, 0)?;
     let slow_body = slow_body(&daemon, &signer, in_flight, idle)?;
     daemon.terminate(STOP_LIMIT);
 
-    let daemon = setup.spawn("switchboard serve (memory, burst)", cores, &log_dir.join("memory-burst.log"))?;
+    let daemon = setup.spawn(
+        "switchboard serve (memory, burst)",
+        cores,
+        &log_dir.join("memory-burst.log"),
+    )?;
     let idle = warm_up(&daemon, &signer, 1_000_000)?;
     let burst = burst(&daemon, &signer, in_flight, burst_for, idle)?;
     daemon.terminate(STOP_LIMIT);
@@ -94,8 +104,9 @@ fn warm_up(daemon: &Server, signer: &Signer, first: u64) -> Result<u64, BenchErr
             });
         }
     }
-    // Read receipts and replies for the warm-up messages go out after the answers.
-    std::thread::sleep(Duration::from_millis(500));
+    // Read receipts and replies for the warm-up messages go out after the answers;
+    // the resting RSS is read once they are done.
+    sweep::settle(daemon.pid, SETTLE_LIMIT);
     rss(daemon)
 }
 
@@ -150,7 +161,10 @@ fn slow_body(
         }
         let mut ok = 0;
         for ((mut stream, half), request) in streams.into_iter().zip(&requests) {
-            if finish(&mut stream, &request.body[half..]).await.is_some_and(|s| (200..300).contains(&s)) {
+            if finish(&mut stream, &request.body[half..])
+                .await
+                .is_some_and(|s| (200..300).contains(&s))
+            {
                 ok += 1;
             }
         }
@@ -177,7 +191,10 @@ async fn finish(stream: &mut TcpStream, rest: &[u8]) -> Option<u16> {
         }
         None
     };
-    tokio::time::timeout(REQUEST_LIMIT, exchange).await.ok().flatten()
+    tokio::time::timeout(REQUEST_LIMIT, exchange)
+        .await
+        .ok()
+        .flatten()
 }
 
 fn burst(

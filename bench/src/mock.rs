@@ -35,12 +35,11 @@ pub struct MockApi {
 impl MockApi {
     /// Starts the mock on its own thread and loopback port.
     pub fn start() -> Result<MockApi, BenchError> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| {
-            BenchError::Connect {
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| BenchError::Connect {
                 addr: SocketAddr::from(([127, 0, 0, 1], 0)),
                 source,
-            }
-        })?;
+            })?;
         let addr = listener
             .local_addr()
             .map_err(|source| BenchError::Connect {
@@ -112,9 +111,8 @@ async fn accept(listener: TcpListener, requests: Arc<AtomicU64>) {
                     // silent-ok: the body is not looked at, only drained.
                     let _ = request.into_body().collect().await;
                     requests.fetch_add(1, Ordering::Relaxed);
-                    let mut response = hyper::Response::new(Full::new(Bytes::from_static(
-                        ANSWER.as_bytes(),
-                    )));
+                    let mut response =
+                        hyper::Response::new(Full::new(Bytes::from_static(ANSWER.as_bytes())));
                     response.headers_mut().insert(
                         http::header::CONTENT_TYPE,
                         http::HeaderValue::from_static("application/json"),

@@ -78,10 +78,14 @@ impl Signer {
             .sign(&body, unix_now(), "")
             .map_err(|source| BenchError::Signer { source })?;
         for (name, value) in signed {
-            let name = HeaderName::try_from(name.as_str())
-                .map_err(|source| BenchError::Header { source: source.into() })?;
-            let value = HeaderValue::try_from(value.as_str())
-                .map_err(|source| BenchError::Header { source: source.into() })?;
+            let name =
+                HeaderName::try_from(name.as_str()).map_err(|source| BenchError::Header {
+                    source: source.into(),
+                })?;
+            let value =
+                HeaderValue::try_from(value.as_str()).map_err(|source| BenchError::Header {
+                    source: source.into(),
+                })?;
             headers.push((name, value));
         }
         Ok(SignedRequest { body, headers })

@@ -27,9 +27,19 @@ pub struct Pinning {
 
 impl Pinning {
     /// Pins the server to core 0 and the client to core 1 when `taskset` runs and
-    /// this process may use at least two cores; otherwise pins nothing.
+    /// the machine has at least two cores; otherwise pins nothing.
+    ///
+    /// Counts the machine's cores, not the ones this process may use: the run
+    /// restarts itself pinned to the client core and must still pin its targets.
     pub fn detect() -> Pinning {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let cores = std::fs::read_to_string("/proc/cpuinfo")
+            .map(|info| {
+                info.lines()
+                    .filter(|line| line.starts_with("processor"))
+                    .count()
+            })
+            .unwrap_or(0)
+            .max(std::thread::available_parallelism().map_or(1, usize::from));
         let taskset = Command::new("taskset")
             .arg("-V")
             .stdout(Stdio::null())

@@ -33,6 +33,9 @@ pub struct Report {
     pub wasm_p99_ms: Option<f64>,
     /// The fraction of the maximum rate the `*_p99_ms` figures were measured at.
     pub p99_at_fraction_of_max: f64,
+    /// Server CPU time per request at half the maximum rate, counting the work
+    /// left behind after the answer (T0, T2, T3), in µs.
+    pub cpu_us_per_request: CpuPerRequest,
     /// `wasm_rps / native_rps`.
     pub sandbox_ratio: Option<f64>,
     /// `wasm_rps / raw_http_rps`.
@@ -65,6 +68,9 @@ pub struct Report {
     pub pinned: bool,
     /// Wall time of the whole run.
     pub run_seconds: f64,
+    /// `/proc/loadavg` before and after the run: anything else running on the
+    /// machine shows up here and in every number above.
+    pub load_average: [Option<String>; 2],
     /// Where it ran.
     pub machine: Machine,
     /// Each goal and whether this run met it.
@@ -90,6 +96,17 @@ pub struct Goals {
     pub cold_start_under_200_ms: bool,
 }
 
+/// Server CPU per request of each HTTP target, in µs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CpuPerRequest {
+    /// T0.
+    pub raw_http: Option<f64>,
+    /// T2.
+    pub native: Option<f64>,
+    /// T3, including read receipts, agent turns and replies.
+    pub wasm: Option<f64>,
+}
+
 /// The three HTTP targets.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Sweeps {
@@ -103,7 +120,11 @@ pub struct Sweeps {
 
 impl Goals {
     /// Judges the headline numbers.
-    pub fn judge(sandbox_ratio: Option<f64>, wasm_p99_ms: Option<f64>, cold_start_ms: f64) -> Goals {
+    pub fn judge(
+        sandbox_ratio: Option<f64>,
+        wasm_p99_ms: Option<f64>,
+        cold_start_ms: f64,
+    ) -> Goals {
         Goals {
             sandbox_ratio_at_least_0_6: sandbox_ratio.is_some_and(|r| r >= SANDBOX_RATIO_GOAL),
             wasm_p99_under_10_ms: wasm_p99_ms.is_some_and(|p| p < P99_LIMIT_MS),
@@ -123,36 +144,147 @@ pub fn table(report: &Report) -> String {
         if report.quick { " --quick" } else { "" },
         machine.cpu_model.as_deref().unwrap_or("unknown CPU"),
         machine.cores,
-        if report.pinned { ", server and client pinned to separate cores" } else { ", not pinned" },
+        if report.pinned {
+            ", server and client pinned to separate cores"
+        } else {
+            ", not pinned"
+        },
         if machine.sha_ni { "yes" } else { "no" },
         machine.kernel.as_deref().unwrap_or("?"),
-        machine.filesystem.as_deref().unwrap_or("unknown filesystem"),
+        machine
+            .filesystem
+            .as_deref()
+            .unwrap_or("unknown filesystem"),
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:<44} {:>14} {:>12}  goal", "measure", "value", "p99 @ 1/2");
+    let _ = writeln!(
+        out,
+        "{:<44} {:>14} {:>12}  goal",
+        "measure", "value", "p99 @ 1/2"
+    );
     let _ = writeln!(out, "{}", "-".repeat(86));
     let p99 = |value: Option<f64>| value.map_or("-".to_owned(), |ms| format!("{ms:.2} ms"));
     let rows = [
-        ("T0 raw hyper 200 (req/s)", format!("{:.0}", report.raw_http_rps), p99(report.raw_http_p99_ms), String::new()),
-        ("T2 pipeline, native handler (req/s)", format!("{:.0}", report.native_rps), p99(report.native_p99_ms), String::new()),
-        ("T3 pipeline, WhatsApp component (req/s)", format!("{:.0}", report.wasm_rps), p99(report.wasm_p99_ms), goal(report.goals.wasm_p99_under_10_ms, "p99 < 10 ms")),
-        ("sandbox ratio T3/T2", report.sandbox_ratio.map_or("-".to_owned(), |r| format!("{r:.2}")), String::new(), goal(report.goals.sandbox_ratio_at_least_0_6, ">= 0.6")),
-        ("T3 / T0 (fraction of the HTTP ceiling)", report.http_ceiling_fraction.map_or("-".to_owned(), |r| format!("{r:.2}")), String::new(), String::new()),
-        ("S0 store writer alone (rows/s)", format!("{:.0}", report.sqlite_rows_per_s), String::new(), format!("{:.1} rows/commit", report.sqlite_rows_per_commit)),
-        ("fsync probe, start / end (p50)", format!("{:.0} us", report.fsync_probe_p50_us), report.fsync_probe_end_p50_us.map_or("-".to_owned(), |us| format!("{us:.0} us")), String::new()),
-        ("cold start, cached (exec -> first 2xx)", format!("{:.1} ms", report.cold_start_ms), String::new(), goal(report.goals.cold_start_under_200_ms, "< 200 ms")),
-        ("cold start, uncached", format!("{:.1} ms", report.cold_start_uncached_ms), String::new(), String::new()),
-        ("RSS per in-flight request (burst)", format!("{:.1} KiB", report.rss_per_inflight_kib), String::new(), format!("N = {}", report.memory.in_flight)),
-        ("RSS per in-flight request (slow body)", format!("{:.1} KiB", report.rss_per_slow_body_kib), String::new(), String::new()),
-        ("daemon RSS idle / peak during T3", format!("{} KiB", report.daemon_idle_rss_kib), report.daemon_peak_rss_kib.map_or("-".to_owned(), |kib| format!("{kib} KiB")), String::new()),
+        (
+            "T0 raw hyper 200 (req/s)",
+            format!("{:.0}", report.raw_http_rps),
+            p99(report.raw_http_p99_ms),
+            String::new(),
+        ),
+        (
+            "T2 pipeline, native handler (req/s)",
+            format!("{:.0}", report.native_rps),
+            p99(report.native_p99_ms),
+            String::new(),
+        ),
+        (
+            "T3 pipeline, WhatsApp component (req/s)",
+            format!("{:.0}", report.wasm_rps),
+            p99(report.wasm_p99_ms),
+            goal(report.goals.wasm_p99_under_10_ms, "p99 < 10 ms"),
+        ),
+        (
+            "sandbox ratio T3/T2",
+            report
+                .sandbox_ratio
+                .map_or("-".to_owned(), |r| format!("{r:.2}")),
+            String::new(),
+            goal(report.goals.sandbox_ratio_at_least_0_6, ">= 0.6"),
+        ),
+        (
+            "T0 / T2 / T3 keep up without the p99 bound",
+            format!(
+                "{:.0} / {:.0} / {:.0}",
+                report.sweeps.raw_http.keeps_up_rps,
+                report.sweeps.native.keeps_up_rps,
+                report.sweeps.wasm.keeps_up_rps
+            ),
+            String::new(),
+            String::new(),
+        ),
+        (
+            "server CPU per request T0 / T2 / T3 (us)",
+            format!(
+                "{} / {} / {}",
+                us(report.cpu_us_per_request.raw_http),
+                us(report.cpu_us_per_request.native),
+                us(report.cpu_us_per_request.wasm)
+            ),
+            String::new(),
+            String::new(),
+        ),
+        (
+            "T3 / T0 (fraction of the HTTP ceiling)",
+            report
+                .http_ceiling_fraction
+                .map_or("-".to_owned(), |r| format!("{r:.2}")),
+            String::new(),
+            String::new(),
+        ),
+        (
+            "S0 store writer alone (rows/s)",
+            format!("{:.0}", report.sqlite_rows_per_s),
+            String::new(),
+            format!("{:.1} rows/commit", report.sqlite_rows_per_commit),
+        ),
+        (
+            "fsync probe, start / end (p50)",
+            format!("{:.0} us", report.fsync_probe_p50_us),
+            report
+                .fsync_probe_end_p50_us
+                .map_or("-".to_owned(), |us| format!("{us:.0} us")),
+            String::new(),
+        ),
+        (
+            "cold start, cached (exec -> first 2xx)",
+            format!("{:.1} ms", report.cold_start_ms),
+            String::new(),
+            goal(report.goals.cold_start_under_200_ms, "< 200 ms"),
+        ),
+        (
+            "cold start, uncached",
+            format!("{:.1} ms", report.cold_start_uncached_ms),
+            String::new(),
+            String::new(),
+        ),
+        (
+            "RSS per in-flight request (burst)",
+            format!("{:.1} KiB", report.rss_per_inflight_kib),
+            String::new(),
+            format!("N = {}", report.memory.in_flight),
+        ),
+        (
+            "RSS per in-flight request (slow body)",
+            format!("{:.1} KiB", report.rss_per_slow_body_kib),
+            String::new(),
+            String::new(),
+        ),
+        (
+            "daemon RSS idle / peak during T3",
+            format!("{} KiB", report.daemon_idle_rss_kib),
+            report
+                .daemon_peak_rss_kib
+                .map_or("-".to_owned(), |kib| format!("{kib} KiB")),
+            String::new(),
+        ),
     ];
     for (name, value, at_half, goal) in rows {
         let _ = writeln!(out, "{name:<44} {value:>14} {at_half:>12}  {goal}");
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", steps_table(&report.sweeps));
-    let _ = writeln!(out, "run took {:.0} s", report.run_seconds);
+    let _ = writeln!(
+        out,
+        "run took {:.0} s; load average before: {}, after: {}",
+        report.run_seconds,
+        report.load_average[0].as_deref().unwrap_or("?"),
+        report.load_average[1].as_deref().unwrap_or("?"),
+    );
     out
+}
+
+fn us(value: Option<f64>) -> String {
+    value.map_or("-".to_owned(), |us| format!("{us:.0}"))
 }
 
 fn goal(met: bool, text: &str) -> String {
@@ -164,13 +296,26 @@ fn steps_table(sweeps: &Sweeps) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6}  sustained",
-        "target", "offered", "achieved", "p50 ms", "p99 ms", "max ms", "non2xx", "srvCPU", "cliCPU"
+        "{:<8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6} {:>8}  sustained",
+        "target",
+        "offered",
+        "achieved",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "non2xx",
+        "srvCPU",
+        "cliCPU",
+        "us/req"
     );
-    for (name, sweep) in [("T0", &sweeps.raw_http), ("T2", &sweeps.native), ("T3", &sweeps.wasm)] {
+    for (name, sweep) in [
+        ("T0", &sweeps.raw_http),
+        ("T2", &sweeps.native),
+        ("T3", &sweeps.wasm),
+    ] {
         let _ = writeln!(
             out,
-            "{name:<8} {:>10} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>6} {:>6}  (closed-loop probe)",
+            "{name:<8} {:>10} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>6} {:>6} {:>8}  (closed-loop probe)",
             "-",
             sweep.probe.achieved_rps,
             sweep.probe.latency.p50_ms,
@@ -179,13 +324,14 @@ fn steps_table(sweeps: &Sweeps) -> String {
             sweep.probe.sent - sweep.probe.ok,
             "-",
             cpu(sweep.probe.client_cpu),
+            "-",
         );
         let half = sweep.at_half.iter().map(|step| (step, " (half of max)"));
         for (step, note) in sweep.steps.iter().map(|step| (step, "")).chain(half) {
             let load = &step.load;
             let _ = writeln!(
                 out,
-                "{name:<8} {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>6} {:>6}  {}{note}",
+                "{name:<8} {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>6} {:>6} {:>8}  {}{note}",
                 load.offered_rps.unwrap_or(0.0),
                 load.achieved_rps,
                 load.latency.p50_ms,
@@ -194,6 +340,8 @@ fn steps_table(sweeps: &Sweeps) -> String {
                 load.sent - load.ok + load.unsent,
                 cpu(step.server_cpu),
                 cpu(load.client_cpu),
+                step.server_cpu_us_per_request
+                    .map_or("-".to_owned(), |us| format!("{us:.0}")),
                 if step.sustained { "yes" } else { "no" },
             );
         }

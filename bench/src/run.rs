@@ -15,7 +15,7 @@ use crate::memory;
 use crate::mock::MockApi;
 use crate::process::{self, Pinning, Server};
 use crate::procstat;
-use crate::report::{Goals, Report, Sweeps};
+use crate::report::{CpuPerRequest, Goals, Report, Sweeps};
 use crate::store_bench::StoreReport;
 use crate::sweep::{self, Sweep, SweepOptions, Target};
 
@@ -73,6 +73,7 @@ const STOP_LIMIT: Duration = Duration::from_secs(15);
 /// Runs everything and returns the report (not yet written anywhere).
 pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
     let started = Instant::now();
+    let load_before = load_average();
     let budget = Budget::new(options.quick);
     let daemon_binary = options.root.join("target/release/switchboard");
     let index = options.root.join("target/registry/index.json");
@@ -92,7 +93,13 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
     let server_cores = options.pinning.server.as_deref();
 
     progress("S0: store writer alone, and the fsync probe");
-    let store = store_bench(options, &work.join("s0"), budget.fsync_commits, budget.store_tasks, budget.store_for)?;
+    let store = store_bench(
+        options,
+        &work.join("s0"),
+        budget.fsync_commits,
+        budget.store_tasks,
+        budget.store_for,
+    )?;
 
     progress("T0: raw hyper answering 200");
     let raw_http = in_crate_target(options, &budget, "raw", &["serve-raw"], &logs)?;
@@ -129,7 +136,13 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
     drop(mock);
 
     progress("closing fsync probe");
-    let end = store_bench(options, &work.join("s0-end"), budget.fsync_commits, 0, Duration::ZERO)?;
+    let end = store_bench(
+        options,
+        &work.join("s0-end"),
+        budget.fsync_commits,
+        0,
+        Duration::ZERO,
+    )?;
 
     let sandbox_ratio = ratio(wasm.max_rps, native.max_rps);
     let wasm_p99_ms = p99_at_half(&wasm);
@@ -142,6 +155,11 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
         wasm_rps: wasm.max_rps,
         wasm_p99_ms,
         p99_at_fraction_of_max: 0.5,
+        cpu_us_per_request: CpuPerRequest {
+            raw_http: cpu_at_half(&raw_http),
+            native: cpu_at_half(&native),
+            wasm: cpu_at_half(&wasm),
+        },
         sandbox_ratio,
         http_ceiling_fraction: ratio(wasm.max_rps, raw_http.max_rps),
         sqlite_rows_per_s: writer.as_ref().map_or(0.0, |w| w.rows_per_s),
@@ -158,6 +176,7 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
         quick: options.quick,
         pinned: options.pinning.server.is_some(),
         run_seconds: started.elapsed().as_secs_f64(),
+        load_average: [load_before, load_average()],
         machine,
         goals: Goals::judge(sandbox_ratio, wasm_p99_ms, cold_start.cached.first_2xx_ms),
         sweeps: Sweeps {
@@ -172,6 +191,18 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
     Ok(report)
 }
 
+/// The 1, 5 and 15 minute load averages.
+fn load_average() -> Option<String> {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(
+        loadavg
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
 fn progress(what: &str) {
     eprintln!("switchboard-bench: {what}");
 }
@@ -182,6 +213,13 @@ fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
 
 fn p99_at_half(sweep: &Sweep) -> Option<f64> {
     sweep.at_half.as_ref().map(|step| step.load.latency.p99_ms)
+}
+
+fn cpu_at_half(sweep: &Sweep) -> Option<f64> {
+    sweep
+        .at_half
+        .as_ref()
+        .and_then(|step| step.server_cpu_us_per_request)
 }
 
 fn target<'a>(name: &'a str, server: &Server) -> Target<'a> {
@@ -202,7 +240,12 @@ fn in_crate_target(
 ) -> Result<Sweep, BenchError> {
     let mut command = Pinning::command(options.pinning.server.as_deref(), &options.bench_exe);
     command.args(args).args(["--listen", "127.0.0.1:0"]);
-    let server = Server::spawn(name, command, &logs.join(format!("{name}.log")), TARGET_START)?;
+    let server = Server::spawn(
+        name,
+        command,
+        &logs.join(format!("{name}.log")),
+        TARGET_START,
+    )?;
     let result = sweep::sweep(target(name, &server), &budget.sweep);
     server.close_stdin(STOP_LIMIT);
     result

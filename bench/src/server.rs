@@ -46,10 +46,16 @@ where
     runtime.block_on(async move {
         let listener = TcpListener::bind(listen)
             .await
-            .map_err(|source| BenchError::Connect { addr: listen, source })?;
+            .map_err(|source| BenchError::Connect {
+                addr: listen,
+                source,
+            })?;
         let local = listener
             .local_addr()
-            .map_err(|source| BenchError::Connect { addr: listen, source })?;
+            .map_err(|source| BenchError::Connect {
+                addr: listen,
+                source,
+            })?;
         println!("listening on {local}");
         tokio::select! {
             () = accept_loop(listener, Arc::new(handler)) => {}

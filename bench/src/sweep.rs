@@ -58,6 +58,13 @@ pub struct Step {
     pub load: LoadResult,
     /// The target's CPU use during the step (1.0 = one core).
     pub server_cpu: Option<f64>,
+    /// The target's CPU time per request answered, counting the step and the
+    /// work it left behind (the daemon's read receipts and replies), in µs.
+    pub server_cpu_us_per_request: Option<f64>,
+    /// How long the target took to settle after the step.
+    pub drain_s: f64,
+    /// Requests the step offered.
+    pub requests: usize,
     /// Whether the step met every criterion.
     pub sustained: bool,
     /// How long the target took to settle before the step.
@@ -75,6 +82,10 @@ pub struct Sweep {
     pub steps: Vec<Step>,
     /// The highest sustained offered rate (0 if none was).
     pub max_rps: f64,
+    /// The highest offered rate among the steps that kept up (every answer 2xx,
+    /// achieved at least 99 % of offered) whatever their latency: where the
+    /// latency bound, not throughput, is what limits `max_rps`, this shows it.
+    pub keeps_up_rps: f64,
     /// The run at half of `max_rps`.
     pub at_half: Option<Step>,
 }
@@ -131,6 +142,11 @@ pub fn sweep(target: Target<'_>, options: &SweepOptions) -> Result<Sweep, BenchE
         rate = next;
     }
     let max_rps = best_pass.unwrap_or(0.0);
+    let keeps_up_rps = steps
+        .iter()
+        .filter(|step| keeps_up(&step.load, step.requests))
+        .filter_map(|step| step.load.offered_rps)
+        .fold(0.0, f64::max);
     let at_half = if max_rps > 0.0 {
         Some(runner.open_loop(max_rps / 2.0)?)
     } else {
@@ -140,6 +156,7 @@ pub fn sweep(target: Target<'_>, options: &SweepOptions) -> Result<Sweep, BenchE
         probe,
         steps,
         max_rps,
+        keeps_up_rps,
         at_half,
     })
 }
@@ -188,16 +205,23 @@ impl Runner<'_> {
         let cpu_before = procstat::process_cpu_ticks(self.target.pid);
         let load = loadgen::run_blocking(&self.plan(Pace::Open { rate }, duration), requests)?;
         let cpu_after = procstat::process_cpu_ticks(self.target.pid);
-        let server_cpu = match (cpu_before, cpu_after) {
-            (Some(before), Some(after)) => {
-                Some(procstat::ticks_to_secs(after.saturating_sub(before)) / load.elapsed_s)
-            }
-            _ => None,
+        let drain_started = Instant::now();
+        settle(self.target.pid, self.options.settle_limit);
+        let drain_s = drain_started.elapsed().as_secs_f64();
+        let cpu_drained = procstat::process_cpu_ticks(self.target.pid);
+        let cpu_secs = |from: Option<u64>, to: Option<u64>| {
+            Some(procstat::ticks_to_secs(to?.saturating_sub(from?)))
         };
+        let answered = load.ok + load.status_4xx + load.status_5xx + load.status_other;
         Ok(Step {
+            requests: count,
             sustained: sustained(&load, count),
+            server_cpu: cpu_secs(cpu_before, cpu_after).map(|secs| secs / load.elapsed_s),
+            server_cpu_us_per_request: cpu_secs(cpu_before, cpu_drained)
+                .filter(|_| answered > 0)
+                .map(|secs| secs * 1e6 / answered as f64),
+            drain_s,
             load,
-            server_cpu,
             settle_s,
             settled,
         })
@@ -206,12 +230,17 @@ impl Runner<'_> {
 
 /// Whether a run met every criterion of a sustainable rate.
 pub fn sustained(load: &LoadResult, requests: usize) -> bool {
+    keeps_up(load, requests) && load.latency.p99_ms <= P99_LIMIT_MS
+}
+
+/// Whether a run met the throughput criteria: every request answered 2xx and
+/// the achieved rate at least 99 % of the offered one.
+pub fn keeps_up(load: &LoadResult, requests: usize) -> bool {
     let offered = load.offered_rps.unwrap_or(0.0);
     load.ok == requests as u64
         && load.errors == 0
         && load.unsent == 0
         && load.achieved_rps >= ACHIEVED_FRACTION * offered
-        && load.latency.p99_ms <= P99_LIMIT_MS
 }
 
 /// Waits until `pid` uses less than a tenth of a core over 250 ms, for at most

@@ -78,8 +78,11 @@ async fn handle(pipeline: &Pipeline, request: Request<Incoming>) -> Response<Ful
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return empty(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    let collected =
-        tokio::time::timeout(BODY_TIMEOUT, Limited::new(incoming, MAX_BODY_BYTES).collect()).await;
+    let collected = tokio::time::timeout(
+        BODY_TIMEOUT,
+        Limited::new(incoming, MAX_BODY_BYTES).collect(),
+    )
+    .await;
     let body = match collected {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(_)) => return empty(StatusCode::PAYLOAD_TOO_LARGE),

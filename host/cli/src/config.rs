@@ -29,6 +29,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) log: RawLog,
     #[serde(default)]
+    pub(crate) delivery: RawDelivery,
+    #[serde(default)]
     pub(crate) channels: BTreeMap<String, RawChannel>,
 }
 
@@ -56,6 +58,25 @@ pub(crate) struct RawServer {
     pub(crate) max_concurrent_calls: Option<u32>,
     #[serde(default)]
     pub(crate) retention_days: Option<u64>,
+    /// Cap on the database file; beyond it deliveries get 503 as on a full disk.
+    #[serde(default)]
+    pub(crate) max_database_mb: Option<u64>,
+}
+
+/// Retries of the work done after the ACK: hooks, agent turns and replies.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDelivery {
+    #[serde(default)]
+    pub(crate) retry_base_ms: Option<u64>,
+    #[serde(default)]
+    pub(crate) retry_max_ms: Option<u64>,
+    #[serde(default)]
+    pub(crate) reply_max_attempts: Option<u32>,
+    #[serde(default)]
+    pub(crate) hook_max_attempts: Option<u32>,
+    #[serde(default)]
+    pub(crate) agent_max_attempts: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -215,6 +236,16 @@ impl ConfigFile {
                 Err(mut errs) => problems.0.append(&mut errs),
             }
         }
+        let workers = match self.lower_workers() {
+            Ok(w) => Some(w),
+            Err(mut errs) => {
+                problems.0.append(&mut errs);
+                None
+            }
+        };
+        if self.raw.server.max_database_mb == Some(0) {
+            problems.push("server.max_database_mb: must be at least 1".to_owned());
+        }
         let agent = match lower_agent(&self.raw.agent, &base) {
             Ok(a) => Some(a),
             Err(e) => {
@@ -225,7 +256,7 @@ impl ConfigFile {
         if !problems.0.is_empty() {
             return Err(problems);
         }
-        let Some(agent) = agent else {
+        let (Some(agent), Some(workers)) = (agent, workers) else {
             return Err(problems);
         };
         let s = &self.raw.server;
@@ -239,17 +270,11 @@ impl ConfigFile {
             persist_timeout: ms(s.persist_timeout_ms, defaults.persist_timeout),
             default_max_body_bytes: defaults.default_max_body_bytes,
             shutdown_grace: ms(s.shutdown_grace_ms, defaults.shutdown_grace),
+            max_database_bytes: s.max_database_mb.map(|mb| mb.saturating_mul(1 << 20)),
         };
         let mut runtime = RuntimeConfig::default();
         if let Some(n) = s.max_concurrent_calls {
             runtime.max_concurrent_calls = n;
-        }
-        let mut workers = WorkerConfig::default();
-        if let Some(days) = s.retention_days {
-            workers.retention = Duration::from_secs(days * 24 * 3600);
-        }
-        if let Some(h) = self.raw.agent.max_history {
-            workers.max_history = h;
         }
         Ok(DaemonConfig {
             data_dir,
@@ -259,6 +284,62 @@ impl ConfigFile {
             runtime,
             workers,
         })
+    }
+}
+
+impl ConfigFile {
+    /// `[server] retention_days`, `[agent] max_history` and the `[delivery]` table.
+    fn lower_workers(&self) -> Result<WorkerConfig, Vec<String>> {
+        let mut workers = WorkerConfig::default();
+        let mut errs = Vec::new();
+        if let Some(days) = self.raw.server.retention_days {
+            workers.retention = Duration::from_secs(days.saturating_mul(24 * 3600));
+        }
+        if let Some(h) = self.raw.agent.max_history {
+            workers.max_history = h;
+        }
+        let d = &self.raw.delivery;
+        let mut attempts = |key: &str, value: Option<u32>, field: &mut u32| match value {
+            Some(0) => errs.push(format!("delivery.{key}: must be at least 1")),
+            Some(n) => *field = n,
+            None => {}
+        };
+        attempts(
+            "reply_max_attempts",
+            d.reply_max_attempts,
+            &mut workers.reply_max_attempts,
+        );
+        attempts(
+            "hook_max_attempts",
+            d.hook_max_attempts,
+            &mut workers.hook_max_attempts,
+        );
+        attempts(
+            "agent_max_attempts",
+            d.agent_max_attempts,
+            &mut workers.agent_max_attempts,
+        );
+        if let Some(ms) = d.retry_base_ms {
+            workers.retry_base = Duration::from_millis(ms);
+        }
+        if let Some(ms) = d.retry_max_ms {
+            workers.retry_max = Duration::from_millis(ms);
+        }
+        if workers.retry_base.is_zero() {
+            errs.push("delivery.retry_base_ms: must be at least 1".to_owned());
+        }
+        if workers.retry_max < workers.retry_base {
+            errs.push(format!(
+                "delivery.retry_max_ms: {} ms is shorter than the first retry delay of {} ms",
+                workers.retry_max.as_millis(),
+                workers.retry_base.as_millis()
+            ));
+        }
+        if errs.is_empty() {
+            Ok(workers)
+        } else {
+            Err(errs)
+        }
     }
 }
 

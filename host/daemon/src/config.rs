@@ -83,6 +83,9 @@ pub struct ServerLimits {
     pub default_max_body_bytes: u64,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// Cap on the database file's size. Once reached, deliveries are answered 503 +
+    /// `Retry-After` (nothing is acknowledged), as on a full disk; `None` means no cap.
+    pub max_database_bytes: Option<u64>,
 }
 
 impl Default for ServerLimits {
@@ -96,6 +99,7 @@ impl Default for ServerLimits {
             persist_timeout: Duration::from_secs(2),
             default_max_body_bytes: 1 << 20,
             shutdown_grace: Duration::from_secs(10),
+            max_database_bytes: None,
         }
     }
 }

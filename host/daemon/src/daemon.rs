@@ -36,6 +36,30 @@ pub fn database_path(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("switchboard.db")
 }
 
+/// Applies `server.max_database_bytes` to the store. The cap is a property of the
+/// writer connection, so it is set on every start and a raised cap takes effect with
+/// the next one.
+pub(crate) async fn apply_size_limit(shared: &Shared) -> anyhow::Result<()> {
+    let Some(max) = shared.server.max_database_bytes else {
+        return Ok(());
+    };
+    let cap = shared
+        .store
+        .set_size_limit(Some(max))
+        .await
+        .context("cannot apply server.max_database_mb")?;
+    if cap > max {
+        tracing::warn!(
+            cap_bytes = max,
+            file_bytes = cap,
+            "the database is already larger than server.max_database_mb; deliveries that add to it are answered 503 until the cap is raised"
+        );
+    } else {
+        tracing::info!(cap_bytes = cap, "database size capped");
+    }
+    Ok(())
+}
+
 impl Daemon {
     /// Opens the store, configures the sandbox and loads every channel instance.
     pub fn prepare(config: DaemonConfig) -> anyhow::Result<Daemon> {
@@ -99,30 +123,16 @@ impl Daemon {
         admin: Option<TcpListener>,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = watch::channel(false);
         let shared = self.shared;
-        let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(workers::hooks::run(
-            shared.clone(),
-            stop_rx.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::turns::run(
-            shared.clone(),
-            stop_rx.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::outbox::run(
-            shared.clone(),
-            stop_rx.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::prune::run(
-            shared.clone(),
-            stop_rx.clone(),
-        )));
-        tasks.push(tokio::spawn(workers::reload::run(
-            shared.clone(),
-            self.reloader,
-            stop_rx,
-        )));
+        apply_size_limit(&shared).await?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let tasks = vec![
+            tokio::spawn(workers::hooks::run(shared.clone(), stop_rx.clone())),
+            tokio::spawn(workers::turns::run(shared.clone(), stop_rx.clone())),
+            tokio::spawn(workers::outbox::run(shared.clone(), stop_rx.clone())),
+            tokio::spawn(workers::prune::run(shared.clone(), stop_rx.clone())),
+            tokio::spawn(workers::reload::run(shared.clone(), self.reloader, stop_rx)),
+        ];
 
         let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
         let admin_task = admin.map(|admin| {

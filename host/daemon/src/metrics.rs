@@ -156,6 +156,13 @@ impl Metrics {
     }
 
     pub(crate) fn rejected(&self, instance: &str, reason: &'static str) {
+        // Anyone can put any name in `/webhooks/<name>`; only configured names may
+        // become label values, or each probe would add a series.
+        let instance = if reason == "unknown_instance" {
+            ""
+        } else {
+            instance
+        };
         self.inc(
             "switchboard_deliveries_rejected_total",
             vec![

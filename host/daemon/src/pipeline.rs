@@ -35,6 +35,19 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// The error with its causes, so a log line says e.g. "sqlite error: database or
+/// disk is full" and not only "sqlite error".
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Verifies, runs the guest, makes its messages durable, and returns the guest's
 /// response. No guest code runs before verification succeeds.
 pub(crate) async fn handle(
@@ -155,7 +168,7 @@ pub(crate) async fn process(
             Ok(Err(e)) => {
                 return Err(Failure::Rejected(Rejection::StoreUnavailable {
                     instance: name.clone(),
-                    error: e.to_string(),
+                    error: error_chain(&e),
                 }));
             }
             Ok(Ok(outcomes)) => outcomes,
@@ -213,7 +226,10 @@ async fn dead_letter_delivery(
         }
         Ok(Err(e)) => Err(Rejection::StoreUnavailable {
             instance: name.clone(),
-            error: format!("guest failed ({error}) and the dead letter could not be stored: {e}"),
+            error: format!(
+                "guest failed ({error}) and the dead letter could not be stored: {}",
+                error_chain(&e)
+            ),
         }),
         Err(_) => Err(Rejection::StoreUnavailable {
             instance: name.clone(),

@@ -28,6 +28,7 @@ pub async fn replay_dead_letters(
 ) -> anyhow::Result<ReplayReport> {
     let daemon = Daemon::prepare(config)?;
     let shared = daemon.shared();
+    crate::daemon::apply_size_limit(&shared).await?;
     let letters = shared.store.dead_letters(false).await?;
     let mut report = ReplayReport::default();
     if let Some(ids) = &ids {

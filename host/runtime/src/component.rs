@@ -182,18 +182,31 @@ impl ChannelComponent {
 
     /// Runs `on-http-request` on a fresh instance and returns its response with
     /// the messages it emitted. Nothing is stored here; the caller persists the
-    /// messages before sending the response.
+    /// messages before sending the response. Secret values in the query and in
+    /// header values are masked (with [`InstanceServices::redact`]) before the
+    /// guest sees the request.
     pub async fn on_http_request(
         &self,
         services: Arc<dyn InstanceServices>,
         limits: &CallLimits,
         request: WebhookRequest,
     ) -> Result<HandledRequest, CallError> {
+        // A header-token scheme sends the webhook secret in a header, and a handshake
+        // sends its token in the query. The host has checked them already; the guest
+        // must never hold a secret, so both reach it masked. The body is passed as
+        // is: it is the platform's payload and signatures cover its exact bytes.
         let request = wit::HttpRequest {
             method: request.method,
             path: request.path,
-            query: request.query,
-            headers: request.headers,
+            query: services.redact(&request.query),
+            headers: request
+                .headers
+                .into_iter()
+                .map(|(name, value)| {
+                    let value = services.redact(&value);
+                    (name, value)
+                })
+                .collect(),
             body: request.body,
         };
         let (response, state) = self

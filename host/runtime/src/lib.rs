@@ -19,6 +19,7 @@
 mod bindings;
 mod cache;
 mod component;
+mod context;
 mod convert;
 mod engine;
 mod error;

@@ -6,10 +6,11 @@ use wasmtime::component::Component;
 
 use crate::error::LoadError;
 
-/// The `switchboard:channel` WIT versions this host can run. A component is
-/// compatible when it targets the same major version (for 0.x, the same minor) and a
-/// patch no newer than the host's.
-pub const SUPPORTED_WIT: &[semver::Version] = &[semver::Version::new(0, 1, 0)];
+/// The `switchboard:channel` WIT versions this host implements: the newest version of
+/// each supported release line. A component is compatible when it targets the same
+/// major version (for 0.x, the same minor) and a version no newer than the host's, so
+/// `0.1.1` here also runs components built against the frozen `0.1.0`.
+pub const SUPPORTED_WIT: &[semver::Version] = &[semver::Version::new(0, 1, 1)];
 
 /// The channel export's name prefix; the version follows the `@`.
 const CHANNEL_EXPORT: &str = "switchboard:channel/channel@";
@@ -117,4 +118,34 @@ pub fn inspect(runtime: &crate::Runtime, wasm: &[u8]) -> Result<ComponentInfo, L
         imports,
         hooks,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> semver::Version {
+        semver::Version::parse(text).expect("test version")
+    }
+
+    #[test]
+    fn every_version_of_the_current_line_up_to_the_host_is_supported() {
+        assert!(
+            is_supported(&v("0.1.0")),
+            "the frozen 0.1.0 must keep running"
+        );
+        assert!(is_supported(&v("0.1.1")));
+    }
+
+    #[test]
+    fn newer_patches_and_other_lines_are_refused() {
+        for wit in ["0.1.2", "0.2.0", "0.0.1", "1.0.0"] {
+            assert!(!is_supported(&v(wit)), "{wit} accepted");
+        }
+    }
+
+    #[test]
+    fn the_range_names_the_newest_supported_version() {
+        assert_eq!(supported_range(), "0.1.x (up to 0.1.1)");
+    }
 }

@@ -43,6 +43,13 @@
 //! at once with [`StoreError::Overloaded`] rather than waiting, so overload turns into
 //! 503s instead of growing memory and latency.
 //!
+//! # A size cap
+//!
+//! [`Store::set_size_limit`] caps the file (`PRAGMA max_page_count` on the writer
+//! connection). Past the cap a write fails exactly as on a full disk, with a transient
+//! `SQLITE_FULL`, so an operator can keep the database from filling the volume it
+//! shares with other services and still get "refuse, do not acknowledge" behaviour.
+//!
 //! # Reads
 //!
 //! Reads run on a few read-only connections in `spawn_blocking` tasks. In WAL mode they

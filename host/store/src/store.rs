@@ -108,6 +108,31 @@ impl Store {
         .await
     }
 
+    /// Caps the database file at about `max_bytes` (`PRAGMA max_page_count` on the writer
+    /// connection), or lifts the cap with `None`; returns the cap now in force, in bytes.
+    ///
+    /// Once the cap is reached, a write that needs a new page fails with a transient
+    /// [`StoreError::Sqlite`] (`SQLITE_FULL`), exactly as on a full disk, so callers
+    /// refuse new work instead of acknowledging it. The cap lives on the connection, not
+    /// in the file: it never goes below the file's current size, and reopening with a
+    /// larger one (or none) recovers.
+    pub async fn set_size_limit(&self, max_bytes: Option<u64>) -> Result<u64, StoreError> {
+        self.write_alone(move |conn| {
+            let page_size: i64 = conn.pragma_query_value(None, "page_size", |row| row.get(0))?;
+            let page_size = page_size.max(1);
+            let pages = match max_bytes {
+                // At least one page: zero would read as "report, do not change".
+                Some(bytes) => (i64::try_from(bytes).unwrap_or(i64::MAX) / page_size).max(1),
+                // SQLite's own ceiling; it clamps larger values.
+                None => 4_294_967_294,
+            };
+            let set: i64 =
+                conn.pragma_update_and_check(None, "max_page_count", pages, |row| row.get(0))?;
+            Ok(u64::try_from(set.saturating_mul(page_size)).unwrap_or(u64::MAX))
+        })
+        .await
+    }
+
     /// Commits and commands so far; the ratio is the average batch size.
     pub fn stats(&self) -> WriterStats {
         self.inner
@@ -236,5 +261,54 @@ mod tests {
     #[test]
     fn store_is_send_sync_and_clone() {
         assert_send_sync_clone::<Store>();
+    }
+
+    fn letter(bytes: usize) -> crate::NewDeadLetter {
+        crate::NewDeadLetter {
+            kind: crate::DeadLetterKind::Delivery,
+            instance: "i".to_owned(),
+            error: "e".to_owned(),
+            payload: vec![7; bytes],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_size_limit_refuses_growth_as_a_full_disk_and_is_not_kept_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        let cap = store.set_size_limit(Some(256 * 1024)).await.unwrap();
+        assert!((200 * 1024..=256 * 1024).contains(&cap), "cap {cap}");
+
+        let mut stored = 0;
+        let error = loop {
+            match store.dead_letter(letter(16 * 1024)).await {
+                Ok(_) => stored += 1,
+                Err(e) => break e,
+            }
+            assert!(stored < 100, "a 256 KiB cap let 1.6 MB through");
+        };
+        assert!(stored > 0, "the cap left no room at all");
+        assert!(error.is_transient(), "{error:?}");
+        let cause = std::error::Error::source(&error).map(ToString::to_string);
+        assert!(
+            cause.as_deref().is_some_and(|c| c.contains("full")),
+            "{error:?}"
+        );
+
+        store.set_size_limit(None).await.unwrap();
+        store.dead_letter(letter(16 * 1024)).await.unwrap();
+        store.set_size_limit(Some(256 * 1024)).await.unwrap();
+        store.close().await.unwrap();
+
+        let reopened = Store::open(&path, StoreOptions::default()).unwrap();
+        reopened.dead_letter(letter(16 * 1024)).await.unwrap();
+        let letters = reopened.dead_letters(false).await.unwrap();
+        assert_eq!(
+            letters.len(),
+            stored + 2,
+            "every acknowledged write is kept"
+        );
+        reopened.close().await.unwrap();
     }
 }

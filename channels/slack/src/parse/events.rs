@@ -4,7 +4,8 @@
 //! the two deliveries Slack makes for one @mention (a `message` and an
 //! `app_mention` with different `event_id`s) and Slack's own retries store once.
 //! `message_changed` becomes an edit of the original `<channel>:<ts>`. Messages
-//! from bots (this app included) are skipped so that the app never answers itself.
+//! from bots (this app included), and edits of them, are skipped so that the app
+//! never answers itself.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -161,14 +162,21 @@ impl Context<'_> {
     }
 }
 
-fn new_message(context: &Context<'_>, event: &Event) -> Result<Parsed, ParseError> {
-    if event.bot_id.is_some() {
-        return Ok(Parsed::Nothing("message from a bot".to_owned()));
+/// Why a message (or the new version of an edited one) must not be answered: it
+/// comes from a bot, or from this app's own bot user.
+fn from_a_bot(context: &Context<'_>, message: &Event) -> Option<&'static str> {
+    if message.bot_id.is_some() || message.subtype.as_deref() == Some("bot_message") {
+        return Some("a bot");
     }
-    if event.user.is_some() && event.user.as_deref() == context.own_bot_user() {
-        return Ok(Parsed::Nothing(
-            "message from this app's bot user".to_owned(),
-        ));
+    if message.user.is_some() && message.user.as_deref() == context.own_bot_user() {
+        return Some("this app's bot user");
+    }
+    None
+}
+
+fn new_message(context: &Context<'_>, event: &Event) -> Result<Parsed, ParseError> {
+    if let Some(author) = from_a_bot(context, event) {
+        return Ok(Parsed::Nothing(format!("message from {author}")));
     }
     let missing = |field| ParseError::MissingField {
         payload: "message event",
@@ -203,8 +211,10 @@ fn edit(context: &Context<'_>, event: &Event) -> Result<Parsed, ParseError> {
         field,
     };
     let message = event.message.as_deref().ok_or_else(|| missing("message"))?;
-    if message.bot_id.is_some() || message.subtype.as_deref() == Some("bot_message") {
-        return Ok(Parsed::Nothing("edit of a bot message".to_owned()));
+    // The store keeps an edit of a message it never saw as a new message, which the
+    // agent would then answer: an edit of the app's own message must stop here too.
+    if let Some(author) = from_a_bot(context, message) {
+        return Ok(Parsed::Nothing(format!("edit of a message from {author}")));
     }
     // Slack also reports unfurls and new thread replies as `message_changed` of
     // the unchanged message; only a new text is an edit worth storing.

@@ -138,9 +138,18 @@ fn direct_message_is_a_message_in_the_dm_channel() {
     assert_eq!(meta(&m)["channel_type"], "im");
 }
 
+/// The morphism fixture with its author made a person: as published, its
+/// `authorizations` name the author as this app's bot user.
+fn edit_by_a_person() -> Vec<u8> {
+    let mut edit: Value =
+        serde_json::from_slice(&fixture("slack-morphism-message_changed.json")).expect("json");
+    edit["authorizations"][0]["user_id"] = json!("UBOT");
+    edit.to_string().into_bytes()
+}
+
 #[test]
 fn message_changed_is_an_edit_of_the_original() {
-    let m = message(parse(JSON, &fixture("slack-morphism-message_changed.json")));
+    let m = message(parse(JSON, &edit_by_a_person()));
     assert!(m.is_edit);
     assert_eq!(m.external_id, "CXXXXXXXXXX:1701735043.989889");
     assert_eq!(m.conversation_id, "CXXXXXXXXXX");
@@ -181,6 +190,10 @@ fn bot_messages_and_their_edits_emit_nothing() {
         JSON,
         &fixture("slack-morphism-message_changed_by_bot.json")
     )));
+    assert!(nothing(&parse(
+        JSON,
+        &fixture("slack-morphism-message_changed.json")
+    )));
     for event_json in [
         json!({"type": "message", "subtype": "bot_message", "bot_id": "B1", "channel": "C1",
                "text": "beep", "ts": "1.000001"}),
@@ -189,6 +202,10 @@ fn bot_messages_and_their_edits_emit_nothing() {
         // This app's own bot user, from `authorizations`.
         json!({"type": "message", "user": "UBOT", "channel": "C1", "text": "echo", "ts": "1.000001"}),
         json!({"type": "app_mention", "user": "UBOT", "channel": "C1", "text": "<@UBOT>", "ts": "1.000001"}),
+        // An edit of this app's own message, which was never stored.
+        json!({"type": "message", "subtype": "message_changed", "channel": "C1", "ts": "2.000002",
+               "message": {"type": "message", "user": "UBOT", "text": "new", "ts": "1.000001"},
+               "previous_message": {"type": "message", "user": "UBOT", "text": "old", "ts": "1.000001"}}),
     ] {
         assert!(
             nothing(&parse(JSON, &event(event_json.clone()))),

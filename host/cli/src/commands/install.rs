@@ -45,8 +45,14 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
             c.name, c.version, c.wit
         ),
         InstallOutcome::Replaced { previous } => {
+            let verb = match previous.cmp(&c.version) {
+                std::cmp::Ordering::Less => "upgraded",
+                std::cmp::Ordering::Greater => "downgraded",
+                // Same version, another build (or a repaired artifact).
+                std::cmp::Ordering::Equal => "reinstalled",
+            };
             println!(
-                "upgraded {} {previous} -> {} (switchboard:channel@{})",
+                "{verb} {} {previous} -> {} (switchboard:channel@{})",
                 c.name, c.version, c.wit
             );
         }

@@ -1,6 +1,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use switchboard_types::HttpCapability;
+
 use crate::config::ConfigFile;
 
 #[derive(Debug, clap::Args)]
@@ -13,6 +15,9 @@ pub(crate) struct Args {
     json: bool,
 }
 
+/// Prints every installed component with what an operator audits before
+/// trusting it: the version, the WIT version, the full digest (to compare with
+/// the registry), what it asks to reach, and what the config grants on top.
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let file = ConfigFile::load(&args.config)?;
     let installed = switchboard_registry::installed(&file.data_dir())?;
@@ -20,34 +25,73 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         println!("no components installed");
     }
     for c in installed.components.values() {
-        let grants: Vec<String> = c
-            .manifest
-            .capabilities
-            .http
+        let requested = &c.manifest.capabilities.http;
+        // Instances that use the component, with the origins the operator added.
+        let instances: Vec<(&String, &Vec<String>)> = file
+            .raw
+            .channels
             .iter()
-            .map(|cap| format!("{}{}", cap.origin, cap.path_prefix))
+            .filter(|(_, channel)| channel.component == c.name)
+            .map(|(name, channel)| (name, &channel.allow))
             .collect();
         if args.json {
             let line = serde_json::json!({
-                "name": c.name, "version": c.version.to_string(), "wit": c.wit.to_string(),
-                "sha256": c.sha256.to_string(), "capabilities": grants,
-                "persistence_hook_declared": null,
+                "name": c.name,
+                "version": c.version.to_string(),
+                "wit": c.wit.to_string(),
+                "sha256": c.sha256.to_string(),
+                "capabilities": requested,
+                "instances": instances
+                    .iter()
+                    .map(|(name, allow)| serde_json::json!({ "instance": name, "allow": allow }))
+                    .collect::<Vec<_>>(),
             });
             println!("{line}");
+            continue;
+        }
+        println!(
+            "{} {}  switchboard:channel@{}{}",
+            c.name,
+            c.version,
+            c.wit,
+            if switchboard_runtime::is_supported(&c.wit) {
+                String::new()
+            } else {
+                format!(
+                    "  (NOT supported; this host runs {})",
+                    switchboard_runtime::supported_range()
+                )
+            }
+        );
+        println!("  sha256   {}", c.sha256);
+        if requested.is_empty() {
+            println!("  grants   no outbound network access requested");
         } else {
+            let grants: Vec<String> = requested.iter().map(describe).collect();
             println!(
-                "{:<16} {:<10} switchboard:channel@{:<8} sha256:{}  grants: {}",
-                c.name,
-                c.version,
-                c.wit,
-                &c.sha256.to_string()[..16],
-                if grants.is_empty() {
-                    "none".to_owned()
-                } else {
-                    grants.join(", ")
-                }
+                "  grants   {} (requested by the manifest)",
+                grants.join(", ")
             );
+        }
+        for (name, allow) in &instances {
+            if allow.is_empty() {
+                println!("  used by  channels.{name}");
+            } else {
+                println!(
+                    "  used by  channels.{name}, which also allows {}",
+                    allow.join(", ")
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn describe(cap: &HttpCapability) -> String {
+    let methods = if cap.methods.is_empty() {
+        "any method".to_owned()
+    } else {
+        cap.methods.join(", ")
+    };
+    format!("{}{} ({methods})", cap.origin, cap.path_prefix)
 }

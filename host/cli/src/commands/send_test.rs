@@ -66,6 +66,12 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Some(u) => u.trim_end_matches('/').to_owned(),
         None => {
             let mut addr = file.listen()?;
+            if addr.port() == 0 {
+                bail!(
+                    "server.listen in {} uses port 0, so the daemon's port is only known once it runs; pass --url http://ADDRESS (the daemon prints `listening on ADDRESS`)",
+                    args.config.display()
+                );
+            }
             if addr.ip().is_unspecified() {
                 addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
             }

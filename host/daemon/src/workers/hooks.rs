@@ -1,6 +1,8 @@
 //! Runs `on-message-persisted` for newly stored messages, off the request path.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt as _;
@@ -8,31 +10,45 @@ use switchboard_runtime::CallError;
 use switchboard_store::HookOutcome;
 use switchboard_types::StoredMessage;
 
-use crate::pipeline::now_ms;
+use crate::instance::Instance;
+use crate::pipeline::{error_chain, now_ms};
 use crate::shared::Shared;
 use crate::workers::{Stop, backoff, idle};
 
+/// Outcomes of hooks that ran but could not be recorded (the store refused the
+/// write), by message id. They are recorded again before the hook would run again,
+/// so a storage fault does not repeat calls to the platform; a crash forgets them,
+/// and the hook runs again after the restart.
+type Unrecorded = Mutex<HashMap<i64, HookOutcome>>;
+
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
+    let unrecorded = Unrecorded::default();
     loop {
         let due = match shared.store.due_hooks(now_ms(), 256).await {
             Ok(due) => due,
             Err(e) => {
-                tracing::warn!(error = %e, "hook worker: cannot read due hooks");
+                tracing::warn!(error = %error_chain(&e), "hook worker: cannot read due hooks");
                 Vec::new()
             }
         };
-        let progressed = futures::stream::iter(due)
-            .map(|message| {
-                let shared = shared.clone();
-                async move { run_one(&shared, message).await }
+        let busy = !due.is_empty();
+        let stalled = AtomicBool::new(false);
+        futures::stream::iter(due)
+            .for_each_concurrent(shared.workers.concurrency, |message| {
+                let (shared, unrecorded, stalled) = (shared.clone(), &unrecorded, &stalled);
+                async move {
+                    if !run_one(&shared, message, unrecorded).await {
+                        stalled.store(true, Ordering::Relaxed);
+                    }
+                }
             })
-            .buffer_unordered(shared.workers.concurrency)
-            .filter(|done| std::future::ready(*done))
-            .count()
             .await;
-        // Only go straight back for more when this batch moved something; otherwise
-        // (e.g. messages of an instance that is no longer configured) wait.
-        if progressed > 0 {
+        if *stop.borrow() {
+            return;
+        }
+        // A round that recorded nothing would find the same work due at once;
+        // wait for the store (or the instance) to come back instead of spinning.
+        if busy && !stalled.load(Ordering::Relaxed) {
             continue;
         }
         if idle(&shared.wake_hooks, &mut stop, Duration::from_secs(1)).await {
@@ -41,69 +57,75 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
     }
 }
 
-/// Runs one hook; returns whether its outcome was recorded.
-async fn run_one(shared: &Shared, stored: StoredMessage) -> bool {
+/// Runs (or only records) one message's hook; returns whether its outcome is
+/// recorded.
+async fn run_one(shared: &Shared, stored: StoredMessage, unrecorded: &Unrecorded) -> bool {
     let id = stored.id;
     let Some(instance) = shared.instance(&stored.instance) else {
-        // The instance is not configured (or its component was uninstalled); its
-        // messages wait for it.
+        // The instance was removed from the config; its messages wait for it.
         return false;
     };
-    let outcome = if !instance.component.has_persistence_hook() {
-        HookOutcome::Skipped
-    } else {
-        let started = std::time::Instant::now();
-        let result = instance
-            .component
-            .on_message_persisted(instance.services.clone(), &instance.limits, &stored.message)
-            .await;
-        shared.metrics.guest_call(
-            &instance.name,
-            "on_message_persisted",
-            started.elapsed(),
-            result.as_ref().err(),
-        );
-        let error = match result {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e),
-            Err(CallError::NotExported(_)) => {
-                return finish(shared, id, &instance.name, HookOutcome::Skipped).await;
-            }
-            Err(e) => Some(e.to_string()),
-        };
-        match error {
-            None => HookOutcome::Done,
-            Some(error) => {
-                let attempts = status_attempts(shared, id).await + 1;
-                if attempts >= shared.workers.hook_max_attempts {
-                    HookOutcome::Failed { error }
-                } else {
-                    let wait = backoff::delay(
-                        attempts,
-                        shared.workers.retry_base,
-                        shared.workers.retry_max,
-                        None,
-                    );
-                    HookOutcome::Retry {
-                        at_ms: now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
-                        error,
-                    }
-                }
-            }
+    let remembered = lock(unrecorded).remove(&id);
+    let outcome = match remembered {
+        Some(outcome) => outcome,
+        None => {
+            let outcome = attempt(shared, &instance, &stored).await;
+            report(shared, id, &instance.name, &outcome);
+            outcome
         }
     };
-    finish(shared, id, &instance.name, outcome).await
-}
-
-async fn status_attempts(shared: &Shared, id: i64) -> u32 {
-    match shared.store.message_status(id).await {
-        Ok(status) => status.hook_attempts,
-        Err(_) => 0,
+    match shared.store.finish_hook(id, outcome.clone()).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(instance = %instance.name, message = id, error = %error_chain(&e), "cannot record the hook's outcome; will record it again");
+            lock(unrecorded).insert(id, outcome);
+            false
+        }
     }
 }
 
-async fn finish(shared: &Shared, id: i64, instance: &str, outcome: HookOutcome) -> bool {
-    let label = match &outcome {
+async fn attempt(shared: &Shared, instance: &Instance, stored: &StoredMessage) -> HookOutcome {
+    if !instance.component.has_persistence_hook() {
+        return HookOutcome::Skipped;
+    }
+    let started = std::time::Instant::now();
+    let result = instance
+        .component
+        .on_message_persisted(instance.services.clone(), &instance.limits, &stored.message)
+        .await;
+    shared.metrics.guest_call(
+        &instance.name,
+        "on_message_persisted",
+        started.elapsed(),
+        result.as_ref().err(),
+    );
+    let error = match result {
+        Ok(Ok(())) => return HookOutcome::Done,
+        Ok(Err(e)) => e,
+        Err(CallError::NotExported(_)) => return HookOutcome::Skipped,
+        Err(e) => e.to_string(),
+    };
+    let attempts = match shared.store.message_status(stored.id).await {
+        Ok(status) => status.hook_attempts + 1,
+        Err(_) => 1,
+    };
+    if attempts >= shared.workers.hook_max_attempts {
+        return HookOutcome::Failed { error };
+    }
+    let wait = backoff::delay(
+        attempts,
+        shared.workers.retry_base,
+        shared.workers.retry_max,
+        None,
+    );
+    HookOutcome::Retry {
+        at_ms: now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+        error,
+    }
+}
+
+fn report(shared: &Shared, id: i64, instance: &str, outcome: &HookOutcome) {
+    let label = match outcome {
         HookOutcome::Done => "done",
         HookOutcome::Skipped => "skipped",
         HookOutcome::Retry { error, .. } => {
@@ -118,11 +140,11 @@ async fn finish(shared: &Shared, id: i64, instance: &str, outcome: HookOutcome) 
     shared
         .metrics
         .outcome("switchboard_hooks_total", instance, label);
-    match shared.store.finish_hook(id, outcome).await {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(instance, message = id, error = %e, "cannot record hook outcome; it will run again");
-            false
-        }
-    }
+}
+
+fn lock(unrecorded: &Unrecorded) -> std::sync::MutexGuard<'_, HashMap<i64, HookOutcome>> {
+    // The map holds plain values; a panic elsewhere cannot leave it half-written.
+    unrecorded
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -1,27 +1,59 @@
 //! Delivers queued replies through each channel's `on-respond`, retrying
 //! retryable failures with backoff and dead-lettering the rest.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt as _;
 use switchboard_runtime::CallError;
 use switchboard_store::OutboxItem;
 
-use crate::pipeline::now_ms;
+use crate::instance::Instance;
+use crate::pipeline::{error_chain, now_ms};
 use crate::shared::Shared;
 use crate::workers::{Stop, backoff, idle};
 
+/// How one delivery attempt ended.
+#[derive(Debug, Clone)]
+enum Attempted {
+    /// The platform accepted it.
+    Sent(Option<String>),
+    /// Try again at `at_ms`.
+    Retry { at_ms: i64, error: String },
+    /// Given up.
+    Dead { error: String },
+}
+
+/// Attempts whose outcome the store refused to record, by reply id. Above all a
+/// reply the platform accepted must not be sent again just because the store
+/// could not note it: the outcome is recorded again before any new attempt. A
+/// crash forgets them; that is the window in which a reply can go out twice.
+type Unrecorded = Mutex<HashMap<i64, Attempted>>;
+
+/// What the rest of a conversation does after one reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// On to its next reply.
+    Next,
+    /// Later replies wait for a later round, to keep the order.
+    Wait,
+    /// Nothing could be recorded; the round should not repeat at once.
+    Stalled,
+}
+
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
+    let unrecorded = Unrecorded::default();
     loop {
         let due = match shared.store.due_replies(now_ms(), 256).await {
             Ok(d) => d,
             Err(e) => {
-                tracing::warn!(error = %e, "outbox worker: cannot read due replies");
+                tracing::warn!(error = %error_chain(&e), "outbox worker: cannot read due replies");
                 Vec::new()
             }
         };
+        let busy = !due.is_empty();
         let mut conversations: BTreeMap<(String, String), Vec<OutboxItem>> = BTreeMap::new();
         for item in due {
             conversations
@@ -29,26 +61,29 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 .or_default()
                 .push(item);
         }
-        let progressed = futures::stream::iter(conversations.into_values())
-            .map(|items| {
-                let shared = shared.clone();
+        let stalled = AtomicBool::new(false);
+        futures::stream::iter(conversations.into_values())
+            .for_each_concurrent(shared.workers.concurrency, |items| {
+                let (shared, unrecorded, stalled) = (shared.clone(), &unrecorded, &stalled);
                 async move {
-                    let mut done = 0usize;
-                    for one in items {
-                        if !deliver(&shared, one).await {
-                            // Later ones of the conversation wait, to keep its order.
-                            break;
+                    for item in items {
+                        match deliver(&shared, item, unrecorded).await {
+                            Step::Next => {}
+                            // Keep the conversation's replies in order.
+                            Step::Wait => break,
+                            Step::Stalled => {
+                                stalled.store(true, Ordering::Relaxed);
+                                break;
+                            }
                         }
-                        done += 1;
                     }
-                    done
                 }
             })
-            .buffer_unordered(shared.workers.concurrency)
-            .fold(0usize, |sum, n| std::future::ready(sum + n))
             .await;
-        // Go straight back for more only when this batch moved something.
-        if progressed > 0 {
+        if *stop.borrow() {
+            return;
+        }
+        if busy && !stalled.load(Ordering::Relaxed) {
             continue;
         }
         if idle(&shared.wake_outbox, &mut stop, Duration::from_secs(1)).await {
@@ -57,11 +92,36 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
     }
 }
 
-/// Attempts one delivery; returns whether the next reply of the conversation may go.
-async fn deliver(shared: &Shared, item: OutboxItem) -> bool {
+/// Attempts one delivery (or only records an earlier one).
+async fn deliver(shared: &Shared, item: OutboxItem, unrecorded: &Unrecorded) -> Step {
     let Some(instance) = shared.instance(&item.instance) else {
-        return false;
+        // The instance was removed from the config; its replies wait for it.
+        return Step::Stalled;
     };
+    let remembered = lock(unrecorded).remove(&item.id);
+    let attempted = match remembered {
+        Some(attempted) => attempted,
+        None => attempt(shared, &instance, &item).await,
+    };
+    let id = item.id;
+    let (recorded, step) = match attempted.clone() {
+        Attempted::Sent(receipt) => (shared.store.reply_sent(id, receipt).await, Step::Next),
+        Attempted::Retry { at_ms, error } => {
+            (shared.store.reply_retry(id, at_ms, error).await, Step::Wait)
+        }
+        Attempted::Dead { error } => (shared.store.reply_dead(id, error).await, Step::Wait),
+    };
+    match recorded {
+        Ok(()) => step,
+        Err(e) => {
+            tracing::warn!(instance = %item.instance, reply = id, error = %error_chain(&e), "cannot record the reply's outcome; will record it again");
+            lock(unrecorded).insert(id, attempted);
+            Step::Stalled
+        }
+    }
+}
+
+async fn attempt(shared: &Shared, instance: &Instance, item: &OutboxItem) -> Attempted {
     let attempt = item.attempts + 1;
     let started = std::time::Instant::now();
     let result = instance
@@ -84,12 +144,7 @@ async fn deliver(shared: &Shared, item: OutboxItem) -> bool {
                 .metrics
                 .outcome("switchboard_replies_total", &instance.name, "sent");
             tracing::info!(instance = %instance.name, reply = item.id, attempt, "reply delivered");
-            if let Err(e) = shared.store.reply_sent(item.id, receipt.external_id).await {
-                // The platform has it; if this is lost the reply may be sent again,
-                // which the idempotency key lets the platform or channel absorb.
-                tracing::warn!(instance = %instance.name, reply = item.id, error = %e, "cannot record delivered reply");
-            }
-            return true;
+            return Attempted::Sent(receipt.external_id);
         }
         Ok(Err(e)) => (
             e.message,
@@ -102,7 +157,7 @@ async fn deliver(shared: &Shared, item: OutboxItem) -> bool {
         Err(CallError::Busy) => ("no free sandbox slot".to_owned(), true, None),
         Err(e) => (e.to_string(), true, None),
     };
-    let outcome = if retryable && attempt < shared.workers.reply_max_attempts {
+    if retryable && attempt < shared.workers.reply_max_attempts {
         let wait = backoff::delay(
             attempt,
             shared.workers.retry_base,
@@ -113,24 +168,23 @@ async fn deliver(shared: &Shared, item: OutboxItem) -> bool {
         shared
             .metrics
             .outcome("switchboard_replies_total", &instance.name, "retry");
-        shared
-            .store
-            .reply_retry(
-                item.id,
-                now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
-                error,
-            )
-            .await
+        Attempted::Retry {
+            at_ms: now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+            error,
+        }
     } else {
         tracing::warn!(instance = %instance.name, reply = item.id, attempt, %error, "reply dead-lettered");
         shared
             .metrics
             .outcome("switchboard_replies_total", &instance.name, "dead");
         shared.metrics.dead_letter(&instance.name, "reply");
-        shared.store.reply_dead(item.id, error).await
-    };
-    if let Err(e) = outcome {
-        tracing::warn!(instance = %instance.name, reply = item.id, error = %e, "cannot record the reply's outcome");
+        Attempted::Dead { error }
     }
-    false
+}
+
+fn lock(unrecorded: &Unrecorded) -> std::sync::MutexGuard<'_, HashMap<i64, Attempted>> {
+    // The map holds plain values; a panic elsewhere cannot leave it half-written.
+    unrecorded
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

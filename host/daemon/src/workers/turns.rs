@@ -2,27 +2,59 @@
 //! concurrently across conversations. Driven by the database, so messages stored
 //! before a crash get their turn after the restart.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use switchboard_agent::Turn;
+use switchboard_agent::{AgentError, Turn};
 use switchboard_types::StoredMessage;
 
 use crate::pipeline::{error_chain, now_ms};
 use crate::shared::Shared;
 use crate::workers::{Stop, backoff, idle};
 
+/// What a turn came to.
+#[derive(Debug, Clone)]
+enum Decided {
+    /// The agent answered.
+    Replies(Vec<String>),
+    /// The agent failed; ask again at `at_ms`.
+    Retry { at_ms: i64, error: String },
+    /// The agent failed for good.
+    Failed { error: String },
+}
+
+/// Turns decided but not recorded (the store refused the write), by message id.
+/// They are recorded again before the agent would be asked again, so a storage
+/// fault neither repeats agent calls nor changes an answer; a crash forgets them,
+/// and the agent is asked again after the restart.
+type Unrecorded = Mutex<HashMap<i64, Decided>>;
+
+/// What the rest of a conversation does after one turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// On to the next message.
+    Next,
+    /// Later messages wait for a later round.
+    Wait,
+    /// Nothing could be recorded; the round should not repeat at once.
+    Stalled,
+}
+
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
+    let unrecorded = Unrecorded::default();
     loop {
         let pending = match shared.store.pending_turns(now_ms(), 512).await {
             Ok(p) => p,
             Err(e) => {
-                tracing::warn!(error = %e, "agent worker: cannot read pending turns");
+                tracing::warn!(error = %error_chain(&e), "agent worker: cannot read pending turns");
                 Vec::new()
             }
         };
+        let busy = !pending.is_empty();
+        // Group by conversation, keeping arrival order inside each group.
         let mut conversations: BTreeMap<(String, String), Vec<StoredMessage>> = BTreeMap::new();
         for m in pending {
             conversations
@@ -30,26 +62,29 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 .or_default()
                 .push(m);
         }
-        let progressed = futures::stream::iter(conversations.into_values())
-            .map(|messages| {
-                let shared = shared.clone();
+        let stalled = AtomicBool::new(false);
+        futures::stream::iter(conversations.into_values())
+            .for_each_concurrent(shared.workers.concurrency, |messages| {
+                let (shared, unrecorded, stalled) = (shared.clone(), &unrecorded, &stalled);
                 async move {
-                    let mut done = 0usize;
-                    for one in messages {
-                        if !take_turn(&shared, one).await {
-                            // Later ones of the conversation wait, to keep its order.
-                            break;
+                    for message in messages {
+                        match take_turn(&shared, message, unrecorded).await {
+                            Step::Next => {}
+                            // Later messages wait until this one succeeds.
+                            Step::Wait => break,
+                            Step::Stalled => {
+                                stalled.store(true, Ordering::Relaxed);
+                                break;
+                            }
                         }
-                        done += 1;
                     }
-                    done
                 }
             })
-            .buffer_unordered(shared.workers.concurrency)
-            .fold(0usize, |sum, n| std::future::ready(sum + n))
             .await;
-        // Go straight back for more only when this batch moved something.
-        if progressed > 0 {
+        if *stop.borrow() {
+            return;
+        }
+        if busy && !stalled.load(Ordering::Relaxed) {
             continue;
         }
         if idle(&shared.wake_turns, &mut stop, Duration::from_secs(1)).await {
@@ -58,8 +93,48 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
     }
 }
 
-/// Returns whether the conversation may move on to its next message.
-async fn take_turn(shared: &Shared, message: StoredMessage) -> bool {
+async fn take_turn(shared: &Shared, message: StoredMessage, unrecorded: &Unrecorded) -> Step {
+    let id = message.id;
+    let instance = message.instance.clone();
+    let remembered = lock(unrecorded).remove(&id);
+    let decided = match remembered {
+        Some(decided) => decided,
+        None => match ask(shared, message).await {
+            Some(decided) => decided,
+            None => return Step::Stalled,
+        },
+    };
+    let recorded = match decided.clone() {
+        Decided::Replies(texts) => {
+            let count = texts.len();
+            shared.store.complete_turn(id, texts).await.map(|_| {
+                shared
+                    .metrics
+                    .outcome("switchboard_agent_turns_total", &instance, "done");
+                tracing::debug!(%instance, message = id, replies = count, "agent turn done");
+                if count > 0 {
+                    shared.wake_outbox.notify_one();
+                }
+                Step::Next
+            })
+        }
+        Decided::Retry { at_ms, error } => shared
+            .store
+            .retry_turn(id, at_ms, error)
+            .await
+            .map(|()| Step::Wait),
+        // A permanently failed message no longer blocks its conversation.
+        Decided::Failed { error } => shared.store.fail_turn(id, error).await.map(|()| Step::Wait),
+    };
+    recorded.unwrap_or_else(|e| {
+        tracing::warn!(%instance, message = id, error = %error_chain(&e), "cannot record the agent turn; will record it again");
+        lock(unrecorded).insert(id, decided);
+        Step::Stalled
+    })
+}
+
+/// Asks the agent; `None` when the turn could not even be prepared.
+async fn ask(shared: &Shared, message: StoredMessage) -> Option<Decided> {
     let id = message.id;
     let instance = message.instance.clone();
     let history = match shared
@@ -74,74 +149,57 @@ async fn take_turn(shared: &Shared, message: StoredMessage) -> bool {
     {
         Ok(h) => h,
         Err(e) => {
-            tracing::warn!(%instance, message = id, error = %e, "cannot read conversation history");
-            return false;
+            tracing::warn!(%instance, message = id, error = %error_chain(&e), "cannot read conversation history");
+            return None;
         }
     };
     let turn = Turn { message, history };
     match shared.agent.respond(&turn).await {
-        Ok(replies) => {
-            let texts: Vec<String> = replies
+        Ok(replies) => Some(Decided::Replies(
+            replies
                 .into_iter()
                 .map(|r| r.text)
                 .filter(|t| !t.is_empty())
-                .collect();
-            let count = texts.len();
-            match shared.store.complete_turn(id, texts).await {
-                Ok(_) => {
-                    shared
-                        .metrics
-                        .outcome("switchboard_agent_turns_total", &instance, "done");
-                    tracing::debug!(%instance, message = id, replies = count, "agent turn done");
-                    if count > 0 {
-                        shared.wake_outbox.notify_one();
-                    }
-                    true
-                }
-                Err(e) => {
-                    tracing::warn!(%instance, message = id, error = %e, "cannot store the agent's replies; the turn will run again");
-                    false
-                }
-            }
-        }
-        Err(error) => {
-            let attempts = match shared.store.message_status(id).await {
-                Ok(s) => s.agent_attempts + 1,
-                Err(_) => 1,
-            };
-            let text = error_chain(&error);
-            let result = if error.is_retryable() && attempts < shared.workers.agent_max_attempts {
-                let wait = backoff::delay(
-                    attempts,
-                    shared.workers.retry_base,
-                    shared.workers.retry_max,
-                    error.retry_after(),
-                );
-                tracing::warn!(%instance, message = id, attempt = attempts, retry_in = ?wait, error = %text, "agent failed; will retry");
-                shared
-                    .metrics
-                    .outcome("switchboard_agent_turns_total", &instance, "retry");
-                shared
-                    .store
-                    .retry_turn(
-                        id,
-                        now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
-                        text,
-                    )
-                    .await
-            } else {
-                tracing::warn!(%instance, message = id, attempt = attempts, error = %text, "agent failed for good; message dead-lettered");
-                shared
-                    .metrics
-                    .outcome("switchboard_agent_turns_total", &instance, "failed");
-                shared.metrics.dead_letter(&instance, "agent");
-                shared.store.fail_turn(id, text).await
-            };
-            if let Err(e) = result {
-                tracing::warn!(%instance, message = id, error = %e, "cannot record the agent failure");
-            }
-            // A permanently failed message no longer blocks its conversation.
-            false
-        }
+                .collect(),
+        )),
+        Err(error) => Some(failed(shared, id, &instance, &error).await),
     }
+}
+
+async fn failed(shared: &Shared, id: i64, instance: &str, error: &AgentError) -> Decided {
+    let attempts = match shared.store.message_status(id).await {
+        Ok(s) => s.agent_attempts + 1,
+        Err(_) => 1,
+    };
+    let text = error_chain(error);
+    if error.is_retryable() && attempts < shared.workers.agent_max_attempts {
+        let wait = backoff::delay(
+            attempts,
+            shared.workers.retry_base,
+            shared.workers.retry_max,
+            error.retry_after(),
+        );
+        tracing::warn!(%instance, message = id, attempt = attempts, retry_in = ?wait, error = %text, "agent failed; will retry");
+        shared
+            .metrics
+            .outcome("switchboard_agent_turns_total", instance, "retry");
+        Decided::Retry {
+            at_ms: now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+            error: text,
+        }
+    } else {
+        tracing::warn!(%instance, message = id, attempt = attempts, error = %text, "agent failed for good; message dead-lettered");
+        shared
+            .metrics
+            .outcome("switchboard_agent_turns_total", instance, "failed");
+        shared.metrics.dead_letter(instance, "agent");
+        Decided::Failed { error: text }
+    }
+}
+
+fn lock(unrecorded: &Unrecorded) -> std::sync::MutexGuard<'_, HashMap<i64, Decided>> {
+    // The map holds plain values; a panic elsewhere cannot leave it half-written.
+    unrecorded
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

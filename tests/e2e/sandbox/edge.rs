@@ -1,0 +1,250 @@
+//! The HTTP edge in front of the guests: body limits that refuse without
+//! buffering, timeouts for slow clients, and bounded concurrency.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::TcpStream;
+
+use crate::harness::TestDaemon;
+
+use super::support::{Sandbox, TOKEN, channel, raw_exchange, read_until_closed};
+
+/// Request head for a POST to `instance` with extra header lines.
+fn head(instance: &str, extra: &str) -> String {
+    format!(
+        "POST /webhooks/{instance} HTTP/1.1\r\nhost: switchboard\r\nx-test-token: {TOKEN}\r\n{extra}\r\n"
+    )
+}
+
+fn status_of(response: &str) -> Option<u16> {
+    response
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_before_they_are_read() {
+    let sandbox = Sandbox::start(
+        &[
+            channel("good", "well-behaved"),
+            channel("small", "well-behaved").option("max_body_bytes = 1024"),
+        ],
+        "",
+        &[],
+    );
+    let addr = sandbox.addr();
+    let limit = Duration::from_secs(10);
+
+    // A declared length over the manifest's 64 KiB: refused on the headers alone,
+    // without a single body byte sent.
+    let request = head("good", "content-length: 10485760\r\n");
+    let (response, closed) = raw_exchange(&addr, request.as_bytes(), limit).await;
+    assert_eq!(status_of(&response), Some(413), "{response}");
+    assert!(closed, "the connection is closed after a 413");
+
+    // A chunked body with no length: refused once it passes the limit, while the
+    // client has not even finished sending.
+    let mut request = head("good", "transfer-encoding: chunked\r\n").into_bytes();
+    let chunk = vec![b' '; (64 << 10) + 512];
+    request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+    // No chunk terminator and no last chunk: the body never ends.
+    request.extend_from_slice(&chunk);
+    let (response, _) = raw_exchange(&addr, &request, limit).await;
+    assert_eq!(status_of(&response), Some(413), "{response}");
+
+    // The operator's limit wins over the manifest's: 2 KiB fits the manifest's
+    // 64 KiB but not this instance's 1 KiB.
+    let body = format!("padded-1{}", " ".repeat(2048));
+    assert_eq!(sandbox.post("small", &body).await.status, 413);
+    assert_eq!(sandbox.post("good", &body).await.status, 200);
+    assert!(
+        sandbox.messages_of("small").is_empty(),
+        "a refused body never reaches the guest"
+    );
+    let log = sandbox.daemon.log();
+    assert!(
+        log.contains("body exceeds the limit of 65536 bytes"),
+        "log:\n{log}"
+    );
+    assert!(
+        log.contains("body exceeds the limit of 1024 bytes"),
+        "log:\n{log}"
+    );
+    sandbox.assert_good_still_works("after-413").await;
+}
+
+#[tokio::test]
+async fn whatsapp_admits_its_largest_payloads_by_default() {
+    // Meta sends webhook payloads of up to 3 MB; the WhatsApp manifest's default
+    // limit must let them through.
+    const APP_SECRET: &str = "sandbox-app-secret-0c4d";
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+data_dir = "data"
+
+[agent]
+kind = "echo"
+
+[channels.wa]
+component = "whatsapp"
+secrets = {{ app_secret = "{APP_SECRET}", verify_token = "sandbox-verify", access_token = "sandbox-access" }}
+settings = {{ api_base = "http://127.0.0.1:1/v23.0" }}
+allow = ["http://127.0.0.1:1"]
+"#
+    );
+    let mut daemon = TestDaemon::new(&config);
+    daemon.install("whatsapp");
+    daemon.start();
+    let delivery = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "15550000000", "phone_number_id": "106540352242922" },
+            "contacts": [{ "profile": { "name": "Big" }, "wa_id": "16505551234" }],
+            "messages": [{ "from": "16505551234", "id": "wamid.BIG", "timestamp": "1749416383",
+                           "type": "text", "text": { "body": "big" } }]
+        }}]}]
+    });
+    let mut body = serde_json::to_vec(&delivery).expect("json");
+    // Whitespace is valid JSON, so the payload stays a real delivery at 3 MB.
+    body.resize(3_000_000, b' ');
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, APP_SECRET.as_bytes());
+    let signature = format!(
+        "sha256={}",
+        hex::encode(ring::hmac::sign(&key, &body).as_ref())
+    );
+    let response = reqwest::Client::new()
+        .post(daemon.url("/webhooks/wa"))
+        .header("x-hub-signature-256", signature)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 200, "log:\n{}", daemon.log());
+    let messages = daemon.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["external_id"], "wamid.BIG");
+}
+
+#[tokio::test]
+async fn slow_clients_cannot_hold_connections() {
+    let sandbox = Sandbox::start(
+        &[channel("good", "well-behaved")],
+        "header_timeout_ms = 500\nbody_timeout_ms = 1000",
+        &[],
+    );
+    let addr = sandbox.addr();
+    let limit = Duration::from_secs(10);
+
+    // Connects and says nothing.
+    let mut idle = TcpStream::connect(&addr).await.expect("connect");
+    let started = Instant::now();
+    let (response, closed) = read_until_closed(&mut idle, limit).await;
+    assert!(closed, "an idle connection is closed");
+    assert!(response.is_empty(), "{response}");
+    assert!(started.elapsed() < limit);
+
+    // Sends its headers one byte every 100 ms: it never finishes within the
+    // header timeout, so it is cut off while still sending.
+    let mut slow = TcpStream::connect(&addr).await.expect("connect");
+    let request = head("good", "content-length: 4\r\n");
+    let mut cut_off = false;
+    let started = Instant::now();
+    for byte in request.as_bytes() {
+        if slow.write_all(&[*byte]).await.is_err() {
+            cut_off = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if started.elapsed() > limit {
+            break;
+        }
+    }
+    if !cut_off {
+        let (response, closed) = read_until_closed(&mut slow, limit).await;
+        cut_off = closed && status_of(&response).is_none_or(|s| s != 200);
+    }
+    assert!(cut_off, "a client dribbling headers was not cut off");
+
+    // Sends its headers, then only part of the body.
+    let mut partial = head("good", "content-length: 100\r\nconnection: close\r\n").into_bytes();
+    partial.extend_from_slice(b"only ten b");
+    let (response, closed) = raw_exchange(&addr, &partial, limit).await;
+    assert!(closed, "a stalled body is given up");
+    assert_eq!(status_of(&response), Some(408), "{response}");
+
+    sandbox.assert_good_still_works("after-slow-clients").await;
+}
+
+#[tokio::test]
+async fn requests_beyond_max_in_flight_get_503_with_retry_after() {
+    let sandbox = Sandbox::start(
+        &[
+            channel("spin", "loop").option("call_timeout_ms = 3000"),
+            channel("good", "well-behaved"),
+        ],
+        "max_in_flight = 1",
+        &[],
+    );
+    // One spinning call holds the only slot for its whole deadline. It is sent
+    // again if it was itself refused (the slot was not free yet).
+    let spin = || {
+        let http = sandbox.http.clone();
+        let url = sandbox.daemon.url("/webhooks/spin");
+        tokio::spawn(async move {
+            http.post(url)
+                .header("x-test-token", TOKEN)
+                .body("spin-1")
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    };
+    let mut spinning = spin();
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if !spinning.is_finished() {
+            break;
+        }
+        spinning = spin();
+    }
+    let mut refused = None;
+    let mut n = 0;
+    while refused.is_none() && !spinning.is_finished() {
+        n += 1;
+        let answer = sandbox.post("good", &format!("overload-{n}")).await;
+        if answer.status == 503 {
+            refused = Some(answer);
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let Some(refused) = refused else {
+        panic!(
+            "no request was refused while the only slot was busy ({n} tried, spin: {:?}); log:\n{}",
+            spinning.await,
+            sandbox.daemon.log()
+        );
+    };
+    assert_eq!(
+        refused.header("retry-after"),
+        Some("5"),
+        "a 503 says when to come back: {refused:?}"
+    );
+    let spun = spinning.await.expect("join").expect("spinning request");
+    assert_eq!(
+        spun, 200,
+        "the spinning delivery is dead-lettered and acknowledged"
+    );
+    assert!(sandbox.daemon.log().contains("overloaded"));
+
+    // Once the slot is free again, requests are served.
+    sandbox.assert_good_still_works("after-overload").await;
+    assert_eq!(sandbox.dead_letters_of("spin").len(), 1);
+}

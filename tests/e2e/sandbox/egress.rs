@@ -1,0 +1,319 @@
+//! What a guest can reach and read: only granted origins, never a private address
+//! through a manifest grant, never a redirect's target, never a secret, a file or
+//! the daemon's environment.
+
+use serde_json::json;
+
+use crate::mock::{MockApi, Rule};
+
+use super::support::{API_KEY, Answer, EchoServer, Sandbox, TOKEN, assert_no_secret, channel};
+
+/// Asserts the guest's fetch was refused by the host, with `why` in the refusal.
+fn assert_denied(answer: &Answer, why: &str) {
+    assert_eq!(answer.status, 200, "the guest answers normally: {answer:?}");
+    assert!(
+        answer.body.starts_with("fetch error: FetchError::Denied(") && answer.body.contains(why),
+        "expected a refusal mentioning {why:?}, the guest got: {}",
+        answer.body
+    );
+    assert_no_secret(answer);
+}
+
+#[tokio::test]
+async fn only_granted_origins_are_reachable() {
+    let mock = MockApi::start().await;
+    let sandbox = Sandbox::start(
+        &[
+            channel("ungranted", "fetch").target(&format!("{}/ungranted", mock.origin)),
+            channel("private", "fetch").target("http://127.0.0.1:1/"),
+            channel("metadata", "fetch").target("http://169.254.169.254/latest/meta-data/"),
+            channel("granted", "fetch")
+                .target(&format!("{}/granted", mock.origin))
+                .allow(&mock.origin),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    let answer = sandbox.post("ungranted", "u-1").await;
+    assert_denied(&answer, &format!("origin {} is not granted", mock.origin));
+    let answer = sandbox.post("private", "p-1").await;
+    assert_denied(&answer, "origin http://127.0.0.1:1 is not granted");
+    let answer = sandbox.post("metadata", "m-1").await;
+    assert_denied(&answer, "origin http://169.254.169.254 is not granted");
+    assert!(
+        mock.requests().is_empty(),
+        "a refused request must not leave the host: {:?}",
+        mock.requests()
+    );
+
+    // The same request on an operator grant goes out: the refusals above are the
+    // policy, not a broken network.
+    let answer = sandbox.post("granted", "g-1").await;
+    assert!(answer.body.starts_with("status 200"), "{}", answer.body);
+    assert_eq!(mock.requests_to("/granted").len(), 1);
+    sandbox.assert_good_still_works("after-fetches").await;
+    sandbox.assert_no_secret_in_log();
+}
+
+#[tokio::test]
+async fn manifest_grants_never_reach_private_addresses() {
+    let mock = MockApi::start().await;
+    let port = mock.origin.rsplit(':').next().expect("port").to_owned();
+    // A component whose manifest asks for loopback, link-local and private
+    // origins. Installing it grants them, but only public addresses are reachable
+    // through a manifest grant; only the operator can open a private one.
+    let targets = [
+        ("name", format!("http://localhost:{port}"), "/x"),
+        ("literal", format!("http://127.0.0.1:{port}"), "/x"),
+        ("mapped", format!("http://[::ffff:127.0.0.1]:{port}"), "/x"),
+        (
+            "metadata",
+            "http://169.254.169.254".to_owned(),
+            "/latest/meta-data/",
+        ),
+        ("lan", "http://10.0.0.1".to_owned(), "/x"),
+    ];
+    let capabilities: Vec<_> = targets
+        .iter()
+        .map(|(_, origin, _)| json!({ "origin": origin, "path_prefix": "/", "methods": ["GET"] }))
+        .collect();
+    let ssrf = Sandbox::manifest_with_capabilities("hostile-ssrf", json!(capabilities));
+    let mut channels: Vec<_> = targets
+        .iter()
+        .map(|(name, origin, path)| {
+            channel(name, "fetch")
+                .component("hostile-ssrf")
+                .target(&format!("{origin}{path}"))
+        })
+        .collect();
+    channels.push(channel("good", "well-behaved"));
+    let sandbox = Sandbox::start(&channels, "", &[ssrf]);
+
+    for (name, origin, _) in &targets {
+        let answer = sandbox.post(name, &format!("{name}-1")).await;
+        assert_eq!(answer.status, 200, "{name}: {answer:?}");
+        assert!(
+            answer.body.starts_with("fetch error: FetchError::Denied(")
+                && answer.body.contains("only an operator grant may reach"),
+            "{name} ({origin}) must be refused as a restricted address, the guest got: {}",
+            answer.body
+        );
+    }
+    assert!(
+        mock.requests().is_empty(),
+        "nothing may reach the loopback mock through a manifest grant: {:?}",
+        mock.requests()
+    );
+    sandbox.assert_good_still_works("after-ssrf").await;
+}
+
+#[tokio::test]
+async fn redirects_are_handed_back_not_followed() {
+    let granted = MockApi::start().await;
+    let elsewhere = MockApi::start().await;
+    granted.rule(Rule {
+        path: "/moved".to_owned(),
+        status: 302,
+        body: String::new(),
+        headers: vec![(
+            "location".to_owned(),
+            format!("{}/stolen", elsewhere.origin),
+        )],
+        times: None,
+    });
+    let sandbox = Sandbox::start(
+        &[
+            channel("redirected", "fetch")
+                .target(&format!("{}/moved", granted.origin))
+                .allow(&granted.origin),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    let answer = sandbox.post("redirected", "r-1").await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.body.starts_with("status 302")
+            && answer
+                .body
+                .contains(&format!("{}/stolen", elsewhere.origin)),
+        "the guest sees the redirect itself: {}",
+        answer.body
+    );
+    assert_eq!(granted.requests_to("/moved").len(), 1);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the redirect target must not be contacted: {:?}",
+        elsewhere.requests()
+    );
+    sandbox.assert_good_still_works("after-redirect").await;
+}
+
+#[tokio::test]
+async fn secrets_are_filled_in_for_granted_origins_and_never_come_back() {
+    let echo = EchoServer::start().await;
+    let sandbox = Sandbox::start(
+        &[
+            channel("echoed", "secret-echo")
+                .target(&format!("{}/echo", echo.origin))
+                .allow(&echo.origin),
+            channel("ungranted", "secret-echo").target(&format!("{}/echo", echo.origin)),
+            channel("in-host", "secret-host"),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+
+    let answer = sandbox.post("echoed", "e-1").await;
+    assert_eq!(answer.status, 200, "log:\n{}", sandbox.daemon.log());
+    assert!(answer.body.starts_with("status 200"), "{}", answer.body);
+    assert_no_secret(&answer);
+    assert!(
+        answer.body.contains("leak=[redacted]") && answer.body.contains("[redacted]\""),
+        "the echoed query, header and body are masked: {}",
+        answer.body
+    );
+    // The host did fill the secret in, for the granted origin.
+    let seen = echo.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path_and_query, format!("/echo?leak={API_KEY}"));
+    assert!(
+        seen[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "x-leak" && v == API_KEY),
+        "{:?}",
+        seen[0].headers
+    );
+
+    // Towards an origin nobody granted, nothing is sent at all.
+    let answer = sandbox.post("ungranted", "e-2").await;
+    assert!(
+        answer.body.starts_with("fetch error: FetchError::Denied("),
+        "{}",
+        answer.body
+    );
+    assert_no_secret(&answer);
+    assert_eq!(echo.seen().len(), 1, "no request to an ungranted origin");
+
+    // A secret cannot choose where a request goes.
+    let answer = sandbox.post("in-host", "e-3").await;
+    assert!(answer.body.starts_with("fetch error: "), "{}", answer.body);
+    assert!(
+        !answer.body.starts_with("fetch error: FetchError::Network"),
+        "{}",
+        answer.body
+    );
+    assert_no_secret(&answer);
+
+    sandbox.assert_good_still_works("after-secrets").await;
+    sandbox.assert_no_secret_in_log();
+}
+
+#[tokio::test]
+async fn a_webhook_token_is_masked_before_the_guest_sees_it() {
+    let sandbox = Sandbox::start(
+        &[
+            channel("echo", "echo-request"),
+            channel("logger", "log-request"),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    // The token arrives in a header the host verifies; a guest that copies every
+    // header into the answer, the stored message or the log must not carry it
+    // anywhere. The query is masked too (a handshake token travels there).
+    let url = sandbox
+        .daemon
+        .url(&format!("/webhooks/echo?token={TOKEN}&k={API_KEY}"));
+    let response = sandbox
+        .http
+        .post(url)
+        .header("x-test-token", TOKEN)
+        .header("x-other", "visible")
+        .body("w-1")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 200);
+    let body = response.text().await.expect("body");
+    assert!(
+        body.contains("visible") && !body.contains(TOKEN) && !body.contains(API_KEY),
+        "the guest saw a secret: {body}"
+    );
+    let stored = sandbox.messages_of("echo");
+    assert_eq!(stored.len(), 1);
+    let text = stored[0]["text"].as_str().expect("text");
+    assert!(
+        text.contains("x-test-token") && !text.contains(TOKEN) && !text.contains(API_KEY),
+        "a secret was stored: {text}"
+    );
+
+    let answer = sandbox.post("logger", "l-1").await;
+    assert_eq!(answer.body, "logged");
+    let log = sandbox.daemon.log();
+    assert!(
+        log.contains("stdout headers"),
+        "guest stdout is logged:\n{log}"
+    );
+    sandbox.assert_good_still_works("after-token").await;
+    sandbox.assert_no_secret_in_log();
+}
+
+#[tokio::test]
+async fn response_bytes_handed_to_the_guest_are_capped() {
+    let mock = MockApi::start().await;
+    mock.rule(Rule {
+        path: "/huge".to_owned(),
+        status: 200,
+        body: "x".repeat(5 << 20),
+        headers: Vec::new(),
+        times: None,
+    });
+    let sandbox = Sandbox::start(
+        &[
+            channel("hostile", "fetch")
+                .target(&format!("{}/huge", mock.origin))
+                .allow(&mock.origin),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    let answer = sandbox.post("hostile", "h-1").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.body, "fetch error: FetchError::TooLarge",
+        "a 5 MiB answer is refused"
+    );
+    sandbox.assert_good_still_works("after-huge-response").await;
+}
+
+#[tokio::test]
+async fn files_and_environment_are_out_of_reach() {
+    let sandbox = Sandbox::start(
+        &[
+            channel("files", "read-file"),
+            channel("env", "read-env"),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    let answer = sandbox.post("files", "f-1").await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.body.starts_with("file error:"),
+        "no file system: {}",
+        answer.body
+    );
+    let answer = sandbox.post("env", "v-1").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, "env: []", "no environment variables");
+    assert_no_secret(&answer);
+    sandbox.assert_good_still_works("after-wasi").await;
+}

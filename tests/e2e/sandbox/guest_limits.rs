@@ -1,0 +1,207 @@
+//! Per-call limits: a guest that spins, hoards memory, recurses, floods the host
+//! or panics loses only its own call. The delivery is kept as a dead letter
+//! naming the limit, the platform gets its 200, and the well-behaved instance in
+//! the same daemon keeps storing messages.
+
+use std::time::{Duration, Instant};
+
+use crate::mock::MockApi;
+
+use super::support::{Sandbox, assert_no_secret, channel};
+
+/// Starts `[hostile] mode = <mode>` next to a well-behaved `good` instance, sends
+/// one delivery to the hostile one, and checks what every failing mode shares: a
+/// 200 after the delivery was dead-lettered, nothing stored for it, and a healthy
+/// daemon. Returns the sandbox and the dead letter's reason.
+async fn hostile_call_is_dead_lettered(mode: &str, options: &[&str]) -> (Sandbox, String) {
+    let mut hostile = channel("hostile", mode);
+    for line in options {
+        hostile = hostile.option(line);
+    }
+    let sandbox = Sandbox::start(&[hostile, channel("good", "well-behaved")], "", &[]);
+    let answer = sandbox.post("hostile", &format!("{mode}-1")).await;
+    assert_eq!(
+        answer.status,
+        200,
+        "a verified delivery is acknowledged once it is kept; log:\n{}",
+        sandbox.daemon.log()
+    );
+    assert_no_secret(&answer);
+    let reason = sandbox.dead_letter_reason("hostile");
+    assert!(
+        sandbox.messages_of("hostile").is_empty(),
+        "nothing from a failed call may be stored"
+    );
+    sandbox
+        .assert_good_still_works(&format!("after-{mode}"))
+        .await;
+    sandbox.assert_no_secret_in_log();
+    (sandbox, reason)
+}
+
+#[tokio::test]
+async fn infinite_loop_is_stopped_at_the_configured_deadline() {
+    let (sandbox, reason) =
+        hostile_call_is_dead_lettered("loop", &["call_timeout_ms = 1500"]).await;
+    assert!(
+        reason.contains("deadline of 1500 ms exceeded"),
+        "reason names the deadline: {reason}"
+    );
+    // The deadline is per call: a second spin is cut off the same way. Only an
+    // upper bound is checked, generous enough for a loaded machine; a guest that
+    // spins forever must not hold the request for long.
+    let started = Instant::now();
+    let answer = sandbox.post("hostile", "loop-2").await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a 1.5 s deadline took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(sandbox.dead_letters_of("hostile").len(), 2);
+    let log = sandbox.daemon.log();
+    assert!(
+        log.contains("guest failed; delivery kept as a dead letter")
+            && log.contains("deadline of 1500 ms exceeded"),
+        "the log says why:\n{log}"
+    );
+}
+
+#[tokio::test]
+async fn memory_growth_traps_at_the_memory_limit() {
+    let (_sandbox, reason) = hostile_call_is_dead_lettered("memory", &[]).await;
+    assert!(
+        reason.contains("limit exceeded") && reason.contains("memory"),
+        "reason names the memory limit: {reason}"
+    );
+}
+
+#[tokio::test]
+async fn deep_recursion_traps_without_hurting_the_host() {
+    let (_sandbox, reason) = hostile_call_is_dead_lettered("recursion", &[]).await;
+    assert!(
+        reason.contains("guest trapped"),
+        "reason names the trap: {reason}"
+    );
+}
+
+#[tokio::test]
+async fn emit_flood_is_capped_and_nothing_of_it_is_stored() {
+    let (_sandbox, reason) = hostile_call_is_dead_lettered("emit-flood", &[]).await;
+    assert!(
+        reason.contains("more than 2000 messages emitted in one call"),
+        "reason names the message cap: {reason}"
+    );
+}
+
+#[tokio::test]
+async fn one_huge_emit_is_capped_by_bytes() {
+    let (_sandbox, reason) = hostile_call_is_dead_lettered("huge-emit", &[]).await;
+    assert!(
+        reason.contains("bytes emitted in one call"),
+        "reason names the byte cap: {reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_panic_traps_only_its_call() {
+    let (sandbox, reason) = hostile_call_is_dead_lettered("panic", &[]).await;
+    assert!(
+        reason.contains("guest trapped"),
+        "reason names the trap: {reason}"
+    );
+    // What the guest printed while panicking reaches the log, tagged as guest output.
+    let log = sandbox.daemon.log();
+    assert!(
+        log.contains("deliberate panic in a hostile guest"),
+        "the panic message is logged:\n{log}"
+    );
+}
+
+/// Occurrences of `needle` in the log, counted in bytes of guest output.
+fn logged_bytes(sandbox: &Sandbox, needle: &str) -> usize {
+    sandbox.daemon.log().matches(needle).count() * needle.len()
+}
+
+#[tokio::test]
+async fn log_flood_is_truncated_and_the_delivery_still_stored() {
+    let sandbox = Sandbox::start(
+        &[
+            // 100,000 log calls take a while on a loaded machine; the point here is
+            // the log budget, not the deadline.
+            channel("hostile", "log-flood").option("call_timeout_ms = 20000"),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    let answer = sandbox.post("hostile", "log-flood-1").await;
+    assert_eq!(answer.status, 200, "log:\n{}", sandbox.daemon.log());
+    let stored = sandbox.messages_of("hostile");
+    assert_eq!(stored.len(), 1, "dropping log lines is not a failure");
+    assert_eq!(stored[0]["text"], "survived the log flood");
+    // The guest tried to log 50 MB; the per-call budget is 64 KiB.
+    let spam = logged_bytes(&sandbox, "spam ");
+    assert!(
+        spam > 0 && spam <= 64 << 10,
+        "{spam} bytes of guest log output reached the log"
+    );
+    sandbox.assert_good_still_works("after-log-flood").await;
+}
+
+#[tokio::test]
+async fn stdout_flood_is_truncated_and_the_delivery_still_stored() {
+    let sandbox = Sandbox::start(
+        &[
+            channel("hostile", "stdout-flood").option("call_timeout_ms = 20000"),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    let answer = sandbox.post("hostile", "stdout-flood-1").await;
+    assert_eq!(answer.status, 200, "log:\n{}", sandbox.daemon.log());
+    let stored = sandbox.messages_of("hostile");
+    assert_eq!(stored.len(), 1, "a full stdout pipe is not a failure");
+    let noise = logged_bytes(&sandbox, "noise ");
+    assert!(
+        noise > 0 && noise <= 64 << 10,
+        "{noise} bytes of guest stdout reached the log"
+    );
+    sandbox.assert_good_still_works("after-stdout-flood").await;
+}
+
+#[tokio::test]
+async fn outbound_requests_are_capped_per_call() {
+    let mock = MockApi::start().await;
+    let sandbox = Sandbox::start(
+        &[
+            channel("hostile", "fetch-flood")
+                .target(&format!("{}/flood", mock.origin))
+                .allow(&mock.origin),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    let answer = sandbox.post("hostile", "fetch-flood-1").await;
+    assert_eq!(answer.status, 200, "log:\n{}", sandbox.daemon.log());
+    assert!(
+        answer.body.starts_with("answered 16; then")
+            && answer
+                .body
+                .contains("at most 16 outbound requests per call"),
+        "the guest is told why: {}",
+        answer.body
+    );
+    assert_eq!(
+        mock.requests_to("/flood").len(),
+        16,
+        "the 17th request never left the host"
+    );
+    // The cap is per call: the next call may fetch again.
+    let again = sandbox.post("hostile", "fetch-flood-2").await;
+    assert!(again.body.starts_with("answered 16;"), "{}", again.body);
+    assert_eq!(mock.requests_to("/flood").len(), 32);
+    sandbox.assert_good_still_works("after-fetch-flood").await;
+}
