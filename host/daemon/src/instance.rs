@@ -15,6 +15,8 @@ use crate::services::Services;
 /// egress policy and limits, all built once at startup.
 pub(crate) struct Instance {
     pub(crate) name: String,
+    /// The installed component this was built from (version and manifest).
+    pub(crate) source: crate::config::ComponentRef,
     pub(crate) component: ChannelComponent,
     pub(crate) verifier: Verifier,
     pub(crate) handshake: Option<HandshakeVerifier>,
@@ -114,6 +116,7 @@ impl Instance {
         );
         Ok(Instance {
             name: name.clone(),
+            source: config.component.clone(),
             component,
             verifier,
             handshake,

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
-use switchboard_runtime::{CallError, WebhookRequest, WebhookResponse};
+use switchboard_runtime::{CallError, InstanceServices as _, WebhookRequest, WebhookResponse};
 use switchboard_store::{DeadLetterKind, NewDeadLetter, PersistOutcome};
 
 use crate::ingress::response::Rejection;
@@ -86,13 +86,16 @@ pub(crate) async fn handle(
     }
     shared.metrics.verified(name);
 
-    let raw = RawDelivery::from_parts(
+    let mut raw = RawDelivery::from_parts(
         delivery.method.as_str(),
         &delivery.rest,
         &delivery.query,
         &delivery.headers,
         &delivery.body,
     );
+    // Verification tokens (header or query) have done their job; nothing after this
+    // point (guest, dead letters, replay) needs them. The body is kept exact.
+    raw.redact(|text| instance.services.redact(text));
     match process(shared, instance, &raw).await {
         Ok(response) => Ok(response),
         Err(Failure::Rejected(rejection)) => Err(rejection),

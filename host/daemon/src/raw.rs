@@ -37,6 +37,14 @@ impl RawDelivery {
         }
     }
 
+    /// Masks secret values in the query and header values.
+    pub(crate) fn redact(&mut self, redact: impl Fn(&str) -> String) {
+        self.query = redact(&self.query);
+        for (_, value) in &mut self.headers {
+            *value = redact(value);
+        }
+    }
+
     pub(crate) fn to_json(&self) -> Vec<u8> {
         // Serialising plain strings and bytes cannot fail.
         serde_json::to_vec(self).unwrap_or_default()

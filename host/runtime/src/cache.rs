@@ -5,13 +5,20 @@
 //! (wasmtime version, target, and every setting that changes generated code), so a
 //! stale or foreign entry is never even looked at. Entries are written to a temp file
 //! and renamed into place, so a crash leaves either nothing or a complete entry.
+//! Each entry ends with the sha256 of the compiled code before it, checked before
+//! the code is used: wasmtime validates an artifact's header, not its machine code,
+//! so a damaged entry would otherwise run.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+/// Bytes of the trailing checksum.
+const CHECKSUM_LEN: usize = 32;
 
 /// Where a component's compiled form lives in the cache directory.
 pub(crate) fn entry_path(dir: &Path, sha256: &str, compat: &str) -> PathBuf {
@@ -20,19 +27,30 @@ pub(crate) fn entry_path(dir: &Path, sha256: &str, compat: &str) -> PathBuf {
 
 /// Loads a cached compiled component, or `None` when there is no usable entry.
 pub(crate) fn load(engine: &Engine, path: &Path) -> Option<Component> {
-    if !path.is_file() {
+    let bytes = fs::read(path).ok()?;
+    let split = bytes.len().checked_sub(CHECKSUM_LEN);
+    let intact = split.is_some_and(|at| {
+        let (code, sum) = bytes.split_at(at);
+        Sha256::digest(code).as_slice() == sum
+    });
+    if !intact {
+        tracing::warn!(path = %path.display(), "ignoring damaged compiled-code cache entry (checksum mismatch)");
+        // silent-ok: the fresh compile that follows replaces it.
+        let _ = fs::remove_file(path);
         return None;
     }
-    // SAFETY: `deserialize_file` trusts the file to be a compiled artifact produced
-    // by this engine configuration. The cache directory is private to the daemon's
+    let code = &bytes[..bytes.len() - CHECKSUM_LEN];
+    // SAFETY: `deserialize` trusts the bytes to be a compiled artifact produced by
+    // this engine configuration. The cache directory is private to the daemon's
     // data directory, entries are only ever written by `store` below (atomically,
-    // via rename), the key includes the engine's compatibility hash, and wasmtime
-    // still validates the artifact's header and engine settings before use.
+    // via rename), the key includes the engine's compatibility hash, the checksum
+    // above proves the bytes are the ones written, and wasmtime still validates the
+    // artifact's header and engine settings before use.
     #[expect(
         unsafe_code,
         reason = "loading our own precompiled artifact; see SAFETY above"
     )]
-    let loaded = unsafe { Component::deserialize_file(engine, path) };
+    let loaded = unsafe { Component::deserialize(engine, code) };
     match loaded {
         Ok(component) => Some(component),
         Err(e) => {
@@ -60,6 +78,7 @@ fn try_store(component: &Component, path: &Path) -> anyhow::Result<()> {
     let bytes = component.serialize()?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(&bytes)?;
+    tmp.write_all(&Sha256::digest(&bytes))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)?;
     Ok(())

@@ -1,7 +1,7 @@
 //! Runs `on-message-persisted` for newly stored messages, off the request path.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,14 +31,13 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 Vec::new()
             }
         };
-        let busy = !due.is_empty();
-        let stalled = AtomicBool::new(false);
+        let progressed = AtomicUsize::new(0);
         futures::stream::iter(due)
             .for_each_concurrent(shared.workers.concurrency, |message| {
-                let (shared, unrecorded, stalled) = (shared.clone(), &unrecorded, &stalled);
+                let (shared, unrecorded, progressed) = (shared.clone(), &unrecorded, &progressed);
                 async move {
-                    if !run_one(&shared, message, unrecorded).await {
-                        stalled.store(true, Ordering::Relaxed);
+                    if run_one(&shared, message, unrecorded).await {
+                        progressed.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             })
@@ -46,9 +45,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
         if *stop.borrow() {
             return;
         }
-        // A round that recorded nothing would find the same work due at once;
-        // wait for the store (or the instance) to come back instead of spinning.
-        if busy && !stalled.load(Ordering::Relaxed) {
+        // Go straight back for more only when this round recorded something; a
+        // round that recorded nothing (the store refuses writes, the instance is not
+        // configured) would find the same work due at once.
+        if progressed.load(Ordering::Relaxed) > 0 {
             continue;
         }
         if idle(&shared.wake_hooks, &mut stop, Duration::from_secs(1)).await {

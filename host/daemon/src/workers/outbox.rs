@@ -2,7 +2,7 @@
 //! retryable failures with backoff and dead-lettering the rest.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,7 +53,6 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 Vec::new()
             }
         };
-        let busy = !due.is_empty();
         let mut conversations: BTreeMap<(String, String), Vec<OutboxItem>> = BTreeMap::new();
         for item in due {
             conversations
@@ -61,20 +60,22 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 .or_default()
                 .push(item);
         }
-        let stalled = AtomicBool::new(false);
+        let progressed = AtomicUsize::new(0);
         futures::stream::iter(conversations.into_values())
             .for_each_concurrent(shared.workers.concurrency, |items| {
-                let (shared, unrecorded, stalled) = (shared.clone(), &unrecorded, &stalled);
+                let (shared, unrecorded, progressed) = (shared.clone(), &unrecorded, &progressed);
                 async move {
                     for item in items {
                         match deliver(&shared, item, unrecorded).await {
-                            Step::Next => {}
+                            Step::Next => {
+                                progressed.fetch_add(1, Ordering::Relaxed);
+                            }
                             // Keep the conversation's replies in order.
-                            Step::Wait => break,
-                            Step::Stalled => {
-                                stalled.store(true, Ordering::Relaxed);
+                            Step::Wait => {
+                                progressed.fetch_add(1, Ordering::Relaxed);
                                 break;
                             }
+                            Step::Stalled => break,
                         }
                     }
                 }
@@ -83,7 +84,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
         if *stop.borrow() {
             return;
         }
-        if busy && !stalled.load(Ordering::Relaxed) {
+        // Straight back for more only when this round recorded something.
+        if progressed.load(Ordering::Relaxed) > 0 {
             continue;
         }
         if idle(&shared.wake_outbox, &mut stop, Duration::from_secs(1)).await {

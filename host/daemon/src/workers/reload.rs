@@ -32,7 +32,9 @@ pub(crate) struct Reloader {
 pub(crate) async fn run(shared: Arc<Shared>, reloader: Reloader, mut stop: Stop) {
     let file = switchboard_registry::components_dir(&reloader.data_dir)
         .join(switchboard_registry::INSTALLED_FILE);
-    let mut seen = stamp(&file);
+    // Start unknown, so an install that raced with startup is still picked up;
+    // unchanged instances are kept as they are.
+    let mut seen = None;
     let reloader = Arc::new(reloader);
     loop {
         tokio::select! {
@@ -40,14 +42,25 @@ pub(crate) async fn run(shared: Arc<Shared>, reloader: Reloader, mut stop: Stop)
             changed = stop.changed() => if changed.is_err() || *stop.borrow() { return },
         }
         let now = stamp(&file);
-        if now == seen {
+        if seen.is_some() && now == seen {
+            continue;
+        }
+        if seen.is_none() && now.is_none() {
             continue;
         }
         seen = now;
         let shared2 = shared.clone();
         let reloader2 = reloader.clone();
         match tokio::task::spawn_blocking(move || rebuild(&shared2, &reloader2)).await {
-            Ok(Ok(table)) => shared.replace_instances(table),
+            Ok(Ok(table)) => {
+                let before = shared.instances();
+                for (name, instance) in &table {
+                    if !before.get(name).is_some_and(|old| Arc::ptr_eq(old, instance)) {
+                        tracing::info!(instance = %name, component = %instance.source.name, version = %instance.source.version, "now serving the newly installed version");
+                    }
+                }
+                shared.replace_instances(table);
+            }
             Ok(Err(e)) => {
                 tracing::error!(error = %format!("{e:#}"), "installed components changed but could not be loaded; still serving the previous versions")
             }
@@ -82,9 +95,13 @@ fn rebuild(shared: &Shared, reloader: &Reloader) -> anyhow::Result<HashMap<Strin
             }
             continue;
         };
-        let unchanged = current
-            .get(&config.name)
-            .is_some_and(|i| i.component.sha256() == component.sha256.to_string());
+        // A republished manifest (new version, defaults, grants, limits) with the
+        // same bytes is a change too.
+        let unchanged = current.get(&config.name).is_some_and(|i| {
+            i.component.sha256() == component.sha256.to_string()
+                && i.source.version == component.version
+                && i.source.manifest == component.manifest
+        });
         if unchanged {
             if let Some(existing) = current.get(&config.name) {
                 table.insert(config.name.clone(), existing.clone());
@@ -100,7 +117,6 @@ fn rebuild(shared: &Shared, reloader: &Reloader) -> anyhow::Result<HashMap<Strin
             manifest: component.manifest.clone(),
         };
         let instance = Instance::build(&config, &cx)?;
-        tracing::info!(instance = %config.name, component = %component.name, version = %component.version, "now serving the newly installed version");
         table.insert(config.name.clone(), Arc::new(instance));
     }
     Ok(table)

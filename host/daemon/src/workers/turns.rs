@@ -3,7 +3,7 @@
 //! before a crash get their turn after the restart.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,7 +53,6 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 Vec::new()
             }
         };
-        let busy = !pending.is_empty();
         // Group by conversation, keeping arrival order inside each group.
         let mut conversations: BTreeMap<(String, String), Vec<StoredMessage>> = BTreeMap::new();
         for m in pending {
@@ -62,20 +61,22 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 .or_default()
                 .push(m);
         }
-        let stalled = AtomicBool::new(false);
+        let progressed = AtomicUsize::new(0);
         futures::stream::iter(conversations.into_values())
             .for_each_concurrent(shared.workers.concurrency, |messages| {
-                let (shared, unrecorded, stalled) = (shared.clone(), &unrecorded, &stalled);
+                let (shared, unrecorded, progressed) = (shared.clone(), &unrecorded, &progressed);
                 async move {
                     for message in messages {
                         match take_turn(&shared, message, unrecorded).await {
-                            Step::Next => {}
+                            Step::Next => {
+                                progressed.fetch_add(1, Ordering::Relaxed);
+                            }
                             // Later messages wait until this one succeeds.
-                            Step::Wait => break,
-                            Step::Stalled => {
-                                stalled.store(true, Ordering::Relaxed);
+                            Step::Wait => {
+                                progressed.fetch_add(1, Ordering::Relaxed);
                                 break;
                             }
+                            Step::Stalled => break,
                         }
                     }
                 }
@@ -84,7 +85,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
         if *stop.borrow() {
             return;
         }
-        if busy && !stalled.load(Ordering::Relaxed) {
+        // Straight back for more only when this round recorded something.
+        if progressed.load(Ordering::Relaxed) > 0 {
             continue;
         }
         if idle(&shared.wake_turns, &mut stop, Duration::from_secs(1)).await {
