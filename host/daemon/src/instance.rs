@@ -23,6 +23,8 @@ pub(crate) struct Instance {
     pub(crate) services: Arc<Services>,
     pub(crate) limits: CallLimits,
     pub(crate) max_body_bytes: u64,
+    /// This instance's share of the in-flight webhook requests.
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 /// The shared pieces every instance is built from.
@@ -123,6 +125,9 @@ impl Instance {
             services,
             limits,
             max_body_bytes,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(
+                (cx.server.max_in_flight * 3 / 4).max(1),
+            )),
         })
     }
 }

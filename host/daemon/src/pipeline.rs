@@ -119,6 +119,14 @@ pub(crate) async fn process(
     raw: &RawDelivery,
 ) -> Result<WebhookResponse, Failure> {
     let name = &instance.name;
+    // A per-instance share first, so one misbehaving channel (say, one that spins
+    // to its deadline on every call) cannot hold every slot and starve the others.
+    let Ok(_instance_permit) = instance.in_flight.clone().try_acquire_owned() else {
+        return Err(Failure::Rejected(Rejection::Overloaded {
+            instance: name.clone(),
+            what: "too many requests for this instance in progress",
+        }));
+    };
     let Ok(_permit) = shared.in_flight.clone().try_acquire_owned() else {
         return Err(Failure::Rejected(Rejection::Overloaded {
             instance: name.clone(),

@@ -173,6 +173,10 @@ async fn a_delivery_the_channel_cannot_process_is_kept_and_replayed_after_the_fi
         .decode(letter["payload"]["body"].as_str().expect("raw body"))
         .expect("base64");
     assert_eq!(body, b"poison-1", "the raw input is kept");
+    assert!(
+        !letter.to_string().contains("tok-9d2e"),
+        "the verification token was stored: {letter}"
+    );
 
     // The operator fixes the channel (here: its setting) and replays.
     let status = daemon.stop();
