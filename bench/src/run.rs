@@ -161,6 +161,7 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
             wasm: cpu_at_half(&wasm),
         },
         sandbox_ratio,
+        sandbox_ratio_keeps_up: ratio(wasm.keeps_up_rps, native.keeps_up_rps),
         http_ceiling_fraction: ratio(wasm.max_rps, raw_http.max_rps),
         sqlite_rows_per_s: writer.as_ref().map_or(0.0, |w| w.rows_per_s),
         sqlite_rows_per_commit: writer.as_ref().map_or(0.0, |w| w.rows_per_commit),

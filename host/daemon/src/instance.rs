@@ -60,10 +60,24 @@ impl Instance {
             ),
             None => None,
         };
+        // Secrets the host uses to verify webhooks are never handed out as outbound
+        // placeholders: no platform API needs them, and a component that could send
+        // them anywhere could forge deliveries. They are still redacted everywhere.
+        let mut verification_only: Vec<&str> = vec![scheme.secret_name()];
+        if let Some(h) = &manifest.verification.get {
+            verification_only.push(h.secret_name());
+        }
         let secrets: BTreeMap<String, Secret> = config
             .secrets
             .iter()
+            .filter(|(k, _)| !verification_only.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), Secret::new(v.clone())))
+            .collect();
+        let withheld: Vec<String> = config
+            .secrets
+            .iter()
+            .filter(|(k, _)| verification_only.contains(&k.as_str()))
+            .map(|(_, v)| v.clone())
             .collect();
         let policy = Policy::new(&manifest.capabilities.http, &config.allow, secrets)
             .with_context(|| format!("channels.{name}.allow"))?;
@@ -105,6 +119,7 @@ impl Instance {
             settings,
             egress: cx.egress.clone(),
             policy,
+            withheld,
             store: cx.store.clone(),
         });
         tracing::info!(

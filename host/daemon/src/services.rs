@@ -12,6 +12,9 @@ pub(crate) struct Services {
     pub(crate) settings: BTreeMap<String, String>,
     pub(crate) egress: Egress,
     pub(crate) policy: Policy,
+    /// Secret values that are not placeholders (verification secrets) but must
+    /// still never appear in logs or in what the guest reads.
+    pub(crate) withheld: Vec<String>,
     pub(crate) store: Store,
 }
 
@@ -61,6 +64,12 @@ impl InstanceServices for Services {
     }
 
     fn redact(&self, text: &str) -> String {
-        redact(text, &self.policy)
+        let mut text = redact(text, &self.policy);
+        for value in &self.withheld {
+            if !value.is_empty() && text.contains(value.as_str()) {
+                text = text.replace(value.as_str(), "[redacted]");
+            }
+        }
+        text
     }
 }

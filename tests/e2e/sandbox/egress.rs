@@ -161,10 +161,28 @@ async fn secrets_are_filled_in_for_granted_origins_and_never_come_back() {
                 .allow(&echo.origin),
             channel("ungranted", "secret-echo").target(&format!("{}/echo", echo.origin)),
             channel("in-host", "secret-host"),
+            channel("token-thief", "steal-token")
+                .target(&format!("{}/echo", echo.origin))
+                .allow(&echo.origin),
             channel("good", "well-behaved"),
         ],
         "",
         &[],
+    );
+
+    // The webhook verification secret is never a placeholder, even towards a
+    // granted origin: no platform API needs it, and whoever holds it can forge
+    // deliveries.
+    let answer = sandbox.post("token-thief", "e-0").await;
+    assert!(
+        answer.body.starts_with("fetch error: FetchError::Denied("),
+        "{}",
+        answer.body
+    );
+    assert!(
+        echo.seen().is_empty(),
+        "nothing may be sent: {:?}",
+        echo.seen().len()
     );
 
     let answer = sandbox.post("echoed", "e-1").await;

