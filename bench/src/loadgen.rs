@@ -231,7 +231,7 @@ pub async fn run(plan: &LoadPlan, requests: Vec<SignedRequest>) -> Result<LoadRe
     // connection task is wedged; its requests then count as unsent.
     let limit = plan.duration + plan.request_timeout + Duration::from_secs(5);
     let mut tally = Tally::new()?;
-    let joined = tokio::time::timeout_at((deadline + limit).into(), futures_join(tasks)).await;
+    let joined = tokio::time::timeout_at((deadline + limit).into(), join_all(tasks)).await;
     if let Ok(results) = joined {
         for result in results.into_iter().flatten() {
             tally.merge(result);
@@ -262,14 +262,16 @@ pub async fn run(plan: &LoadPlan, requests: Vec<SignedRequest>) -> Result<LoadRe
         latency: Latency::from_micros(&tally.histogram),
         elapsed_s: elapsed,
         client_cpu: match (cpu_before, cpu_after) {
-            (Some(before), Some(after)) => Some(procstat::ticks_to_secs(after - before) / elapsed),
+            (Some(before), Some(after)) => {
+                Some(procstat::ticks_to_secs(after.saturating_sub(before)) / elapsed)
+            }
             _ => None,
         },
     })
 }
 
 /// Waits for every task; a task that panicked contributes nothing.
-async fn futures_join(tasks: Vec<tokio::task::JoinHandle<Tally>>) -> Vec<Option<Tally>> {
+async fn join_all(tasks: Vec<tokio::task::JoinHandle<Tally>>) -> Vec<Option<Tally>> {
     let mut results = Vec::with_capacity(tasks.len());
     for task in tasks {
         results.push(task.await.ok());
