@@ -58,10 +58,13 @@ run: build
     for c in {{ channels }}; do target/release/switchboard install "$c" --config dev.switchboard.toml --registry target/registry/index.json; done
     target/release/switchboard serve --config dev.switchboard.toml
 
-# Run every test: unit, channel, and end-to-end tests through the real daemon.
+# Run every test: unit, channel, and end-to-end tests through the real daemon, and
+# a quick benchmark run.
 test: build
     cargo test --release --locked --workspace
     cargo test --release --locked --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
+    # The benchmark in quick mode, so it cannot rot; it asserts no time.
+    cargo run --release --locked -p switchboard-bench -- run --quick
 
 # Formatting and lints, as CI would judge them.
 lint:
