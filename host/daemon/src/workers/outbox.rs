@@ -1,19 +1,17 @@
 //! Delivers queued replies through each channel's `on-respond`, retrying
 //! retryable failures with backoff and dead-lettering the rest.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use switchboard_runtime::CallError;
 use switchboard_store::OutboxItem;
 
 use crate::instance::Instance;
 use crate::pipeline::{error_chain, now_ms};
 use crate::shared::Shared;
-use crate::workers::{Stop, backoff, idle};
+use crate::workers::{Step, Stop, backoff, by_conversation, idle};
 
 /// How one delivery attempt ended.
 #[derive(Debug, Clone)]
@@ -32,17 +30,6 @@ enum Attempted {
 /// crash forgets them; that is the window in which a reply can go out twice.
 type Unrecorded = Mutex<HashMap<i64, Attempted>>;
 
-/// What the rest of a conversation does after one reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    /// On to its next reply.
-    Next,
-    /// Later replies wait for a later round, to keep the order.
-    Wait,
-    /// Nothing could be recorded; the round should not repeat at once.
-    Stalled,
-}
-
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
     let unrecorded = Unrecorded::default();
     loop {
@@ -53,39 +40,18 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
                 Vec::new()
             }
         };
-        let mut conversations: BTreeMap<(String, String), Vec<OutboxItem>> = BTreeMap::new();
-        for item in due {
-            conversations
-                .entry((item.instance.clone(), item.conversation_id.clone()))
-                .or_default()
-                .push(item);
-        }
-        let progressed = AtomicUsize::new(0);
-        futures::stream::iter(conversations.into_values())
-            .for_each_concurrent(shared.workers.concurrency, |items| {
-                let (shared, unrecorded, progressed) = (shared.clone(), &unrecorded, &progressed);
-                async move {
-                    for item in items {
-                        match deliver(&shared, item, unrecorded).await {
-                            Step::Next => {
-                                progressed.fetch_add(1, Ordering::Relaxed);
-                            }
-                            // Keep the conversation's replies in order.
-                            Step::Wait => {
-                                progressed.fetch_add(1, Ordering::Relaxed);
-                                break;
-                            }
-                            Step::Stalled => break,
-                        }
-                    }
-                }
-            })
-            .await;
+        let progressed = by_conversation(
+            due,
+            |item| (item.instance.clone(), item.conversation_id.clone()),
+            shared.workers.concurrency,
+            |item| deliver(&shared, item, &unrecorded),
+        )
+        .await;
         if *stop.borrow() {
             return;
         }
         // Straight back for more only when this round recorded something.
-        if progressed.load(Ordering::Relaxed) > 0 {
+        if progressed > 0 {
             continue;
         }
         if idle(&shared.wake_outbox, &mut stop, Duration::from_secs(1)).await {

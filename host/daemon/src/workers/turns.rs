@@ -2,18 +2,16 @@
 //! concurrently across conversations. Driven by the database, so messages stored
 //! before a crash get their turn after the restart.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use switchboard_agent::{AgentError, Turn};
 use switchboard_types::StoredMessage;
 
 use crate::pipeline::{error_chain, now_ms};
 use crate::shared::Shared;
-use crate::workers::{Stop, backoff, idle};
+use crate::workers::{Step, Stop, backoff, by_conversation, idle};
 
 /// What a turn came to.
 #[derive(Debug, Clone)]
@@ -32,17 +30,6 @@ enum Decided {
 /// and the agent is asked again after the restart.
 type Unrecorded = Mutex<HashMap<i64, Decided>>;
 
-/// What the rest of a conversation does after one turn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    /// On to the next message.
-    Next,
-    /// Later messages wait for a later round.
-    Wait,
-    /// Nothing could be recorded; the round should not repeat at once.
-    Stalled,
-}
-
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
     let unrecorded = Unrecorded::default();
     loop {
@@ -54,39 +41,18 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
             }
         };
         // Group by conversation, keeping arrival order inside each group.
-        let mut conversations: BTreeMap<(String, String), Vec<StoredMessage>> = BTreeMap::new();
-        for m in pending {
-            conversations
-                .entry((m.instance.clone(), m.message.conversation_id.clone()))
-                .or_default()
-                .push(m);
-        }
-        let progressed = AtomicUsize::new(0);
-        futures::stream::iter(conversations.into_values())
-            .for_each_concurrent(shared.workers.concurrency, |messages| {
-                let (shared, unrecorded, progressed) = (shared.clone(), &unrecorded, &progressed);
-                async move {
-                    for message in messages {
-                        match take_turn(&shared, message, unrecorded).await {
-                            Step::Next => {
-                                progressed.fetch_add(1, Ordering::Relaxed);
-                            }
-                            // Later messages wait until this one succeeds.
-                            Step::Wait => {
-                                progressed.fetch_add(1, Ordering::Relaxed);
-                                break;
-                            }
-                            Step::Stalled => break,
-                        }
-                    }
-                }
-            })
-            .await;
+        let progressed = by_conversation(
+            pending,
+            |item| (item.instance.clone(), item.message.conversation_id.clone()),
+            shared.workers.concurrency,
+            |item| take_turn(&shared, item, &unrecorded),
+        )
+        .await;
         if *stop.borrow() {
             return;
         }
         // Straight back for more only when this round recorded something.
-        if progressed.load(Ordering::Relaxed) > 0 {
+        if progressed > 0 {
             continue;
         }
         if idle(&shared.wake_turns, &mut stop, Duration::from_secs(1)).await {
