@@ -161,6 +161,16 @@ impl TestDaemon {
         self.child = Some(child);
     }
 
+    /// Whether `needle` shows up in the log within a few seconds. The daemon logs a
+    /// rejection as it answers, so the line can trail the response slightly.
+    pub(crate) async fn log_shows(&self, needle: &str) -> bool {
+        eventually(Duration::from_secs(5), || {
+            self.log().contains(needle).then_some(())
+        })
+        .await
+        .is_some()
+    }
+
     /// The daemon's log so far (stderr).
     pub(crate) fn log(&self) -> String {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()

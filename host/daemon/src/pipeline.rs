@@ -138,7 +138,7 @@ pub(crate) async fn process(
         path: raw.path.clone(),
         query: raw.query.clone(),
         headers: raw.headers.clone(),
-        body: raw.body.clone(),
+        body: raw.body.to_vec(),
     };
     let started = std::time::Instant::now();
     let handled = instance

@@ -1,3 +1,4 @@
+use bytes::Bytes;
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +10,9 @@ pub(crate) struct RawDelivery {
     pub(crate) query: String,
     pub(crate) headers: Vec<(String, String)>,
     #[serde(with = "body_b64")]
-    pub(crate) body: Vec<u8>,
+    /// Shared with the received request: keeping it for a possible dead letter costs
+    /// no copy.
+    pub(crate) body: Bytes,
 }
 
 impl RawDelivery {
@@ -18,7 +21,7 @@ impl RawDelivery {
         path: &str,
         query: &str,
         headers: &HeaderMap,
-        body: &[u8],
+        body: &Bytes,
     ) -> RawDelivery {
         RawDelivery {
             method: method.to_owned(),
@@ -33,7 +36,7 @@ impl RawDelivery {
                     )
                 })
                 .collect(),
-            body: body.to_vec(),
+            body: body.clone(),
         }
     }
 
@@ -58,14 +61,18 @@ impl RawDelivery {
 mod body_b64 {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
+    use bytes::Bytes;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(body: &Bytes, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&STANDARD.encode(body))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
         let text = String::deserialize(d)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
+        STANDARD
+            .decode(text)
+            .map(Bytes::from)
+            .map_err(serde::de::Error::custom)
     }
 }
