@@ -64,10 +64,13 @@ async fn oversized_bodies_are_refused_before_they_are_read() {
         sandbox.messages_of("small").is_empty(),
         "a refused body never reaches the guest"
     );
-    let log = sandbox.daemon.log();
     assert!(
-        log.contains("body exceeds the limit of 65536 bytes"),
-        "log:\n{log}"
+        sandbox
+            .daemon
+            .log_shows("body exceeds the limit of 65536 bytes")
+            .await,
+        "log:\n{}",
+        sandbox.daemon.log()
     );
     assert!(
         log.contains("body exceeds the limit of 1024 bytes"),

@@ -273,10 +273,10 @@ async fn a_webhook_token_is_masked_before_the_guest_sees_it() {
 
     let answer = sandbox.post("logger", "l-1").await;
     assert_eq!(answer.body, "logged");
-    let log = sandbox.daemon.log();
     assert!(
-        log.contains("stdout headers"),
-        "guest stdout is logged:\n{log}"
+        sandbox.daemon.log_shows("stdout headers").await,
+        "guest stdout is logged:\n{}",
+        sandbox.daemon.log()
     );
     sandbox.assert_good_still_works("after-token").await;
     sandbox.assert_no_secret_in_log();

@@ -59,11 +59,17 @@ async fn infinite_loop_is_stopped_at_the_configured_deadline() {
         started.elapsed()
     );
     assert_eq!(sandbox.dead_letters_of("hostile").len(), 2);
-    let log = sandbox.daemon.log();
     assert!(
-        log.contains("guest failed; delivery kept as a dead letter")
-            && log.contains("deadline of 1500 ms exceeded"),
-        "the log says why:\n{log}"
+        sandbox
+            .daemon
+            .log_shows("guest failed; delivery kept as a dead letter")
+            .await
+            && sandbox
+                .daemon
+                .log_shows("deadline of 1500 ms exceeded")
+                .await,
+        "the log says why:\n{}",
+        sandbox.daemon.log()
     );
 }
 
@@ -111,10 +117,13 @@ async fn a_panic_traps_only_its_call() {
         "reason names the trap: {reason}"
     );
     // What the guest printed while panicking reaches the log, tagged as guest output.
-    let log = sandbox.daemon.log();
     assert!(
-        log.contains("deliberate panic in a hostile guest"),
-        "the panic message is logged:\n{log}"
+        sandbox
+            .daemon
+            .log_shows("deliberate panic in a hostile guest")
+            .await,
+        "the panic message is logged:\n{}",
+        sandbox.daemon.log()
     );
 }
 
