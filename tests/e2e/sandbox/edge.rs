@@ -73,8 +73,12 @@ async fn oversized_bodies_are_refused_before_they_are_read() {
         sandbox.daemon.log()
     );
     assert!(
-        log.contains("body exceeds the limit of 1024 bytes"),
-        "log:\n{log}"
+        sandbox
+            .daemon
+            .log_shows("body exceeds the limit of 1024 bytes")
+            .await,
+        "log:\n{}",
+        sandbox.daemon.log()
     );
     sandbox.assert_good_still_works("after-413").await;
 }
