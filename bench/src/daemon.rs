@@ -92,6 +92,29 @@ impl DaemonSetup {
             .env_remove("RUST_LOG");
         Server::spawn(name, command, log, START_LIMIT)
     }
+
+    /// Starts the same daemon with the same config through `bench_exe
+    /// serve-native` (T2): the WhatsApp channel runs natively instead of in the
+    /// sandbox.
+    pub fn spawn_native(
+        &self,
+        bench_exe: &Path,
+        cores: Option<&str>,
+        log: &Path,
+    ) -> Result<Server, BenchError> {
+        let mut command = Pinning::command(cores, bench_exe);
+        command
+            .arg("serve-native")
+            .arg("--config")
+            .arg(self.config_path())
+            .env_remove("RUST_LOG");
+        Server::spawn(
+            "switchboard-bench serve-native (T2)",
+            command,
+            log,
+            START_LIMIT,
+        )
+    }
 }
 
 /// The daemon's config: defaults everywhere except the log level (a line per

@@ -6,7 +6,7 @@
 //! | name | what | module |
 //! |---|---|---|
 //! | T0 | hyper reading the body and answering 200: the HTTP ceiling | [`targets::raw`] |
-//! | T2 | the full pipeline with the WhatsApp parser compiled natively | [`targets::native`] |
+//! | T2 | `switchboard serve` with the WhatsApp channel's code compiled natively in place of the component | [`targets::native`] |
 //! | T3 | `switchboard serve` with the real WhatsApp component | [`daemon`] |
 //! | S0 | the store's group-commit writer alone, plus an fsync probe | [`store_bench`] |
 //! | cold start | exec to first 2xx, with and without the compiled-code cache | [`coldstart`] |
@@ -19,8 +19,9 @@
 //! writes `report.json` and the table. `BENCHMARKS.md` at the repository root
 //! explains the method and records a run.
 //!
-//! This crate owns measuring. It does not own the code it measures: T2 reuses the
-//! host crates and the channel's own parser, T3 runs the released binary.
+//! This crate owns measuring. It does not own the code it measures: T2 runs the
+//! daemon (through `switchboard-cli`) with the channel crate's own functions, T3
+//! runs the released binary.
 
 pub mod coldstart;
 pub mod daemon;
@@ -38,20 +39,5 @@ pub mod server;
 pub mod store_bench;
 pub mod sweep;
 pub mod targets;
-
-// The WhatsApp channel's payload code, compiled natively for T2 straight from
-// the channel's sources: the channel keeps it crate-private (its public surface
-// is the component), and T2 must run exactly the parsing the component runs.
-// `parse.rs` names `crate::message`, so both sit at this crate's root.
-// `expect` would be the house rule, but it is never fulfilled on an out-of-line
-// module (the lint fires on the item inside it), so this stays an `allow`.
-// They are formatted with the channel, not here.
-#[allow(dead_code, reason = "the channel's reply type is not used by the benchmark")]
-#[path = "../../channels/whatsapp/src/message.rs"]
-#[rustfmt::skip]
-mod message;
-#[path = "../../channels/whatsapp/src/parse.rs"]
-#[rustfmt::skip]
-mod parse;
 
 pub use error::BenchError;

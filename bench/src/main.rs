@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use switchboard_bench::daemon::DaemonSetup;
 use switchboard_bench::loadgen::{self, LoadPlan, Pace};
+use switchboard_bench::mock::MockApi;
 use switchboard_bench::payload::{Signer, WEBHOOK_PATH};
 use switchboard_bench::process::Pinning;
 use switchboard_bench::report;
@@ -48,13 +50,11 @@ enum Cmd {
         #[arg(long)]
         listen: SocketAddr,
     },
-    /// T2: the native pipeline (started by `run`).
-    #[command(hide = true)]
+    /// T2: `switchboard serve --config FILE` with the WhatsApp channel compiled
+    /// natively in place of the component (started by `run`; also for profiling).
     ServeNative {
         #[arg(long)]
-        listen: SocketAddr,
-        #[arg(long)]
-        data_dir: PathBuf,
+        config: PathBuf,
     },
     /// Offer signed WhatsApp deliveries to a running target at a fixed rate and
     /// print the result as JSON (for profiling by hand).
@@ -75,6 +75,19 @@ enum Cmd {
         /// Distinguishes this run's message ids from earlier ones.
         #[arg(long, default_value = "manual")]
         tag: String,
+    },
+    /// For profiling by hand: writes a daemon directory (config, WhatsApp
+    /// installed) pointed at a mock Graph API, and keeps the mock running until
+    /// standard input closes. Then start `switchboard serve --config
+    /// DIR/switchboard.toml` (T3) or `switchboard-bench serve-native --config ...`
+    /// (T2) under a profiler and offer `load`.
+    Setup {
+        /// An empty or missing directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The workspace root (default: the one this crate was built in).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// S0 and the fsync probe; prints JSON (started by `run`).
     #[command(hide = true)]
@@ -111,10 +124,7 @@ fn dispatch(command: Cmd) -> anyhow::Result<ExitCode> {
             targets::raw::serve(listen)?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::ServeNative { listen, data_dir } => {
-            targets::native::serve(listen, &data_dir)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Cmd::ServeNative { config } => Ok(targets::native::serve(&config)),
         Cmd::Load {
             addr,
             rate,
@@ -137,6 +147,27 @@ fn dispatch(command: Cmd) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Setup { dir, root } => {
+            let root = workspace_root(root)?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let mock = MockApi::start()?;
+            let setup = DaemonSetup::create(
+                &dir,
+                &root.join("target/release/switchboard"),
+                &root.join("target/registry/index.json"),
+                &mock.origin,
+            )?;
+            println!("config {}", setup.config_path().display());
+            println!(
+                "mock Graph API on {}; close standard input to stop it",
+                mock.origin
+            );
+            // Anything written is ignored; only the end of the stream matters.
+            std::io::copy(&mut std::io::stdin(), &mut std::io::sink())?;
+            println!("the mock answered {} requests", mock.requests());
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Store {
             dir,
             probe,
@@ -148,6 +179,15 @@ fn dispatch(command: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn workspace_root(root: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let root = match root {
+        Some(root) => root,
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")),
+    };
+    root.canonicalize()
+        .with_context(|| format!("cannot find the workspace root {}", root.display()))
 }
 
 fn run_bench(quick: bool, no_pin: bool, root: Option<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -176,13 +216,7 @@ fn run_bench(quick: bool, no_pin: bool, root: Option<PathBuf>) -> anyhow::Result
             ExitCode::FAILURE
         });
     }
-    let root = match root {
-        Some(root) => root,
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")),
-    };
-    let root = root
-        .canonicalize()
-        .with_context(|| format!("cannot find the workspace root {}", root.display()))?;
+    let root = workspace_root(root)?;
     let options = RunOptions {
         quick,
         root: root.clone(),

@@ -19,7 +19,7 @@ use switchboard_types::InboundMessage;
 use crate::error::BenchError;
 use crate::loadgen::micros_histogram;
 use crate::payload::text_message_body;
-use crate::targets::whatsapp::messages_of;
+use crate::targets::native_channel::messages_of;
 
 /// The instance name rows are stored under.
 const INSTANCE: &str = "wa";
@@ -106,11 +106,7 @@ pub fn run(
 /// The message the benchmark's payload parses into, so rows have the real shape.
 fn template_message() -> Result<InboundMessage, BenchError> {
     let body = text_message_body("wamid.bench.s0.template", 0);
-    let mut messages = messages_of(&body).map_err(|source| BenchError::Json {
-        what: "the benchmark payload".to_owned(),
-        source,
-    })?;
-    messages.pop().ok_or_else(|| BenchError::Failed {
+    messages_of(&body).pop().ok_or_else(|| BenchError::Failed {
         what: "parsing the benchmark payload".to_owned(),
         detail: "the payload parsed into no message".to_owned(),
     })

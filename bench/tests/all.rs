@@ -15,12 +15,14 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use switchboard_bench::daemon::DaemonSetup;
 use switchboard_bench::daemon::{parse_status, post_blocking};
 use switchboard_bench::loadgen::{self, Latency, LoadPlan, LoadResult, Pace};
+use switchboard_bench::mock::MockApi;
 use switchboard_bench::payload::{self, BODY_BYTES, Signer, WEBHOOK_PATH};
 use switchboard_bench::process::Server;
 use switchboard_bench::report::Goals;
-use switchboard_bench::targets::whatsapp::messages_of;
+use switchboard_bench::targets::native_channel::messages_of;
 use switchboard_bench::{coldstart, machine, procstat, store_bench, sweep};
 use switchboard_types::MessageKind;
 use switchboard_verify::Verifier;
@@ -73,7 +75,7 @@ fn every_request_carries_its_own_message_id_in_a_realistic_body() {
 fn the_native_parser_reads_the_payload_as_the_channel_does() {
     let signer = Signer::new("parse").expect("signer");
     let body = signer.request(42).expect("request").body;
-    let messages = messages_of(&body).expect("JSON");
+    let messages = messages_of(&body);
     assert_eq!(messages.len(), 1);
     let message = &messages[0];
     assert_eq!(message.external_id, signer.message_id(42));
@@ -89,7 +91,7 @@ fn the_native_parser_reads_the_payload_as_the_channel_does() {
             .as_deref()
             .is_some_and(|text| text.starts_with("message 42: "))
     );
-    assert!(messages_of(b"not json").is_err());
+    assert!(messages_of(b"not json").is_empty());
 }
 
 #[test]
@@ -297,20 +299,33 @@ fn bench_exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_switchboard-bench"))
 }
 
+/// The workspace's release build, made by `just build` before the tests run.
+fn workspace_file(relative: &str) -> std::path::PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `just build` first",
+        path.display()
+    );
+    path
+}
+
 #[test]
-fn the_native_target_answers_like_the_daemon() {
+fn the_native_target_is_the_daemon_with_the_channel_compiled_natively() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut command = Command::new(bench_exe());
-    command
-        .args(["serve-native", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path());
-    let server = Server::spawn(
-        "serve-native",
-        command,
-        &dir.path().join("native.log"),
-        Duration::from_secs(30),
+    let mock = MockApi::start().expect("mock Graph API");
+    let setup = DaemonSetup::create(
+        dir.path(),
+        &workspace_file("target/release/switchboard"),
+        &workspace_file("target/registry/index.json"),
+        &mock.origin,
     )
-    .expect("native target starts");
+    .expect("daemon directory with WhatsApp installed");
+    let server = setup
+        .spawn_native(bench_exe(), None, &dir.path().join("native.log"))
+        .expect("native target starts");
     let signer = Signer::new("native").expect("signer");
     let request = signer.request(1).expect("request");
     let limit = Duration::from_secs(10);
@@ -323,17 +338,23 @@ fn the_native_target_answers_like_the_daemon() {
         post_blocking(server.addr, &request, limit).expect("post"),
         200
     );
-
     let mut forged = signer.request(2).expect("request");
     forged.body = Bytes::from(payload::text_message_body("wamid.forged", 2));
     assert_eq!(
         post_blocking(server.addr, &forged, limit).expect("post"),
         401
     );
-    server.close_stdin(Duration::from_secs(10));
+    // The follow-up work runs too, natively: a read receipt and the echo reply.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while mock.requests() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = server.terminate(Duration::from_secs(15)).expect("exited");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(mock.requests(), 2, "one read receipt and one reply");
 
-    let store = switchboard_store::Store::open_read_only(&dir.path().join("switchboard.db"))
-        .expect("database exists");
+    let database = dir.path().join("data").join("switchboard.db");
+    let store = switchboard_store::Store::open_read_only(&database).expect("database exists");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let stored = runtime
         .block_on(store.messages(Some("wa"), 10))
@@ -343,6 +364,16 @@ fn the_native_target_answers_like_the_daemon() {
         .map(|m| m.message.external_id.clone())
         .collect();
     assert_eq!(ids, vec![signer.message_id(1)]);
+    let replies = runtime
+        .block_on(store.replies(Some("wa"), 10))
+        .expect("read replies");
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0].status, switchboard_store::ReplyStatus::Sent);
+    assert!(
+        replies[0].text.contains("message 1: "),
+        "{}",
+        replies[0].text
+    );
 }
 
 #[test]

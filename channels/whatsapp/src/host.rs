@@ -7,14 +7,14 @@ use crate::message::Inbound;
 
 /// Log levels the channel uses; mirrors part of the WIT `log-level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Level {
+pub enum Level {
     Debug,
     Warn,
     Error,
 }
 
 /// The `switchboard:channel/host` imports, in plain Rust types.
-pub(crate) trait Host {
+pub trait Host {
     /// `host.log`.
     fn log(&self, level: Level, message: &str);
     /// `host.emit`; the error says why the host rejected the message.

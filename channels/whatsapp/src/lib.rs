@@ -13,12 +13,13 @@
 //! `wa_id`, or their business-scoped user id when WhatsApp withholds the number.
 //!
 //! This file is the WIT glue only: it converts between the generated types and
-//! the plain ones of `message` and hands `webhook` and `outbound` a `Host`
-//! backed by the real imports, so all logic is testable natively.
+//! the plain ones of `message` and hands the entry points of [`native`] a `Host`
+//! backed by the real imports, so all logic is testable (and runnable) natively.
 
 mod graph;
 mod host;
 mod message;
+pub mod native;
 mod outbound;
 mod parse;
 mod webhook;
@@ -58,7 +59,8 @@ struct Component;
 
 impl channel::Guest for Component {
     fn on_http_request(request: HttpRequest) -> HttpResponse {
-        let response = webhook::handle(&WitHost, &request.method, &request.query, &request.body);
+        let response =
+            native::on_http_request(&WitHost, &request.method, &request.query, &request.body);
         HttpResponse {
             status: response.status,
             headers: response.headers,
@@ -73,7 +75,7 @@ impl channel::Guest for Component {
             in_reply_to: message.in_reply_to.map(inbound_from_wit),
             idempotency_key: message.idempotency_key,
         };
-        outbound::respond(&WitHost, &reply)
+        native::on_respond(&WitHost, &reply)
             .map(|external_id| Receipt { external_id })
             .map_err(|failure: DeliveryFailure| DeliveryError {
                 message: failure.message,
@@ -85,7 +87,7 @@ impl channel::Guest for Component {
 
 impl persistence::Guest for Component {
     fn on_message_persisted(message: InboundMessage) -> Result<(), String> {
-        outbound::mark_read(&WitHost, &inbound_from_wit(message))
+        native::on_message_persisted(&WitHost, &inbound_from_wit(message))
     }
 }
 

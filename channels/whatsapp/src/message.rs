@@ -3,7 +3,7 @@
 
 /// What an inbound message carries; mirrors the WIT `message-kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     Text,
     Image,
     Audio,
@@ -43,28 +43,28 @@ impl Kind {
 
 /// An inbound message; mirrors the WIT `inbound-message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Inbound {
+pub struct Inbound {
     /// The `wamid`.
-    pub(crate) external_id: String,
+    pub external_id: String,
     /// `<phone_number_id>:<sender>`.
-    pub(crate) conversation_id: String,
+    pub conversation_id: String,
     /// The sender's `wa_id`, or business-scoped user id when the phone is withheld.
-    pub(crate) sender_id: String,
-    pub(crate) sender_name: Option<String>,
-    pub(crate) text: Option<String>,
-    pub(crate) timestamp: u64,
-    pub(crate) reply_to: Option<String>,
-    pub(crate) kind: Kind,
-    pub(crate) is_edit: bool,
+    pub sender_id: String,
+    pub sender_name: Option<String>,
+    pub text: Option<String>,
+    pub timestamp: u64,
+    pub reply_to: Option<String>,
+    pub kind: Kind,
+    pub is_edit: bool,
     /// A JSON object.
-    pub(crate) metadata: String,
+    pub metadata: String,
 }
 
 /// A reply to send; mirrors the WIT `outbound-message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Reply {
-    pub(crate) conversation_id: String,
-    pub(crate) text: String,
-    pub(crate) in_reply_to: Option<Inbound>,
-    pub(crate) idempotency_key: String,
+pub struct Reply {
+    pub conversation_id: String,
+    pub text: String,
+    pub in_reply_to: Option<Inbound>,
+    pub idempotency_key: String,
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use switchboard_agent::Agent;
 use switchboard_registry::Manifest;
-use switchboard_runtime::RuntimeConfig;
+use switchboard_runtime::{Channel, RuntimeConfig};
 
 /// Everything the daemon needs to run.
 #[derive(Debug, Clone)]
@@ -42,6 +42,11 @@ pub struct InstanceConfig {
     pub max_body_bytes: Option<u64>,
     /// Overrides the manifest's (or the default) guest call deadline.
     pub call_timeout: Option<Duration>,
+    /// Runs this native implementation of the channel contract in place of the
+    /// component's guest code. The component is still loaded, checked and reported
+    /// as usual; only the calls go here. `switchboard serve` never sets it; the
+    /// benchmark does, for its native baseline, and so can an embedder.
+    pub native: Option<Arc<dyn Channel>>,
 }
 
 impl std::fmt::Debug for InstanceConfig {
@@ -52,6 +57,7 @@ impl std::fmt::Debug for InstanceConfig {
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .field("settings", &self.settings)
             .field("allow", &self.allow)
+            .field("native", &self.native)
             .finish_non_exhaustive()
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use switchboard_egress::{Egress, Policy, Secret};
-use switchboard_runtime::{CallLimits, ChannelComponent, Runtime};
+use switchboard_runtime::{CallLimits, Channel, ChannelComponent, Runtime};
 use switchboard_store::Store;
 use switchboard_verify::{HandshakeVerifier, Verifier};
 
@@ -18,6 +18,9 @@ pub(crate) struct Instance {
     /// The installed component this was built from (version and manifest).
     pub(crate) source: crate::config::ComponentRef,
     pub(crate) component: ChannelComponent,
+    /// What the pipeline and workers call: the component, or the native
+    /// implementation the config put in its place.
+    pub(crate) channel: Arc<dyn Channel>,
     pub(crate) verifier: Verifier,
     pub(crate) handshake: Option<HandshakeVerifier>,
     pub(crate) services: Arc<Services>,
@@ -129,12 +132,18 @@ impl Instance {
             wit = %component.wit_version(),
             persistence_hook = component.has_persistence_hook(),
             compiled_from_cache = component.loaded_from_cache(),
+            native = config.native.is_some(),
             "channel instance ready"
         );
+        let channel: Arc<dyn Channel> = match &config.native {
+            Some(native) => native.clone(),
+            None => Arc::new(component.clone()),
+        };
         Ok(Instance {
             name: name.clone(),
             source: config.component.clone(),
             component,
+            channel,
             verifier,
             handshake,
             services,

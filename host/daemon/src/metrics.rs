@@ -52,6 +52,16 @@ const HELP: &[(&str, &str, &str)] = &[
         "Webhook requests rejected, by reason.",
     ),
     (
+        "switchboard_store_commits_total",
+        "counter",
+        "Durable commits (each one fsync of the write-ahead log).",
+    ),
+    (
+        "switchboard_store_commands_total",
+        "counter",
+        "Store writes; group commit puts many in one commit.",
+    ),
+    (
         "switchboard_messages_total",
         "counter",
         "Emitted messages by outcome (stored, duplicate, edited).",

@@ -142,7 +142,7 @@ pub(crate) async fn process(
     };
     let started = std::time::Instant::now();
     let handled = instance
-        .component
+        .channel
         .on_http_request(instance.services.clone(), &instance.limits, request)
         .await;
     shared.metrics.guest_call(

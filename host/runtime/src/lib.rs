@@ -18,6 +18,7 @@
 
 mod bindings;
 mod cache;
+mod channel;
 mod component;
 mod context;
 mod convert;
@@ -29,6 +30,7 @@ mod services;
 mod state;
 mod version;
 
+pub use channel::Channel;
 pub use component::{ChannelComponent, HandledRequest, WebhookRequest, WebhookResponse};
 pub use engine::{EPOCH_TICK, Runtime, RuntimeConfig};
 pub use error::{CallError, LoadError};

@@ -26,28 +26,44 @@ impl Store {
         let conversation_id = conversation_id.to_owned();
         self.read(move |conn| {
             // Each turn sorts by (anchor, part, id): a message is its own anchor (part 0);
-            // a reply is anchored on the message it follows (part 1).
+            // a reply is anchored on the message it follows (part 1). Each side is cut
+            // to the newest `limit` rows first, walking its conversation index
+            // backwards, so a turn reads O(limit) rows however long the conversation.
+            // Within a conversation, turns run in message order, so the newest replies
+            // by id are the newest by anchor.
             let mut stmt = conn.prepare_cached(
                 "SELECT is_reply, text, at_ms, sender_name FROM (
-                     SELECT 0 AS is_reply, m.text, m.received_at_ms AS at_ms, m.sender_name,
-                            m.id AS anchor, m.id AS row_id
-                     FROM messages m
-                     WHERE m.instance = ?1 AND m.conversation_id = ?2 AND m.id < ?3
-                       AND m.text IS NOT NULL
+                     SELECT * FROM (
+                         SELECT 0 AS is_reply, m.text, m.received_at_ms AS at_ms,
+                                m.sender_name, m.id AS anchor, m.id AS row_id
+                         FROM messages m
+                         WHERE m.instance = ?1 AND m.conversation_id = ?2 AND m.id < ?3
+                           AND m.text IS NOT NULL
+                         ORDER BY m.id DESC
+                         LIMIT ?4
+                     )
                      UNION ALL
-                     SELECT 1, r.text, r.created_at_ms, NULL,
-                            COALESCE(r.message_id,
-                                     (SELECT max(p.id) FROM messages p
-                                      WHERE p.instance = r.instance
-                                        AND p.conversation_id = r.conversation_id
-                                        AND p.received_at_ms <= r.created_at_ms),
-                                     0),
-                            r.id
-                     FROM replies r
-                     WHERE r.instance = ?1 AND r.conversation_id = ?2 AND r.status != 'dead'
-                       AND (r.message_id IS NULL OR r.message_id < ?3)
+                     SELECT * FROM (
+                         SELECT * FROM (
+                             SELECT 1 AS is_reply, r.text, r.created_at_ms AS at_ms,
+                                    NULL AS sender_name,
+                                    COALESCE(r.message_id,
+                                             (SELECT max(p.id) FROM messages p
+                                              WHERE p.instance = r.instance
+                                                AND p.conversation_id = r.conversation_id
+                                                AND p.received_at_ms <= r.created_at_ms),
+                                             0) AS anchor,
+                                    r.id AS row_id
+                             FROM replies r
+                             WHERE r.instance = ?1 AND r.conversation_id = ?2
+                               AND r.status != 'dead'
+                               AND (r.message_id IS NULL OR r.message_id < ?3)
+                             ORDER BY r.id DESC
+                         )
+                         WHERE anchor < ?3
+                         LIMIT ?4
+                     )
                  )
-                 WHERE anchor < ?3
                  ORDER BY anchor DESC, is_reply DESC, row_id DESC
                  LIMIT ?4",
             )?;

@@ -68,7 +68,7 @@ impl Store {
     /// Deduplication of a pruned message's id ends here, so the cutoff must lie beyond
     /// the longest redelivery horizon of every platform.
     pub async fn prune(&self, older_than_ms: i64) -> Result<usize, StoreError> {
-        self.write(move |conn| {
+        self.write_background(move |conn| {
             let removed = conn
                 .prepare_cached(
                     "DELETE FROM messages

@@ -48,7 +48,7 @@ impl Store {
         id: i64,
         receipt_external_id: Option<String>,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write_background(move |conn| {
             let changed = conn
                 .prepare_cached(
                     "UPDATE replies SET status = 'sent', attempts = attempts + 1,
@@ -63,7 +63,7 @@ impl Store {
 
     /// Schedules another delivery attempt at `at_ms`.
     pub async fn reply_retry(&self, id: i64, at_ms: i64, error: String) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write_background(move |conn| {
             let changed = conn
                 .prepare_cached(
                     "UPDATE replies SET attempts = attempts + 1, next_attempt_at_ms = ?2,
@@ -79,7 +79,7 @@ impl Store {
     /// Gives up on the reply and writes a `reply` dead letter holding it as JSON, in one
     /// commit. [`Store::requeue_reply`] brings it back.
     pub async fn reply_dead(&self, id: i64, error: String) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write_background(move |conn| {
             let changed = conn
                 .prepare_cached(
                     "UPDATE replies SET status = 'dead', attempts = attempts + 1, last_error = ?2

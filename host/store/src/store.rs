@@ -183,6 +183,19 @@ impl Store {
         }
     }
 
+    /// Like [`Store::write`], for the bookkeeping of background work: its batch may
+    /// wait a few milliseconds for other writes to share the commit.
+    pub(crate) async fn write_background<T, F>(&self, command: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.inner.writer {
+            Some(writer) => writer.submit_background(command).await,
+            None => Err(StoreError::ReadOnly),
+        }
+    }
+
     /// Runs `command` on the writer thread outside any transaction, after everything
     /// queued before it.
     pub(crate) async fn write_alone<T, F>(&self, command: F) -> Result<T, StoreError>

@@ -9,6 +9,10 @@ pub struct StoreOptions {
     /// How many commands may wait for the writer before calls fail with
     /// [`StoreError::Overloaded`](crate::StoreError::Overloaded).
     pub queue_capacity: usize,
+    /// How long the bookkeeping of background work (hooks, agent turns, replies,
+    /// pruning) may wait for other writes to share its commit. Writes a caller is
+    /// waiting on (a webhook's messages, guest state) never wait.
+    pub background_linger: std::time::Duration,
 }
 
 impl Default for StoreOptions {
@@ -16,6 +20,7 @@ impl Default for StoreOptions {
         StoreOptions {
             batch_max: 256,
             queue_capacity: 4096,
+            background_linger: std::time::Duration::from_millis(5),
         }
     }
 }

@@ -40,7 +40,7 @@ impl Store {
         message_id: i64,
         outcome: HookOutcome,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write_background(move |conn| {
             let changed = match &outcome {
                 HookOutcome::Done => conn
                     .prepare_cached(
@@ -123,7 +123,7 @@ impl Store {
         message_id: i64,
         replies: Vec<String>,
     ) -> Result<Vec<i64>, StoreError> {
-        self.write(move |conn| {
+        self.write_background(move |conn| {
             let (instance, conversation_id): (String, String) = conn
                 .prepare_cached("SELECT instance, conversation_id FROM messages WHERE id = ?1")?
                 .query_row([message_id], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -164,7 +164,7 @@ impl Store {
         at_ms: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write_background(move |conn| {
             let changed = conn
                 .prepare_cached(
                     "UPDATE messages SET agent_attempts = agent_attempts + 1,
@@ -180,7 +180,7 @@ impl Store {
     /// Gives up on the message's agent turn and writes an `agent` dead letter holding
     /// the message, in one commit.
     pub async fn fail_turn(&self, message_id: i64, error: String) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        self.write_background(move |conn| {
             let changed = conn
                 .prepare_cached(
                     "UPDATE messages SET agent_state = 'failed',

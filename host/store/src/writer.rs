@@ -4,6 +4,12 @@
 //! queued command, drains whatever else is already waiting (up to `batch_max`), runs the
 //! lot in one `BEGIN IMMEDIATE … COMMIT`, and only then answers every caller. Each
 //! command runs in its own savepoint, so a failing command rolls back only itself.
+//!
+//! Background commands (the bookkeeping of work done after a webhook was answered)
+//! may wait up to `background_linger` for company before they commit alone: a commit
+//! costs an fsync and a WAL frame per dirtied page whether it carries one command or
+//! fifty, and nobody is waiting on the answer to a platform. Any other command ends
+//! the wait at once and takes them along.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -11,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -101,9 +108,18 @@ fn in_savepoint<T>(
     result
 }
 
+/// How soon a command's batch must commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Urgency {
+    /// As soon as the writer gets to it: someone (a platform, a guest) is waiting.
+    Now,
+    /// Within the writer's `background_linger`.
+    Background,
+}
+
 enum Request {
     /// Runs in the next batch.
-    Job(Box<dyn Job>),
+    Job(Box<dyn Job>, Urgency),
     /// Runs on its own, outside any transaction, after the commands queued before it:
     /// for pragmas that SQLite refuses inside a transaction.
     Alone(Box<dyn Job>),
@@ -132,6 +148,7 @@ impl Writer {
             conn,
             rx,
             batch_max: opts.batch_max.max(1),
+            linger: opts.background_linger,
             counters: Arc::clone(&counters),
         };
         let handle = std::thread::Builder::new()
@@ -155,7 +172,19 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.send(command, Request::Job).await
+        self.send(command, |job| Request::Job(job, Urgency::Now))
+            .await
+    }
+
+    /// Like [`Writer::submit`], but the batch may wait up to the writer's
+    /// `background_linger` for other commands before it commits.
+    pub(crate) async fn submit_background<T, F>(&self, command: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.send(command, |job| Request::Job(job, Urgency::Background))
+            .await
     }
 
     /// Queues `command` to run outside any transaction, between two batches.
@@ -170,7 +199,7 @@ impl Writer {
     async fn send<T, F>(
         &self,
         command: F,
-        request: fn(Box<dyn Job>) -> Request,
+        request: impl FnOnce(Box<dyn Job>) -> Request,
     ) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -231,6 +260,7 @@ struct WriterThread {
     conn: Connection,
     rx: Receiver<Request>,
     batch_max: usize,
+    linger: Duration,
     counters: Arc<Counters>,
 }
 
@@ -240,12 +270,18 @@ impl WriterThread {
         // batch, so batches grow with load and a lone command is not delayed.
         while let Ok(first) = self.rx.recv() {
             let mut batch = Vec::new();
+            let mut urgent = false;
+            let mut linger_until = None;
             let mut next = Some(first);
-            // Collect until the queue is empty, the batch is full, or a request that
+            // Collect until the queue is empty (and, for a batch of background
+            // commands only, the linger is over), the batch is full, or a request that
             // must not join the batch comes up; that one runs after the batch.
             let boundary = loop {
                 match next.take() {
-                    Some(Request::Job(job)) => batch.push(job),
+                    Some(Request::Job(job, urgency)) => {
+                        urgent |= urgency == Urgency::Now;
+                        batch.push(job);
+                    }
                     Some(Request::Alone(job)) => break Some(Boundary::Alone(job)),
                     Some(Request::Stop) => break Some(Boundary::Stop),
                     None => break None,
@@ -255,7 +291,17 @@ impl WriterThread {
                 }
                 match self.rx.try_recv() {
                     Ok(request) => next = Some(request),
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break None,
+                    Err(TryRecvError::Disconnected) => break None,
+                    Err(TryRecvError::Empty) if urgent || self.linger.is_zero() => break None,
+                    Err(TryRecvError::Empty) => {
+                        let until =
+                            *linger_until.get_or_insert_with(|| Instant::now() + self.linger);
+                        let wait = until.saturating_duration_since(Instant::now());
+                        match self.rx.recv_timeout(wait) {
+                            Ok(request) => next = Some(request),
+                            Err(_) => break None,
+                        }
+                    }
                 }
             };
             if !batch.is_empty() {

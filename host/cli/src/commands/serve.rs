@@ -2,14 +2,18 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use switchboard_daemon::Daemon;
+use switchboard_daemon::{Daemon, DaemonConfig};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::ConfigFile;
 use crate::logging::{self, Format};
 
-pub(crate) async fn run(path: &Path, format: Option<Format>) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    path: &Path,
+    format: Option<Format>,
+    customize: impl FnOnce(&mut DaemonConfig),
+) -> anyhow::Result<ExitCode> {
     let file = ConfigFile::load(path)?;
     let format = match (format, file.raw.log.format.as_deref()) {
         (Some(f), _) => f,
@@ -17,7 +21,7 @@ pub(crate) async fn run(path: &Path, format: Option<Format>) -> anyhow::Result<E
         (None, None) => Format::Text,
     };
     logging::init(format, file.raw.log.level.as_deref())?;
-    let config = match file.lower() {
+    let mut config = match file.lower() {
         Ok(c) => c,
         Err(problems) => {
             eprintln!(
@@ -27,6 +31,7 @@ pub(crate) async fn run(path: &Path, format: Option<Format>) -> anyhow::Result<E
             return Ok(ExitCode::FAILURE);
         }
     };
+    customize(&mut config);
     let listen = file.listen()?;
     let daemon = Daemon::prepare(config)?;
     let listener = TcpListener::bind(listen)

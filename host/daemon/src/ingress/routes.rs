@@ -173,6 +173,16 @@ async fn metrics(shared: &Shared) -> Response<Body> {
             .metrics
             .set_gauge("switchboard_dead_letters", counts.dead_letters as i64);
     }
+    // Counters kept by the writer thread; copied in at scrape time.
+    let writer = shared.store.stats();
+    shared.metrics.set_gauge(
+        "switchboard_store_commits_total",
+        i64::try_from(writer.commits).unwrap_or(i64::MAX),
+    );
+    shared.metrics.set_gauge(
+        "switchboard_store_commands_total",
+        i64::try_from(writer.commands).unwrap_or(i64::MAX),
+    );
     let mut response = Response::new(Full::new(Bytes::from(shared.metrics.render())));
     response.headers_mut().insert(
         header::CONTENT_TYPE,

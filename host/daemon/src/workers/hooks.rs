@@ -85,12 +85,12 @@ async fn run_one(shared: &Shared, stored: StoredMessage, unrecorded: &Unrecorded
 }
 
 async fn attempt(shared: &Shared, instance: &Instance, stored: &StoredMessage) -> HookOutcome {
-    if !instance.component.has_persistence_hook() {
+    if !instance.channel.has_persistence_hook() {
         return HookOutcome::Skipped;
     }
     let started = std::time::Instant::now();
     let result = instance
-        .component
+        .channel
         .on_message_persisted(instance.services.clone(), &instance.limits, &stored.message)
         .await;
     shared.metrics.guest_call(

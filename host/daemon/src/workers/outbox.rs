@@ -93,7 +93,7 @@ async fn attempt(shared: &Shared, instance: &Instance, item: &OutboxItem) -> Att
     let attempt = item.attempts + 1;
     let started = std::time::Instant::now();
     let result = instance
-        .component
+        .channel
         .on_respond(
             instance.services.clone(),
             &instance.limits,

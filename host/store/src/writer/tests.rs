@@ -87,11 +87,65 @@ async fn commands_queued_behind_a_commit_share_the_next_one() {
     assert_eq!(keys(&path).len(), 10);
 }
 
+fn set_background<'a>(writer: &'a Writer, key: &str) -> Call<'a> {
+    let key = key.to_owned();
+    Box::pin(writer.submit_background(move |conn| {
+        conn.execute(
+            "INSERT INTO state (instance, key, value, updated_at_ms) VALUES ('t', ?1, x'00', 0)",
+            [key],
+        )?;
+        Ok(())
+    }))
+}
+
+/// The test fails by timing out if a background write waited out its linger.
+const NOT_THE_LINGER: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[tokio::test]
+async fn background_writes_wait_for_company_and_leave_with_the_first_urgent_one() {
+    let (_dir, path, writer) = writer(StoreOptions {
+        background_linger: std::time::Duration::from_secs(3600),
+        ..StoreOptions::default()
+    });
+    let mut background: Vec<Call<'_>> = (0..3)
+        .map(|i| set_background(&writer, &format!("b{i}")))
+        .collect();
+    for call in &mut background {
+        assert!(poll_once(call).await.is_pending());
+    }
+    let urgent = set(&writer, "urgent");
+    tokio::time::timeout(NOT_THE_LINGER, async {
+        urgent.await.unwrap();
+        for call in background {
+            call.await.unwrap();
+        }
+    })
+    .await
+    .expect("the urgent write ended the linger");
+    assert_eq!(writer.stats().commits, 1, "one commit for all four");
+    assert_eq!(keys(&path).len(), 4);
+}
+
+#[tokio::test]
+async fn a_lone_background_write_commits_once_its_linger_is_over() {
+    let (_dir, path, writer) = writer(StoreOptions {
+        background_linger: std::time::Duration::from_millis(5),
+        ..StoreOptions::default()
+    });
+    tokio::time::timeout(NOT_THE_LINGER, set_background(&writer, "alone"))
+        .await
+        .expect("committed without any other write")
+        .unwrap();
+    assert_eq!(writer.stats().commits, 1);
+    assert_eq!(keys(&path), vec!["alone".to_owned()]);
+}
+
 #[tokio::test]
 async fn batch_max_caps_the_commands_per_commit() {
     let (_dir, _path, writer) = writer(StoreOptions {
         batch_max: 4,
         queue_capacity: 64,
+        ..StoreOptions::default()
     });
     let (gate, release) = hold(&writer).await;
     let mut calls: Vec<Call<'_>> = (0..10).map(|i| set(&writer, &format!("k{i}"))).collect();
@@ -113,6 +167,7 @@ async fn a_full_queue_fails_at_once_and_queued_work_still_commits() {
     let (_dir, path, writer) = writer(StoreOptions {
         batch_max: 256,
         queue_capacity: 2,
+        ..StoreOptions::default()
     });
     let (gate, release) = hold(&writer).await;
     let mut queued: Vec<Call<'_>> = vec![set(&writer, "a"), set(&writer, "b")];

@@ -179,6 +179,7 @@ async fn ping_write_runs_a_transaction() {
     let t = open_with(StoreOptions {
         batch_max: 1,
         queue_capacity: 1,
+        ..StoreOptions::default()
     });
     let before = t.store.stats();
     t.store.ping_write().await.unwrap();

@@ -82,3 +82,39 @@ async fn history_leaves_out_dead_replies_and_messages_without_text() {
         [(Role::User, "hi"), (Role::Assistant, "operator note")]
     );
 }
+
+#[tokio::test]
+async fn history_of_a_long_conversation_is_its_newest_turns() {
+    let t = open();
+    let s = &t.store;
+    let mut last = None;
+    for i in 0..60 {
+        let m = stored(s, "wa", message(&i.to_string(), "c", &format!("m{i}"))).await;
+        s.complete_turn(m.id, vec![format!("r{i}")]).await.unwrap();
+        last = Some(m);
+    }
+    let last = last.unwrap();
+    let next = stored(s, "wa", message("next", "c", "m60")).await;
+
+    let history = s.history("wa", "c", next.id, 5).await.unwrap();
+    assert_eq!(
+        turns(&history),
+        [
+            (Role::Assistant, "r57"),
+            (Role::User, "m58"),
+            (Role::Assistant, "r58"),
+            (Role::User, "m59"),
+            (Role::Assistant, "r59"),
+        ]
+    );
+    // Before the last stored message: its own reply is left out.
+    let before_last = s.history("wa", "c", last.id, 3).await.unwrap();
+    assert_eq!(
+        turns(&before_last),
+        [
+            (Role::Assistant, "r57"),
+            (Role::User, "m58"),
+            (Role::Assistant, "r58"),
+        ]
+    );
+}

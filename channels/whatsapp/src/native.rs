@@ -1,0 +1,26 @@
+//! The channel's logic as plain Rust, for hosts that run it without the sandbox.
+//!
+//! The component's entry points are thin glue over these functions (see
+//! `lib.rs`); a native host calls the same functions with its own [`Host`].
+//! Switchboard's benchmark does this for its native baseline, so the sandbox's
+//! cost is measured against exactly the code the component runs.
+
+pub use crate::host::{Host, Level};
+pub use crate::message::{Inbound, Kind, Reply};
+pub use switchboard_channel_sdk::{DeliveryFailure, FetchFailure, Request, Response};
+
+/// `channel.on-http-request`: answers one verified webhook request, emitting
+/// its messages through `host`.
+pub fn on_http_request(host: &impl Host, method: &str, query: &str, body: &[u8]) -> Response {
+    crate::webhook::handle(host, method, query, body)
+}
+
+/// `persistence.on-message-persisted`: marks a stored message as read.
+pub fn on_message_persisted(host: &impl Host, message: &Inbound) -> Result<(), String> {
+    crate::outbound::mark_read(host, message)
+}
+
+/// `channel.on-respond`: sends a reply; the id of its first message on success.
+pub fn on_respond(host: &impl Host, reply: &Reply) -> Result<Option<String>, DeliveryFailure> {
+    crate::outbound::respond(host, reply)
+}

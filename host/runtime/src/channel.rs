@@ -1,0 +1,82 @@
+//! The calls the daemon makes on a channel, as a trait, so an embedder can run a
+//! native implementation of the same contract in place of a component.
+//!
+//! [`ChannelComponent`] is the implementation the product uses. The benchmark's
+//! native baseline implements it with the WhatsApp channel's logic compiled for
+//! the host, which is what makes "the sandbox's cost" a like-for-like measure.
+
+use std::sync::Arc;
+
+use switchboard_types::{DeliveryError, InboundMessage, OutboundMessage, Receipt};
+
+use crate::component::{ChannelComponent, HandledRequest, WebhookRequest};
+use crate::error::CallError;
+use crate::limits::CallLimits;
+use crate::services::InstanceServices;
+
+/// A channel's exports: `channel` and the optional `persistence` hook.
+#[async_trait::async_trait]
+pub trait Channel: Send + Sync + std::fmt::Debug {
+    /// Whether [`Channel::on_message_persisted`] does anything.
+    fn has_persistence_hook(&self) -> bool;
+
+    /// `channel.on-http-request`: the response and the messages emitted. The
+    /// caller persists the messages before it sends the response.
+    async fn on_http_request(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        request: WebhookRequest,
+    ) -> Result<HandledRequest, CallError>;
+
+    /// `channel.on-respond`.
+    async fn on_respond(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        message: &OutboundMessage,
+    ) -> Result<Result<Receipt, DeliveryError>, CallError>;
+
+    /// `persistence.on-message-persisted`; [`CallError::NotExported`] without
+    /// the hook.
+    async fn on_message_persisted(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        message: &InboundMessage,
+    ) -> Result<Result<(), String>, CallError>;
+}
+
+#[async_trait::async_trait]
+impl Channel for ChannelComponent {
+    fn has_persistence_hook(&self) -> bool {
+        ChannelComponent::has_persistence_hook(self)
+    }
+
+    async fn on_http_request(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        request: WebhookRequest,
+    ) -> Result<HandledRequest, CallError> {
+        ChannelComponent::on_http_request(self, services, limits, request).await
+    }
+
+    async fn on_respond(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        message: &OutboundMessage,
+    ) -> Result<Result<Receipt, DeliveryError>, CallError> {
+        ChannelComponent::on_respond(self, services, limits, message).await
+    }
+
+    async fn on_message_persisted(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        message: &InboundMessage,
+    ) -> Result<Result<(), String>, CallError> {
+        ChannelComponent::on_message_persisted(self, services, limits, message).await
+    }
+}
