@@ -201,7 +201,11 @@ pub fn table(report: &Report) -> String {
                 .sandbox_ratio
                 .map_or("-".to_owned(), |r| format!("{r:.2}")),
             String::new(),
-            goal(report.goals.sandbox_ratio_at_least_0_6, ">= 0.6"),
+            if report.sandbox_ratio.is_some() {
+                goal(report.goals.sandbox_ratio_at_least_0_6, ">= 0.6")
+            } else {
+                "(T2 met no p99 bound: judged below)".to_owned()
+            },
         ),
         (
             "sandbox ratio without the p99 bound",
@@ -209,7 +213,11 @@ pub fn table(report: &Report) -> String {
                 .sandbox_ratio_keeps_up
                 .map_or("-".to_owned(), |r| format!("{r:.2}")),
             String::new(),
-            String::new(),
+            if report.sandbox_ratio.is_none() {
+                goal(report.goals.sandbox_ratio_at_least_0_6, ">= 0.6")
+            } else {
+                String::new()
+            },
         ),
         (
             "sandbox ratio of closed-loop capacity",

@@ -105,6 +105,14 @@ async fn metrics_count_deliveries_rejections_messages_and_guest_calls() {
         r#"switchboard_ack_seconds_count{instance="wa",status="2xx"}"#,
         2.0,
     );
+    // The stored message was one durable write at least; commits never outnumber
+    // the writes they carry.
+    let commits = sample(&m, "switchboard_store_commits_total").expect("commits in metrics");
+    let commands = sample(&m, "switchboard_store_commands_total").expect("writes in metrics");
+    assert!(
+        commits >= 1.0 && commits <= commands,
+        "{commits} commits, {commands} writes"
+    );
 
     // The echo reply goes out through the outbox, and the gauges follow.
     let metrics_url = wa.daemon.url("/metrics");
