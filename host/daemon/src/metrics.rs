@@ -52,6 +52,11 @@ const HELP: &[(&str, &str, &str)] = &[
         "Webhook requests rejected, by reason.",
     ),
     (
+        "switchboard_guest_log_bytes_dropped_total",
+        "counter",
+        "Bytes of guest log output dropped because a call exceeded its log budget, since the instance's component was loaded.",
+    ),
+    (
         "switchboard_store_commits_total",
         "counter",
         "Durable commits (each one fsync of the write-ahead log).",
@@ -139,6 +144,14 @@ impl Metrics {
 
     pub(crate) fn set_gauge(&self, name: &'static str, value: i64) {
         self.lock().gauges.insert((name, Vec::new()), value);
+    }
+
+    /// Copies in a value counted elsewhere (by the runtime, say), for one instance.
+    pub(crate) fn set_for_instance(&self, name: &'static str, instance: &str, value: u64) {
+        self.lock().gauges.insert(
+            (name, vec![("instance", instance.to_owned())]),
+            i64::try_from(value).unwrap_or(i64::MAX),
+        );
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

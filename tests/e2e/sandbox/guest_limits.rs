@@ -155,6 +155,29 @@ async fn log_flood_is_truncated_and_the_delivery_still_stored() {
         spam > 0 && spam <= 64 << 10,
         "{spam} bytes of guest log output reached the log"
     );
+    // What was dropped is counted, per instance, for the operator.
+    let metrics = reqwest::get(sandbox.daemon.url("/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    let dropped = |instance: &str| -> u64 {
+        let series =
+            format!("switchboard_guest_log_bytes_dropped_total{{instance=\"{instance}\"}} ");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(series.as_str()))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {series}in:\n{metrics}"))
+    };
+    // 100,000 lines of 500 bytes were attempted; at most 64 KiB went through.
+    assert!(
+        dropped("hostile") >= 50_000_000 - (64 << 10),
+        "{} bytes counted as dropped",
+        dropped("hostile")
+    );
+    assert_eq!(dropped("good"), 0);
     sandbox.assert_good_still_works("after-log-flood").await;
 }
 

@@ -173,7 +173,17 @@ async fn metrics(shared: &Shared) -> Response<Body> {
             .metrics
             .set_gauge("switchboard_dead_letters", counts.dead_letters as i64);
     }
-    // Counters kept by the writer thread; copied in at scrape time.
+    // Counters kept by the runtime and the writer thread; copied in at scrape time.
+    for (name, instance) in shared.instances().iter() {
+        let dropped = instance
+            .component
+            .counters()
+            .log_bytes_dropped
+            .load(std::sync::atomic::Ordering::Relaxed);
+        shared
+            .metrics
+            .set_for_instance("switchboard_guest_log_bytes_dropped_total", name, dropped);
+    }
     let writer = shared.store.stats();
     shared.metrics.set_gauge(
         "switchboard_store_commits_total",
