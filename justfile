@@ -1,4 +1,4 @@
-# Switchboard's task runner. CI runs `just test` and nothing else.
+# Switchboard's task runner. CI runs `just ci` (lints, frozen-WIT check, every test).
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
@@ -66,8 +66,13 @@ test: build
     # The benchmark in quick mode, so it cannot rot; it asserts no time.
     cargo run --release --locked -p switchboard-bench -- run --quick
 
-# Formatting and lints, as CI would judge them.
-lint:
+# What CI runs: the lints and the frozen-WIT check first (they take seconds to fail),
+# then every test.
+ci: lint test
+
+# Formatting, lints and the frozen-WIT check, as CI judges them.
+lint: setup
+    scripts/check-wit
     cargo fmt --all --check
     cargo fmt --manifest-path {{ example_manifest }} --check
     cargo clippy --workspace --all-targets --locked -- -D warnings

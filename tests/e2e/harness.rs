@@ -30,9 +30,9 @@ pub(crate) fn registry_index() -> PathBuf {
     index
 }
 
-/// A fixture file from the shared fixtures directory.
+/// A fixture file from `tests/fixtures/` (each folder's README names its public source).
 pub(crate) fn fixture(path: &str) -> Vec<u8> {
-    let full = repo_root().join("../shared/fixtures").join(path);
+    let full = repo_root().join("tests/fixtures").join(path);
     std::fs::read(&full).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", full.display()))
 }
 

@@ -1,4 +1,4 @@
-//! The providers' published signature examples, read from the shared fixtures.
+//! The providers' published signature examples, from `tests/fixtures/`.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
@@ -7,7 +7,7 @@ use switchboard_verify::{Scheme, Verification, Verifier, VerifyError, sign};
 
 fn fixture(relative: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures")
+        .join("../../tests/fixtures")
         .join(relative);
     std::fs::read(&path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()))
 }

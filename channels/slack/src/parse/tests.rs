@@ -8,7 +8,7 @@ const FORM: &str = "application/x-www-form-urlencoded";
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/../../../shared/fixtures/slack/{name}",
+        "{}/../../tests/fixtures/slack/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
@@ -61,7 +61,7 @@ fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
 #[test]
 fn every_fixture_is_acknowledged_and_none_is_malformed() {
     let dir = format!(
-        "{}/../../../shared/fixtures/slack",
+        "{}/../../tests/fixtures/slack",
         env!("CARGO_MANIFEST_DIR")
     );
     let mut seen = 0;

@@ -4,7 +4,7 @@ use super::*;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/../../../shared/fixtures/telegram/{name}",
+        "{}/../../tests/fixtures/telegram/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
@@ -27,7 +27,7 @@ fn parse_json(value: serde_json::Value) -> Option<Inbound> {
 #[test]
 fn every_fixture_yields_one_message_in_the_same_private_chat() {
     let dir = format!(
-        "{}/../../../shared/fixtures/telegram",
+        "{}/../../tests/fixtures/telegram",
         env!("CARGO_MANIFEST_DIR")
     );
     let mut seen = 0;

@@ -4,7 +4,7 @@ use super::*;
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/../../../shared/fixtures/whatsapp/{name}",
+        "{}/../../tests/fixtures/whatsapp/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&path).unwrap_or_else(|err| panic!("read {path}: {err}"))
