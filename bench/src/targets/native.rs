@@ -3,25 +3,42 @@
 //!
 //! Same config file as T3, lowered by the same code, the same daemon: ingress,
 //! verification, in-flight bounds, the store and its group commit, the hook,
-//! agent-turn and outbox workers, egress with grants and secret placeholders.
-//! Only the channel calls differ: they go to [`NativeWhatsApp`] instead of a
-//! fresh sandboxed instance. The component is still installed and loaded (the
-//! daemon checks it at startup), just never called.
+//! turn and reply queues, egress with grants and secret placeholders. Only the
+//! channel differs: the daemon's loader seam hands it [`NativeWhatsApp`] for every
+//! instance of the `whatsapp` component instead of a sandboxed component, and loads
+//! every other instance as usual.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use switchboard_daemon::{ChannelLoader, InstanceConfig, LoadedChannel, WasmLoader};
+
 use super::native_channel::NativeWhatsApp;
+
+/// Builds `whatsapp` instances natively and everything else from its component.
+struct NativeLoader {
+    wasm: WasmLoader,
+}
+
+impl ChannelLoader for NativeLoader {
+    fn load(&self, instance: &InstanceConfig) -> anyhow::Result<LoadedChannel> {
+        if instance.component.name == "whatsapp" {
+            return Ok(LoadedChannel {
+                channel: Arc::new(NativeWhatsApp),
+                wit_version: None,
+                from_cache: false,
+            });
+        }
+        self.wasm.load(instance)
+    }
+}
 
 /// Runs the daemon for `config` until SIGTERM, every `whatsapp` instance served
 /// natively.
 pub fn serve(config: &Path) -> ExitCode {
     switchboard_cli::serve_with(config, |daemon| {
-        for instance in &mut daemon.instances {
-            if instance.component.name == "whatsapp" {
-                instance.native = Some(Arc::new(NativeWhatsApp));
-            }
-        }
+        let wasm = WasmLoader::new(daemon.runtime.clone(), daemon.data_dir.join("cache"))?;
+        Ok(Arc::new(NativeLoader { wasm }))
     })
 }

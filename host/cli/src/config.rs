@@ -454,7 +454,6 @@ fn lower_channel(
         allow: raw.allow.clone(),
         max_body_bytes: raw.max_body_bytes,
         call_timeout: raw.call_timeout_ms.map(Duration::from_millis),
-        native: None,
     })
 }
 

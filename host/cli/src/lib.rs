@@ -1,7 +1,7 @@
 //! The `switchboard` command: runs the daemon and manages channel components.
 //!
-//! The binary is [`main`]. [`serve_with`] runs `switchboard serve` with a hook on
-//! the lowered configuration, for embedders and the benchmark's native baseline.
+//! The binary is [`main`]. [`serve_with`] runs `switchboard serve` with channels from
+//! a loader of the caller's, for embedders and the benchmark's native baseline.
 
 mod commands;
 mod config;
@@ -68,14 +68,17 @@ pub fn main() -> ExitCode {
     block_on(run(cli))
 }
 
-/// `switchboard serve --config <config>`, with `customize` applied to the lowered
-/// configuration before the daemon starts (for example to put a native channel
-/// implementation in place of a component). Runs until SIGTERM or SIGINT.
+/// `switchboard serve --config <config>`, with the channels built by the loader that
+/// `make_loader` returns for the lowered configuration (the benchmark's native
+/// baseline builds one channel natively this way). Runs until SIGTERM or SIGINT.
 pub fn serve_with(
     config: &Path,
-    customize: impl FnOnce(&mut switchboard_daemon::DaemonConfig),
+    make_loader: impl FnOnce(
+        &switchboard_daemon::DaemonConfig,
+    )
+        -> anyhow::Result<std::sync::Arc<dyn switchboard_daemon::ChannelLoader>>,
 ) -> ExitCode {
-    block_on(commands::serve::run(config, None, customize))
+    block_on(commands::serve::run(config, None, make_loader))
 }
 
 fn block_on(work: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
@@ -102,7 +105,7 @@ fn block_on(work: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(arg) => {
-            commands::serve::run(&arg.config, cli.log_format, |_: &mut _| {}).await
+            commands::serve::run(&arg.config, cli.log_format, commands::serve::wasm_loader).await
         }
         Command::Check(arg) => commands::check::run(&arg.config),
         Command::Install(args) => commands::install::run(args).await,

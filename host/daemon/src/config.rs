@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use switchboard_agent::Agent;
 use switchboard_registry::Manifest;
-use switchboard_runtime::{Channel, RuntimeConfig};
+use switchboard_runtime::RuntimeConfig;
 
 /// Everything the daemon needs to run.
 #[derive(Debug, Clone)]
@@ -42,11 +42,6 @@ pub struct InstanceConfig {
     pub max_body_bytes: Option<u64>,
     /// Overrides the manifest's (or the default) guest call deadline.
     pub call_timeout: Option<Duration>,
-    /// Runs this native implementation of the channel contract in place of the
-    /// component's guest code. The component is still loaded, checked and reported
-    /// as usual; only the calls go here. `switchboard serve` never sets it; the
-    /// benchmark does, for its native baseline, and so can an embedder.
-    pub native: Option<Arc<dyn Channel>>,
 }
 
 impl std::fmt::Debug for InstanceConfig {
@@ -57,7 +52,6 @@ impl std::fmt::Debug for InstanceConfig {
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .field("settings", &self.settings)
             .field("allow", &self.allow)
-            .field("native", &self.native)
             .finish_non_exhaustive()
     }
 }
@@ -127,8 +121,13 @@ pub struct WorkerConfig {
     pub max_history: usize,
     /// How long processed messages (and so their dedup records) are kept.
     pub retention: Duration,
-    /// Conversations processed concurrently by each worker.
+    /// Conversations (or, for hooks, messages) of one instance processed at once by
+    /// each queue; every instance has its own share.
     pub concurrency: usize,
+    /// Longest time between two reads of a queue's due work from the store. New work
+    /// is handed over in memory at once; the polls pick up retries and work queued by
+    /// other processes.
+    pub poll_interval: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -142,6 +141,7 @@ impl Default for WorkerConfig {
             max_history: 20,
             retention: Duration::from_secs(7 * 24 * 3600),
             concurrency: 16,
+            poll_interval: Duration::from_secs(1),
         }
     }
 }

@@ -5,16 +5,21 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use switchboard_egress::{Egress, EgressOptions};
-use switchboard_runtime::Runtime;
 use switchboard_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::DaemonConfig;
 use crate::ingress::routes::Surface;
 use crate::ingress::server;
 use crate::instance::{BuildContext, Instance};
-use crate::shared::Shared;
+use crate::loader::{ChannelLoader, WasmLoader};
+use crate::queue::engine::{self, Engine, Settings};
+use crate::queue::hooks::Hooks;
+use crate::queue::replies::Replies;
+use crate::queue::turns::Turns;
+use crate::shared::{Feeds, Shared};
 use crate::workers;
 
 /// A daemon whose store, sandbox and channel instances are ready; nothing is
@@ -23,6 +28,14 @@ use crate::workers;
 pub struct Daemon {
     shared: Arc<Shared>,
     reloader: workers::reload::Reloader,
+    pub(crate) engines: Engines,
+}
+
+/// The queues' engines, run by [`Daemon::serve`] (or round by round in tests).
+pub(crate) struct Engines {
+    pub(crate) hooks: Engine<Hooks>,
+    pub(crate) turns: Engine<Turns>,
+    pub(crate) replies: Engine<Replies>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -61,13 +74,23 @@ pub(crate) async fn apply_size_limit(shared: &Shared) -> anyhow::Result<()> {
 }
 
 impl Daemon {
-    /// Opens the store, configures the sandbox and loads every channel instance.
+    /// Opens the store, starts the sandbox and loads every channel instance from its
+    /// installed component.
     pub fn prepare(config: DaemonConfig) -> anyhow::Result<Daemon> {
+        let loader = WasmLoader::new(config.runtime.clone(), config.data_dir.join("cache"))?;
+        Daemon::prepare_with(config, Arc::new(loader), Arc::new(SystemClock))
+    }
+
+    /// Like [`Daemon::prepare`], with the channels built by `loader` and time read
+    /// from `clock`.
+    pub fn prepare_with(
+        config: DaemonConfig,
+        loader: Arc<dyn ChannelLoader>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Daemon> {
         let db = database_path(&config.data_dir);
         let store = Store::open(&db, StoreOptions::default())
             .with_context(|| format!("cannot open the database {}", db.display()))?;
-        let runtime =
-            Runtime::new(config.runtime.clone()).context("cannot start the wasm sandbox")?;
         let egress = Egress::new(EgressOptions {
             max_response_bytes: 4 << 20,
             default_timeout: Duration::from_secs(10),
@@ -75,12 +98,10 @@ impl Daemon {
             user_agent: format!("switchboard/{}", env!("CARGO_PKG_VERSION")),
         })
         .context("cannot build the outbound HTTP client")?;
-        let cache_dir = config.data_dir.join("cache");
         let cx = BuildContext {
-            runtime: &runtime,
+            loader: &*loader,
             egress: &egress,
             store: &store,
-            cache_dir: &cache_dir,
             server: &config.server,
         };
         let mut instances = HashMap::new();
@@ -88,22 +109,61 @@ impl Daemon {
             let built = Instance::build(instance, &cx)?;
             instances.insert(instance.name.clone(), Arc::new(built));
         }
-        let shared = Shared::new(
+        let (hooks_feed, hooks_inbox) = engine::feed();
+        let (turns_feed, turns_inbox) = engine::feed();
+        let (replies_feed, replies_inbox) = engine::feed();
+        let feeds = Feeds {
+            hooks: hooks_feed,
+            turns: turns_feed,
+            replies: replies_feed,
+        };
+        let shared = Arc::new(Shared::new(
             store,
             instances,
             config.agent.clone(),
             config.server.clone(),
             config.workers.clone(),
-        );
+            feeds,
+            clock.clone(),
+        ));
+        let workers_config = &config.workers;
+        let settings = Settings {
+            concurrency: workers_config.concurrency,
+            batch: 256,
+            poll_interval: workers_config.poll_interval,
+            retry_base: workers_config.retry_base,
+            retry_max: workers_config.retry_max,
+        };
+        let engines = Engines {
+            hooks: Engine::new(
+                Arc::new(Hooks(shared.clone())),
+                clock.clone(),
+                settings,
+                hooks_inbox,
+            ),
+            turns: Engine::new(
+                Arc::new(Turns(shared.clone())),
+                clock.clone(),
+                settings,
+                turns_inbox,
+            ),
+            replies: Engine::new(
+                Arc::new(Replies(shared.clone())),
+                clock,
+                settings,
+                replies_inbox,
+            ),
+        };
         let reloader = workers::reload::Reloader {
             data_dir: config.data_dir.clone(),
             configs: config.instances.clone(),
-            runtime,
+            loader,
             egress,
         };
         Ok(Daemon {
-            shared: Arc::new(shared),
+            shared,
             reloader,
+            engines,
         })
     }
 
@@ -126,10 +186,16 @@ impl Daemon {
         let shared = self.shared;
         apply_size_limit(&shared).await?;
         let (stop_tx, stop_rx) = watch::channel(false);
+        let grace = shared.server.shutdown_grace.max(Duration::from_secs(1));
+        let Engines {
+            hooks,
+            turns,
+            replies,
+        } = self.engines;
         let tasks = vec![
-            tokio::spawn(workers::hooks::run(shared.clone(), stop_rx.clone())),
-            tokio::spawn(workers::turns::run(shared.clone(), stop_rx.clone())),
-            tokio::spawn(workers::outbox::run(shared.clone(), stop_rx.clone())),
+            tokio::spawn(hooks.run(stop_rx.clone(), grace)),
+            tokio::spawn(turns.run(stop_rx.clone(), grace)),
+            tokio::spawn(replies.run(stop_rx.clone(), grace)),
             tokio::spawn(workers::prune::run(shared.clone(), stop_rx.clone())),
             tokio::spawn(workers::reload::run(shared.clone(), self.reloader, stop_rx)),
         ];
@@ -161,9 +227,13 @@ impl Daemon {
 
         // silent-ok: every worker has already exited if the receiver is gone.
         let _ = stop_tx.send(true);
-        let grace = shared.server.shutdown_grace.max(Duration::from_secs(1));
+        // Each engine gives its items in flight `grace` and then abandons them; the
+        // extra second covers the abandoning itself.
         for task in tasks {
-            if tokio::time::timeout(grace, task).await.is_err() {
+            if tokio::time::timeout(grace + Duration::from_secs(1), task)
+                .await
+                .is_err()
+            {
                 tracing::warn!(
                     "a worker did not stop in time; its item will be retried after restart"
                 );

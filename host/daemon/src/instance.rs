@@ -1,14 +1,14 @@
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use switchboard_egress::{Egress, Policy, Secret};
-use switchboard_runtime::{CallLimits, Channel, ChannelComponent, Runtime};
+use switchboard_runtime::{CallLimits, Channel};
 use switchboard_store::Store;
 use switchboard_verify::{HandshakeVerifier, Verifier};
 
 use crate::config::{InstanceConfig, ServerLimits};
+use crate::loader::ChannelLoader;
 use crate::services::Services;
 
 /// One configured channel instance, ready to serve: its component, verifiers,
@@ -17,9 +17,7 @@ pub(crate) struct Instance {
     pub(crate) name: String,
     /// The installed component this was built from (version and manifest).
     pub(crate) source: crate::config::ComponentRef,
-    pub(crate) component: ChannelComponent,
-    /// What the pipeline and workers call: the component, or the native
-    /// implementation the config put in its place.
+    /// What the pipeline and the queues call, as the loader built it.
     pub(crate) channel: Arc<dyn Channel>,
     pub(crate) verifier: Verifier,
     pub(crate) handshake: Option<HandshakeVerifier>,
@@ -32,10 +30,9 @@ pub(crate) struct Instance {
 
 /// The shared pieces every instance is built from.
 pub(crate) struct BuildContext<'a> {
-    pub(crate) runtime: &'a Runtime,
+    pub(crate) loader: &'a dyn ChannelLoader,
     pub(crate) egress: &'a Egress,
     pub(crate) store: &'a Store,
-    pub(crate) cache_dir: &'a Path,
     pub(crate) server: &'a ServerLimits,
 }
 
@@ -91,19 +88,7 @@ impl Instance {
             .collect();
         settings.extend(config.settings.clone());
 
-        let component = cx
-            .runtime
-            .load_file(
-                &config.component.name,
-                &config.component.wasm_path,
-                Some(cx.cache_dir),
-            )
-            .with_context(|| {
-                format!(
-                    "channels.{name}: cannot load component {} {}",
-                    config.component.name, config.component.version
-                )
-            })?;
+        let loaded = cx.loader.load(config)?;
 
         let mut limits = CallLimits::default();
         if let Some(ms) = manifest.limits.call_timeout_ms {
@@ -129,21 +114,15 @@ impl Instance {
             instance = %name,
             component = %config.component.name,
             version = %config.component.version,
-            wit = %component.wit_version(),
-            persistence_hook = component.has_persistence_hook(),
-            compiled_from_cache = component.loaded_from_cache(),
-            native = config.native.is_some(),
+            wit = %loaded.wit_version.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string),
+            persistence_hook = loaded.channel.has_persistence_hook(),
+            compiled_from_cache = loaded.from_cache,
             "channel instance ready"
         );
-        let channel: Arc<dyn Channel> = match &config.native {
-            Some(native) => native.clone(),
-            None => Arc::new(component.clone()),
-        };
         Ok(Instance {
             name: name.clone(),
             source: config.component.clone(),
-            component,
-            channel,
+            channel: loaded.channel,
             verifier,
             handshake,
             services,

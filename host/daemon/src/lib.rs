@@ -3,24 +3,32 @@
 //!
 //! One webhook: route → body limit → verify (host code, before any guest code) →
 //! fresh guest instance `on-http-request` → durable store (group commit) → answer.
-//! After the answer, from the database: `on-message-persisted` (hook worker), the
-//! agent's turn (turn worker), replies through `on-respond` (outbox worker).
+//! After the answer, handed over in memory and recorded in the database, three
+//! queues run by one engine: `on-message-persisted` (hooks), the agent's turn
+//! (turns), replies through `on-respond` (replies).
 //!
 //! This crate does not read config files, environment variables or signals; the
 //! CLI does that and hands over values.
 
+mod clock;
 mod config;
 mod daemon;
 mod ingress;
 mod instance;
+mod loader;
 mod metrics;
 mod pipeline;
+mod queue;
 mod raw;
 mod replay;
 mod services;
 mod shared;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod workers;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ComponentRef, DaemonConfig, InstanceConfig, ServerLimits, WorkerConfig};
 pub use daemon::{Daemon, database_path};
+pub use loader::{ChannelLoader, LoadedChannel, WasmLoader};
 pub use replay::{ReplayReport, replay_dead_letters};

@@ -1,12 +1,11 @@
 //! One verified webhook: guest → durable store → answer.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 use switchboard_runtime::{CallError, InstanceServices as _, WebhookRequest, WebhookResponse};
-use switchboard_store::{DeadLetterKind, NewDeadLetter, PersistOutcome};
+use switchboard_store::{DeadLetterKind, DueMessage, NewDeadLetter, PersistOutcome};
 
 use crate::ingress::response::Rejection;
 use crate::instance::Instance;
@@ -21,18 +20,6 @@ pub(crate) struct Delivery {
     pub(crate) query: String,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
-}
-
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The error with its causes, so a log line says e.g. "sqlite error: database or
@@ -73,7 +60,7 @@ pub(crate) async fn handle(
     } else if delivery.method == Method::POST {
         instance
             .verifier
-            .verify(&delivery.headers, &delivery.body, unix_now())
+            .verify(&delivery.headers, &delivery.body, shared.clock.now_secs())
             .map_err(|error| Rejection::BadSignature {
                 instance: name.clone(),
                 error,
@@ -164,9 +151,27 @@ pub(crate) async fn process(
 
     if !handled.messages.is_empty() {
         let count = handled.messages.len();
+        // New messages go to the hook and turn queues in memory, right after the
+        // commit and in commit order; a message is never handed over before it is
+        // durable, and a conversation's messages arrive in the order they were stored.
+        let (hooks, turns) = (shared.feeds.hooks.clone(), shared.feeds.turns.clone());
+        let hand_over = move |outcomes: &[PersistOutcome]| {
+            for outcome in outcomes {
+                if let PersistOutcome::Stored(message) = outcome {
+                    hooks.push(DueMessage {
+                        message: message.clone(),
+                        attempts: 0,
+                    });
+                    turns.push(DueMessage {
+                        message: message.clone(),
+                        attempts: 0,
+                    });
+                }
+            }
+        };
         let persisted = tokio::time::timeout(
             shared.server.persist_timeout,
-            shared.store.persist(name, handled.messages),
+            shared.store.persist_then(name, handled.messages, hand_over),
         )
         .await;
         let outcomes = match persisted {
@@ -194,10 +199,6 @@ pub(crate) async fn process(
         }
         shared.metrics.persisted(name, stored, duplicates, edited);
         tracing::info!(instance = %name, emitted = count, stored, duplicates, edited, "delivery stored");
-        if stored > 0 {
-            shared.wake_hooks.notify_one();
-            shared.wake_turns.notify_one();
-        }
     } else {
         tracing::debug!(instance = %name, status = handled.response.status, "delivery handled, nothing emitted");
     }

@@ -2,12 +2,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use switchboard_agent::Agent;
-use switchboard_store::Store;
-use tokio::sync::{Notify, Semaphore};
+use switchboard_store::{DueMessage, OutboxItem, Store};
+use tokio::sync::Semaphore;
 
+use crate::clock::Clock;
 use crate::config::{ServerLimits, WorkerConfig};
 use crate::instance::Instance;
 use crate::metrics::Metrics;
+use crate::queue::engine::Feed;
 
 /// The configured instances, swapped as a whole so a request always sees one
 /// consistent set (and keeps its `Arc<Instance>` until it finishes).
@@ -22,13 +24,17 @@ pub(crate) struct Shared {
     pub(crate) workers: WorkerConfig,
     /// Bounds webhook requests in progress; beyond it requests get 503.
     pub(crate) in_flight: Arc<Semaphore>,
-    /// Wakes the hook worker after new messages are stored.
-    pub(crate) wake_hooks: Notify,
-    /// Wakes the agent worker after new messages are stored.
-    pub(crate) wake_turns: Notify,
-    /// Wakes the outbox worker after replies are queued.
-    pub(crate) wake_outbox: Notify,
+    /// Where freshly stored work is handed to the queues.
+    pub(crate) feeds: Feeds,
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) metrics: Metrics,
+}
+
+/// The in-memory entrances of the queues.
+pub(crate) struct Feeds {
+    pub(crate) hooks: Feed<DueMessage>,
+    pub(crate) turns: Feed<DueMessage>,
+    pub(crate) replies: Feed<OutboxItem>,
 }
 
 impl Shared {
@@ -38,6 +44,8 @@ impl Shared {
         agent: Arc<dyn Agent>,
         server: ServerLimits,
         workers: WorkerConfig,
+        feeds: Feeds,
+        clock: Arc<dyn Clock>,
     ) -> Shared {
         Shared {
             store,
@@ -46,9 +54,8 @@ impl Shared {
             agent,
             server,
             workers,
-            wake_hooks: Notify::new(),
-            wake_turns: Notify::new(),
-            wake_outbox: Notify::new(),
+            feeds,
+            clock,
             metrics: Metrics::default(),
         }
     }

@@ -20,6 +20,11 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
     /// Whether [`Channel::on_message_persisted`] does anything.
     fn has_persistence_hook(&self) -> bool;
 
+    /// Bytes of guest log output dropped over the per-call budget since loading.
+    fn log_bytes_dropped(&self) -> u64 {
+        0
+    }
+
     /// `channel.on-http-request`: the response and the messages emitted. The
     /// caller persists the messages before it sends the response.
     async fn on_http_request(
@@ -51,6 +56,12 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
 impl Channel for ChannelComponent {
     fn has_persistence_hook(&self) -> bool {
         ChannelComponent::has_persistence_hook(self)
+    }
+
+    fn log_bytes_dropped(&self) -> u64 {
+        self.counters()
+            .log_bytes_dropped
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn on_http_request(

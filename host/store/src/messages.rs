@@ -21,14 +21,29 @@ impl Store {
         instance: &str,
         messages: Vec<InboundMessage>,
     ) -> Result<Vec<PersistOutcome>, StoreError> {
+        self.persist_then(instance, messages, |_| {}).await
+    }
+
+    /// Like [`Store::persist`]; `after` sees the outcomes right after the commit made
+    /// them durable, on the writer thread and in commit order, so whoever it hands new
+    /// rows to receives them in id order. It must not block.
+    pub async fn persist_then(
+        &self,
+        instance: &str,
+        messages: Vec<InboundMessage>,
+        after: impl FnOnce(&[PersistOutcome]) + Send + 'static,
+    ) -> Result<Vec<PersistOutcome>, StoreError> {
         let instance = instance.to_owned();
-        self.write(move |conn| {
-            let now = now_ms();
-            messages
-                .into_iter()
-                .map(|message| persist_one(conn, &instance, message, now))
-                .collect()
-        })
+        self.write_then(
+            move |conn| {
+                let now = now_ms();
+                messages
+                    .into_iter()
+                    .map(|message| persist_one(conn, &instance, message, now))
+                    .collect()
+            },
+            Box::new(move |outcomes: &Vec<PersistOutcome>| after(outcomes)),
+        )
         .await
     }
 

@@ -4,7 +4,7 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row};
 use switchboard_types::{InboundMessage, MessageKind, StoredMessage};
 
-use crate::{MessageStatus, OutboxItem, ReplyStatus, StoreError, WorkState};
+use crate::{DueMessage, MessageStatus, OutboxItem, ReplyStatus, StoreError, WorkState};
 
 /// The columns [`message`] decodes, from a `messages` table aliased `m`. A macro so
 /// that queries can be built with `concat!` and stay `&'static str` for the cache.
@@ -77,6 +77,14 @@ pub(crate) fn message(row: &Row<'_>, at: usize) -> rusqlite::Result<StoredMessag
             is_edit: row.get(at + 10)?,
             metadata: row.get(at + 11)?,
         },
+    })
+}
+
+/// Decodes `message_columns!()` followed by an attempts column, starting at column 0.
+pub(crate) fn due_message(row: &Row<'_>) -> rusqlite::Result<DueMessage> {
+    Ok(DueMessage {
+        message: message(row, 0)?,
+        attempts: row.get(MESSAGE_COLUMNS)?,
     })
 }
 

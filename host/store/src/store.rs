@@ -183,6 +183,23 @@ impl Store {
         }
     }
 
+    /// Like [`Store::write`]; `after` runs with the result on the writer thread right
+    /// after the commit, in commit order.
+    pub(crate) async fn write_then<T, F>(
+        &self,
+        command: F,
+        after: crate::writer::AfterCommit<T>,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.inner.writer {
+            Some(writer) => writer.submit_then(command, after).await,
+            None => Err(StoreError::ReadOnly),
+        }
+    }
+
     /// Like [`Store::write`], for the bookkeeping of background work: its batch may
     /// wait a few milliseconds for other writes to share the commit.
     pub(crate) async fn write_background<T, F>(&self, command: F) -> Result<T, StoreError>

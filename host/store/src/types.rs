@@ -41,6 +41,15 @@ pub enum PersistOutcome {
     Edited(StoredMessage),
 }
 
+/// A message whose hook or agent turn is due, with the attempts made so far, so a
+/// worker decides retries from the stored count and never from a guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueMessage {
+    pub message: StoredMessage,
+    /// Attempts already made of this piece of work (0 for a fresh message).
+    pub attempts: u32,
+}
+
 /// How the on-message-persisted hook went, for [`Store::finish_hook`](crate::Store::finish_hook).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HookOutcome {

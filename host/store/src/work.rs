@@ -3,31 +3,29 @@
 //! same commit.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use switchboard_types::StoredMessage;
 
 use crate::dead_letters::insert_dead_letter;
 use crate::rows::{self, expect_one, message_columns};
 use crate::store::{now_ms, sql_limit};
-use crate::{DeadLetterKind, HookOutcome, Store, StoreError};
+use crate::{DeadLetterKind, DueMessage, HookOutcome, OutboxItem, Store, StoreError};
 
 impl Store {
-    /// Messages whose hook is pending and due at `now_ms`, oldest first.
+    /// Messages whose hook is pending and due at `now_ms`, oldest first, each with the
+    /// hook attempts made so far.
     pub async fn due_hooks(
         &self,
         now_ms: i64,
         limit: usize,
-    ) -> Result<Vec<StoredMessage>, StoreError> {
+    ) -> Result<Vec<DueMessage>, StoreError> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(concat!(
                 "SELECT ",
                 message_columns!(),
-                " FROM messages m
+                ", m.hook_attempts FROM messages m
                   WHERE m.hook_state = 'pending' AND m.hook_next_at_ms <= ?1
                   ORDER BY m.id LIMIT ?2"
             ))?;
-            let rows = stmt.query_map(params![now_ms, sql_limit(limit)], |row| {
-                rows::message(row, 0)
-            })?;
+            let rows = stmt.query_map(params![now_ms, sql_limit(limit)], rows::due_message)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
@@ -86,14 +84,14 @@ impl Store {
         &self,
         now_ms: i64,
         limit: usize,
-    ) -> Result<Vec<StoredMessage>, StoreError> {
+    ) -> Result<Vec<DueMessage>, StoreError> {
         self.read(move |conn| {
             // The partial index holds only pending rows; without table statistics the
             // planner may pick the full conversation index and scan a long history.
             let mut stmt = conn.prepare_cached(concat!(
                 "SELECT ",
                 message_columns!(),
-                " FROM messages m
+                ", m.agent_attempts FROM messages m
                   WHERE m.agent_state = 'pending' AND m.agent_next_at_ms <= ?1
                     AND NOT EXISTS (
                         SELECT 1 FROM messages e INDEXED BY messages_agent_queue
@@ -104,25 +102,23 @@ impl Store {
                           AND e.agent_next_at_ms > ?1)
                   ORDER BY m.id LIMIT ?2"
             ))?;
-            let rows = stmt.query_map(params![now_ms, sql_limit(limit)], |row| {
-                rows::message(row, 0)
-            })?;
+            let rows = stmt.query_map(params![now_ms, sql_limit(limit)], rows::due_message)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }
 
     /// Marks the message's agent turn done and queues its replies in the outbox, in one
-    /// commit, and returns the reply ids in order.
+    /// commit, and returns the replies in order, as the outbox worker will see them.
     ///
     /// Reply `n` gets the idempotency key `sb-<instance>-<message id>-<n>`, so calling
     /// this again for the same message (after a crash between the agent answering and
-    /// the call returning, say) queues nothing twice and returns the same ids.
+    /// the call returning, say) queues nothing twice and returns the same rows.
     pub async fn complete_turn(
         &self,
         message_id: i64,
         replies: Vec<String>,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         self.write_background(move |conn| {
             let (instance, conversation_id): (String, String) = conn
                 .prepare_cached("SELECT instance, conversation_id FROM messages WHERE id = ?1")?
@@ -152,7 +148,9 @@ impl Store {
                     now,
                 )?);
             }
-            Ok(ids)
+            ids.into_iter()
+                .map(|id| rows::load_reply(conn, id))
+                .collect()
         })
         .await
     }

@@ -33,9 +33,15 @@ trait Job: Send {
     fn finish(self: Box<Self>, commit: &Result<(), StoreError>);
 }
 
+/// Runs on the writer thread right after the commit that made a command's result
+/// durable, before the next batch starts: callbacks therefore see results in commit
+/// order.
+pub(crate) type AfterCommit<T> = Box<dyn FnOnce(&T) + Send>;
+
 struct Pending<T, F> {
     command: Option<F>,
     result: Option<Result<T, StoreError>>,
+    after: Option<AfterCommit<T>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
 
@@ -66,7 +72,12 @@ where
             // A command's own error explains more than the batch's.
             (Some(Err(own)), _) => Err(own),
             (_, Err(batch)) => Err(batch.clone()),
-            (Some(Ok(value)), Ok(())) => Ok(value),
+            (Some(Ok(value)), Ok(())) => {
+                if let Some(after) = self.after {
+                    after(&value);
+                }
+                Ok(value)
+            }
             (None, Ok(())) => Err(StoreError::Closed),
         };
         // An error here only means the caller stopped waiting (its future was dropped);
@@ -172,7 +183,22 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.send(command, |job| Request::Job(job, Urgency::Now))
+        self.send(command, None, |job| Request::Job(job, Urgency::Now))
+            .await
+    }
+
+    /// Like [`Writer::submit`]; `after` runs with the result right after the commit,
+    /// in commit order.
+    pub(crate) async fn submit_then<T, F>(
+        &self,
+        command: F,
+        after: AfterCommit<T>,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.send(command, Some(after), |job| Request::Job(job, Urgency::Now))
             .await
     }
 
@@ -183,7 +209,7 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.send(command, |job| Request::Job(job, Urgency::Background))
+        self.send(command, None, |job| Request::Job(job, Urgency::Background))
             .await
     }
 
@@ -193,12 +219,13 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.send(command, Request::Alone).await
+        self.send(command, None, Request::Alone).await
     }
 
     async fn send<T, F>(
         &self,
         command: F,
+        after: Option<AfterCommit<T>>,
         request: impl FnOnce(Box<dyn Job>) -> Request,
     ) -> Result<T, StoreError>
     where
@@ -209,6 +236,7 @@ impl Writer {
         let job = Box::new(Pending {
             command: Some(command),
             result: None,
+            after,
             reply,
         });
         match self.tx.try_send(request(job)) {

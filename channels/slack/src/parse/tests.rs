@@ -60,10 +60,7 @@ fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
 
 #[test]
 fn every_fixture_is_acknowledged_and_none_is_malformed() {
-    let dir = format!(
-        "{}/../../tests/fixtures/slack",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let dir = format!("{}/../../tests/fixtures/slack", env!("CARGO_MANIFEST_DIR"));
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).expect("fixture dir") {
         let path = entry.expect("dir entry").path();

@@ -1,8 +1,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
-use switchboard_daemon::{Daemon, DaemonConfig};
+use switchboard_daemon::{ChannelLoader, Daemon, DaemonConfig, SystemClock, WasmLoader};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -12,7 +14,7 @@ use crate::logging::{self, Format};
 pub(crate) async fn run(
     path: &Path,
     format: Option<Format>,
-    customize: impl FnOnce(&mut DaemonConfig),
+    make_loader: impl FnOnce(&DaemonConfig) -> anyhow::Result<Arc<dyn ChannelLoader>>,
 ) -> anyhow::Result<ExitCode> {
     let file = ConfigFile::load(path)?;
     let format = match (format, file.raw.log.format.as_deref()) {
@@ -21,7 +23,7 @@ pub(crate) async fn run(
         (None, None) => Format::Text,
     };
     logging::init(format, file.raw.log.level.as_deref())?;
-    let mut config = match file.lower() {
+    let config = match file.lower() {
         Ok(c) => c,
         Err(problems) => {
             eprintln!(
@@ -31,9 +33,9 @@ pub(crate) async fn run(
             return Ok(ExitCode::FAILURE);
         }
     };
-    customize(&mut config);
     let listen = file.listen()?;
-    let daemon = Daemon::prepare(config)?;
+    let loader = make_loader(&config)?;
+    let daemon = Daemon::prepare_with(config, loader, Arc::new(SystemClock))?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("server.listen: cannot listen on {listen}"))?;
@@ -67,4 +69,11 @@ pub(crate) async fn run(
     };
     daemon.serve(listener, admin, shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The product's loader: installed wasm components, compiled code cached under the
+/// data directory.
+pub(crate) fn wasm_loader(config: &DaemonConfig) -> anyhow::Result<Arc<dyn ChannelLoader>> {
+    let loader = WasmLoader::new(config.runtime.clone(), config.data_dir.join("cache"))?;
+    Ok(Arc::new(loader))
 }

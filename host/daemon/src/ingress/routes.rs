@@ -175,11 +175,7 @@ async fn metrics(shared: &Shared) -> Response<Body> {
     }
     // Counters kept by the runtime and the writer thread; copied in at scrape time.
     for (name, instance) in shared.instances().iter() {
-        let dropped = instance
-            .component
-            .counters()
-            .log_bytes_dropped
-            .load(std::sync::atomic::Ordering::Relaxed);
+        let dropped = instance.channel.log_bytes_dropped();
         shared
             .metrics
             .set_for_instance("switchboard_guest_log_bytes_dropped_total", name, dropped);

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::pipeline::now_ms;
 use crate::shared::Shared;
 use crate::workers::Stop;
 
@@ -13,8 +12,8 @@ const INTERVAL: Duration = Duration::from_secs(3600);
 
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: Stop) {
     loop {
-        let cutoff =
-            now_ms() - i64::try_from(shared.workers.retention.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = shared.clock.now_ms()
+            - i64::try_from(shared.workers.retention.as_millis()).unwrap_or(i64::MAX);
         match shared.store.prune(cutoff).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use switchboard_egress::Egress;
-use switchboard_runtime::Runtime;
 
 use crate::config::{ComponentRef, InstanceConfig};
 use crate::instance::{BuildContext, Instance};
+use crate::loader::ChannelLoader;
 use crate::shared::Shared;
 use crate::workers::Stop;
 
@@ -25,7 +25,7 @@ const POLL: Duration = Duration::from_secs(1);
 pub(crate) struct Reloader {
     pub(crate) data_dir: PathBuf,
     pub(crate) configs: Vec<InstanceConfig>,
-    pub(crate) runtime: Runtime,
+    pub(crate) loader: Arc<dyn ChannelLoader>,
     pub(crate) egress: Egress,
 }
 
@@ -82,12 +82,10 @@ fn stamp(file: &std::path::Path) -> Option<(SystemTime, u64)> {
 fn rebuild(shared: &Shared, reloader: &Reloader) -> anyhow::Result<HashMap<String, Arc<Instance>>> {
     let installed = switchboard_registry::installed(&reloader.data_dir)?;
     let current = shared.instances();
-    let cache_dir = reloader.data_dir.join("cache");
     let cx = BuildContext {
-        runtime: &reloader.runtime,
+        loader: &*reloader.loader,
         egress: &reloader.egress,
         store: &shared.store,
-        cache_dir: &cache_dir,
         server: &shared.server,
     };
     let mut table = HashMap::new();
@@ -101,7 +99,7 @@ fn rebuild(shared: &Shared, reloader: &Reloader) -> anyhow::Result<HashMap<Strin
         // A republished manifest (new version, defaults, grants, limits) with the
         // same bytes is a change too.
         let unchanged = current.get(&config.name).is_some_and(|i| {
-            i.component.sha256() == component.sha256.to_string()
+            i.source.sha256 == component.sha256.to_string()
                 && i.source.version == component.version
                 && i.source.manifest == component.manifest
         });

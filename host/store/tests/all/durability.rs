@@ -14,7 +14,8 @@ async fn data_survives_close_and_reopen() {
         .store
         .complete_turn(m.id, vec!["ok".into()])
         .await
-        .unwrap()[0];
+        .unwrap()[0]
+        .id;
     let pending = stored(&t.store, "wa", message("wamid.2", "c", "still pending")).await;
     t.store
         .state_set("wa", "cursor", b"7".to_vec())
@@ -36,7 +37,10 @@ async fn data_survives_close_and_reopen() {
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[1], m);
     let turns = store.pending_turns(i64::MAX, 10).await.unwrap();
-    assert_eq!(turns.iter().map(|m| m.id).collect::<Vec<_>>(), [pending.id]);
+    assert_eq!(
+        turns.iter().map(|d| d.message.id).collect::<Vec<_>>(),
+        [pending.id]
+    );
     assert_eq!(store.due_replies(i64::MAX, 10).await.unwrap()[0].id, reply);
     assert_eq!(
         store.state_get("wa", "cursor").await.unwrap(),

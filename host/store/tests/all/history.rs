@@ -68,12 +68,12 @@ async fn history_leaves_out_dead_replies_and_messages_without_text() {
         .complete_turn(m1.id, vec!["never delivered".into()])
         .await
         .unwrap();
-    s.reply_dead(reply[0], "403".into()).await.unwrap();
+    s.reply_dead(reply[0].id, "403".into()).await.unwrap();
     let operator = s
         .insert_reply("wa", "c", None, "operator note".into())
         .await
         .unwrap();
-    assert!(operator > reply[0]);
+    assert!(operator > reply[0].id);
 
     let history = s.history("wa", "c", i64::MAX, 100).await.unwrap();
 

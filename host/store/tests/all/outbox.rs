@@ -68,7 +68,7 @@ async fn a_dead_reply_is_dead_lettered_and_can_be_requeued() {
     let t = open();
     let s = &t.store;
     let m = stored(s, "wa", message("w1", "c", "hi")).await;
-    let id = s.complete_turn(m.id, vec!["hello".into()]).await.unwrap()[0];
+    let id = s.complete_turn(m.id, vec!["hello".into()]).await.unwrap()[0].id;
     s.reply_retry(id, 0, "timeout".into()).await.unwrap();
 
     s.reply_dead(id, "400 invalid recipient".into())

@@ -11,7 +11,8 @@ async fn prune_removes_finished_messages_and_keeps_pending_work() {
     let sent = s
         .complete_turn(finished.id, vec!["bye".into()])
         .await
-        .unwrap()[0];
+        .unwrap()[0]
+        .id;
     s.reply_sent(sent, None).await.unwrap();
 
     let hook_pending = stored(s, "wa", message("hook", "c", "x")).await;

@@ -1,10 +1,11 @@
+use switchboard_store::DueMessage;
 use switchboard_store::{DeadLetterKind, HookOutcome, ReplyStatus, StoreError, WorkState};
 use switchboard_types::StoredMessage;
 
 use crate::support::{message, open, stored};
 
-fn ids(messages: &[StoredMessage]) -> Vec<i64> {
-    messages.iter().map(|m| m.id).collect()
+fn ids(due: &[DueMessage]) -> Vec<i64> {
+    due.iter().map(|d| d.message.id).collect()
 }
 
 #[tokio::test]
@@ -140,13 +141,13 @@ async fn complete_turn_marks_the_turn_done_and_queues_its_replies_once() {
     let t = open();
     let m = stored(&t.store, "wa", message("wamid.1", "+15550001", "hello")).await;
 
-    let ids = t
+    let queued = t
         .store
         .complete_turn(m.id, vec!["Hi!".into(), "How can I help?".into()])
         .await
         .unwrap();
 
-    assert_eq!(ids.len(), 2);
+    assert_eq!(queued.len(), 2);
     assert!(
         t.store
             .pending_turns(i64::MAX, 10)
@@ -160,7 +161,8 @@ async fn complete_turn_marks_the_turn_done_and_queues_its_replies_once() {
         (WorkState::Done, 1)
     );
     let due = t.store.due_replies(i64::MAX, 10).await.unwrap();
-    assert_eq!(due.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+    // What complete_turn hands back is what the outbox worker will read.
+    assert_eq!(due, queued);
     assert_eq!(due[0].text, "Hi!");
     assert_eq!(due[0].conversation_id, "+15550001");
     assert_eq!(due[0].instance, "wa");
@@ -176,7 +178,7 @@ async fn complete_turn_marks_the_turn_done_and_queues_its_replies_once() {
         .complete_turn(m.id, vec!["Hi!".into(), "How can I help?".into()])
         .await
         .unwrap();
-    assert_eq!(again, ids);
+    assert_eq!(again, queued);
     assert_eq!(t.store.replies(None, 10).await.unwrap().len(), 2);
     assert_eq!(
         t.store.message_status(m.id).await.unwrap().agent_attempts,

@@ -1,0 +1,97 @@
+//! Background work after a webhook is acknowledged, as queues run by one engine.
+//!
+//! Each kind of work (the `on-message-persisted` hook, the agent turn, the reply
+//! delivery) is a [`Queue`]: it says how to read its due items from the store, how to
+//! attempt one, and how to record what came of it. The [`engine`] owns everything
+//! else once: wake-ups and polling, per-conversation order, per-instance concurrency,
+//! retry times with jitter, outcomes that could not be recorded, giving up, and
+//! shutdown. A new kind of work is one more `Queue`.
+
+pub(crate) mod backoff;
+pub(crate) mod engine;
+pub(crate) mod hooks;
+pub(crate) mod replies;
+pub(crate) mod turns;
+
+use std::time::Duration;
+
+use switchboard_store::StoreError;
+
+/// What an item says about itself to the engine.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ItemKey<'a> {
+    /// Unique within its queue (a row id).
+    pub(crate) id: i64,
+    /// The channel instance the work is for; concurrency is shared out per instance.
+    pub(crate) instance: &'a str,
+    /// Items of one conversation run one at a time, in id order, and a retry holds
+    /// back the rest of the conversation; `None` runs the item on its own.
+    pub(crate) conversation: Option<&'a str>,
+    /// Attempts already made (as stored).
+    pub(crate) attempts: u32,
+}
+
+/// How one attempt went, as the queue sees it.
+#[derive(Debug)]
+pub(crate) enum Attempt<D> {
+    /// Finished; `D` is what the queue records.
+    Done(D),
+    /// Failed. The engine decides between a retry and giving up.
+    Failed {
+        error: String,
+        retryable: bool,
+        /// A delay the other side asked for (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// Could not be attempted now (its instance is not configured, its inputs could
+    /// not be read); the item stays due and is polled again later.
+    NotNow,
+}
+
+/// What the engine decided an attempt comes to; the queue records it.
+#[derive(Debug, Clone)]
+pub(crate) enum Decision<D> {
+    Done(D),
+    /// Try again at `at_ms` (Unix milliseconds), `retry_in` from now.
+    Retry {
+        at_ms: i64,
+        retry_in: Duration,
+        error: String,
+    },
+    /// No more attempts; the queue dead-letters the item.
+    GiveUp {
+        error: String,
+    },
+}
+
+/// One kind of background work.
+#[async_trait::async_trait]
+pub(crate) trait Queue: Send + Sync + 'static {
+    type Item: Send + Sync + 'static;
+    type Done: Send + Sync + 'static;
+
+    /// Names the queue in log lines.
+    const NAME: &'static str;
+
+    fn key(item: &Self::Item) -> ItemKey<'_>;
+
+    /// Attempts before the engine gives up on an item.
+    fn max_attempts(&self) -> u32;
+
+    /// Items due at `now_ms`, oldest first. An item of a conversation whose earlier
+    /// item waits for a retry must be left out.
+    async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<Self::Item>, StoreError>;
+
+    /// Does the work once.
+    async fn attempt(&self, item: &Self::Item) -> Attempt<Self::Done>;
+
+    /// Logs and counts a decision; called once per decision, before it is recorded.
+    fn report(&self, item: &Self::Item, decision: &Decision<Self::Done>, attempt: u32);
+
+    /// Makes a decision durable.
+    async fn record(
+        &self,
+        item: &Self::Item,
+        decision: &Decision<Self::Done>,
+    ) -> Result<(), StoreError>;
+}

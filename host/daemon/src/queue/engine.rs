@@ -1,0 +1,498 @@
+//! The one runner behind every queue.
+//!
+//! Work reaches the engine two ways. Freshly stored items are handed over in memory
+//! ([`Feed::push`], called right after the commit that made them durable, in commit
+//! order), so the common case costs no database read. The store stays the record:
+//! the engine also polls it for due work on an interval, when a retry it scheduled
+//! comes due, and after it was handed more than one batch, so retries,
+//! restarts and work stored by other processes (replay, requeue) are picked up.
+//!
+//! Items are grouped in lanes: one per conversation for ordered queues, one per item
+//! otherwise. A lane runs one item at a time, in id order; an instance runs at most
+//! `concurrency` lanes at once, so a slow or failing instance uses up only its own
+//! share. When an item of a conversation is retried, or its outcome cannot be
+//! recorded, its lane is *held*: the rest of the conversation is dropped from memory
+//! and comes back, in order, from the next poll of the store after the hold ends.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt as _;
+use switchboard_store::StoreError;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::clock::Clock;
+use crate::pipeline::error_chain;
+use crate::queue::{Attempt, Decision, Queue, backoff};
+
+/// How an engine runs; the same for every queue of a daemon.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    /// Lanes of one instance running at once.
+    pub(crate) concurrency: usize,
+    /// Items read from the store per poll.
+    pub(crate) batch: usize,
+    /// Longest time between two polls of the store.
+    pub(crate) poll_interval: Duration,
+    pub(crate) retry_base: Duration,
+    pub(crate) retry_max: Duration,
+}
+
+/// The handle through which new work reaches an engine.
+pub(crate) struct Feed<I> {
+    tx: mpsc::UnboundedSender<I>,
+}
+
+impl<I> Clone for Feed<I> {
+    fn clone(&self) -> Self {
+        Feed {
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+impl<I> Feed<I> {
+    /// Hands over an item that was just made durable. Never blocks; once the engine
+    /// has stopped the item simply waits in the store for the next start.
+    pub(crate) fn push(&self, item: I) {
+        // silent-ok: a stopped engine finds the item in the store after a restart.
+        let _ = self.tx.send(item);
+    }
+}
+
+/// A lane: the unit that runs one item at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Lane {
+    instance: String,
+    key: LaneKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum LaneKey {
+    Conversation(String),
+    Item(i64),
+}
+
+/// What the lane does after an item.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// On to the lane's next item.
+    Next,
+    /// The lane waits for a poll of the store at or after `until_ms`.
+    Hold { until_ms: i64 },
+}
+
+struct Finished<D> {
+    lane: Lane,
+    id: i64,
+    step: Step,
+    /// A decision the store refused to record, to record before any new attempt.
+    unrecorded: Option<Decision<D>>,
+}
+
+/// Runs one queue.
+pub(crate) struct Engine<Q: Queue> {
+    queue: Arc<Q>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    inbox: mpsc::UnboundedReceiver<Q::Item>,
+    /// Items waiting to run, per lane, in id order.
+    queued: HashMap<Lane, VecDeque<Q::Item>>,
+    /// Lanes with an item running.
+    busy: HashSet<Lane>,
+    /// Running lanes per instance.
+    running: HashMap<String, usize>,
+    /// Ids queued or running, so a pushed item and a polled one run once.
+    known: HashSet<i64>,
+    /// Lanes held back, until a poll at or after the time given.
+    held: HashMap<Lane, i64>,
+    /// Decisions made but not recorded, by item id.
+    unrecorded: HashMap<i64, Decision<Q::Done>>,
+    /// Retry times scheduled by this engine; the store is polled when one comes due.
+    retries: BinaryHeap<Reverse<i64>>,
+    /// The last poll filled a whole batch; poll again once the queue runs dry.
+    more: bool,
+    /// Something was recorded since the last poll. Without it a dry queue does not
+    /// poll again at once, or a batch that cannot make progress (its instance is
+    /// gone, the store refuses writes) would be read in a tight loop.
+    progressed: bool,
+    tasks: JoinSet<Finished<Q::Done>>,
+}
+
+/// The receiving half of a [`Feed`], until an engine takes it.
+pub(crate) struct Inbox<I> {
+    rx: mpsc::UnboundedReceiver<I>,
+}
+
+/// A feed and the inbox it fills.
+pub(crate) fn feed<I>() -> (Feed<I>, Inbox<I>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (Feed { tx }, Inbox { rx })
+}
+
+impl<Q: Queue> Engine<Q> {
+    pub(crate) fn new(
+        queue: Arc<Q>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        inbox: Inbox<Q::Item>,
+    ) -> Engine<Q> {
+        Engine {
+            queue,
+            clock,
+            settings,
+            inbox: inbox.rx,
+            queued: HashMap::new(),
+            busy: HashSet::new(),
+            running: HashMap::new(),
+            known: HashSet::new(),
+            held: HashMap::new(),
+            unrecorded: HashMap::new(),
+            retries: BinaryHeap::new(),
+            more: false,
+            progressed: false,
+            tasks: JoinSet::new(),
+        }
+    }
+
+    /// Runs until `stop` turns true, then gives the items in flight `grace` to finish
+    /// and abandons the rest (they are still due in the store, and run after the
+    /// restart).
+    pub(crate) async fn run(mut self, mut stop: watch::Receiver<bool>, grace: Duration) {
+        let mut next_poll = Instant::now();
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            self.drain_inbox();
+            let now_ms = self.clock.now_ms();
+            let retry_due = self.retries.peek().is_some_and(|r| r.0 <= now_ms);
+            let dry = self.queued.is_empty() && self.tasks.is_empty();
+            if retry_due || Instant::now() >= next_poll || (self.more && self.progressed && dry) {
+                self.poll().await;
+                next_poll = Instant::now() + self.settings.poll_interval;
+                continue;
+            }
+            self.dispatch();
+            let wake_at = match self.retries.peek() {
+                Some(Reverse(at_ms)) => {
+                    let wait = u64::try_from(at_ms.saturating_sub(now_ms)).unwrap_or(0);
+                    next_poll.min(Instant::now() + Duration::from_millis(wait))
+                }
+                None => next_poll,
+            };
+            tokio::select! {
+                // Pushes first: an item handed over before its own outcome was
+                // recorded must be known before that outcome is processed, or it
+                // would run twice.
+                biased;
+                item = self.inbox.recv() => match item {
+                    Some(item) => self.accept(item),
+                    // Every feed is gone: the daemon is shutting down.
+                    None => break,
+                },
+                Some(finished) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    self.finish(finished);
+                }
+                () = tokio::time::sleep_until(wake_at) => {}
+                changed = stop.changed() => if changed.is_err() { break },
+            }
+        }
+        let drained = tokio::time::timeout(grace, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                queue = Q::NAME,
+                abandoned = self.tasks.len(),
+                "a worker did not stop in time; its item will be retried after restart"
+            );
+            self.tasks.abort_all();
+        }
+    }
+
+    /// One round, for tests: hands over what was pushed, polls the store once, and
+    /// runs everything that can run until nothing can. Returns the number of attempts
+    /// (or recordings) that finished.
+    #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
+    pub(crate) async fn round(&mut self) -> usize {
+        self.drain_inbox();
+        self.poll().await;
+        let mut finished = 0;
+        loop {
+            self.drain_inbox();
+            self.dispatch();
+            match self.tasks.join_next().await {
+                Some(done) => {
+                    self.finish(done);
+                    finished += 1;
+                }
+                None => return finished,
+            }
+        }
+    }
+
+    fn drain_inbox(&mut self) {
+        while let Ok(item) = self.inbox.try_recv() {
+            self.accept(item);
+        }
+    }
+
+    /// Queues an item handed over in memory, unless it is already known or its lane
+    /// is held (the store hands it out again after the hold).
+    fn accept(&mut self, item: Q::Item) {
+        let lane = lane_of::<Q>(&item);
+        if self.held.contains_key(&lane) {
+            return;
+        }
+        self.enqueue(lane, item);
+    }
+
+    fn enqueue(&mut self, lane: Lane, item: Q::Item) {
+        let id = Q::key(&item).id;
+        if !self.known.insert(id) {
+            return;
+        }
+        let items = self.queued.entry(lane).or_default();
+        // Keep id order even if two commits' hand-overs cross.
+        let at = items.partition_point(|queued| Q::key(queued).id < id);
+        items.insert(at, item);
+    }
+
+    async fn poll(&mut self) {
+        let now_ms = self.clock.now_ms();
+        self.progressed = false;
+        self.held.retain(|_, until| *until > now_ms);
+        while self.retries.peek().is_some_and(|r| r.0 <= now_ms) {
+            self.retries.pop();
+        }
+        match self.queue.due(now_ms, self.settings.batch).await {
+            Ok(due) => {
+                self.more = due.len() >= self.settings.batch;
+                for item in due {
+                    let lane = lane_of::<Q>(&item);
+                    if !self.held.contains_key(&lane) {
+                        self.enqueue(lane, item);
+                    }
+                }
+            }
+            Err(e) => {
+                self.more = false;
+                tracing::warn!(queue = Q::NAME, error = %error_chain(&e), "cannot read due work; will poll again");
+            }
+        }
+    }
+
+    /// Starts the next item of every idle lane whose instance has a free slot.
+    fn dispatch(&mut self) {
+        let concurrency = self.settings.concurrency.max(1);
+        let ready: Vec<Lane> = self
+            .queued
+            .keys()
+            .filter(|lane| !self.busy.contains(*lane))
+            .cloned()
+            .collect();
+        for lane in ready {
+            let running = self.running.get(&lane.instance).copied().unwrap_or(0);
+            if running >= concurrency {
+                continue;
+            }
+            let Some(items) = self.queued.get_mut(&lane) else {
+                continue;
+            };
+            let Some(item) = items.pop_front() else {
+                self.queued.remove(&lane);
+                continue;
+            };
+            if items.is_empty() {
+                self.queued.remove(&lane);
+            }
+            *self.running.entry(lane.instance.clone()).or_default() += 1;
+            self.busy.insert(lane.clone());
+            let remembered = self.unrecorded.remove(&Q::key(&item).id);
+            let (queue, clock, settings) = (self.queue.clone(), self.clock.clone(), self.settings);
+            self.tasks.spawn(async move {
+                let id = Q::key(&item).id;
+                let worked = AssertUnwindSafe(work(&*queue, &*clock, settings, &item, remembered))
+                    .catch_unwind()
+                    .await;
+                let (step, unrecorded) = worked.unwrap_or_else(|_| {
+                    // The panic itself was logged by the panic hook; the item stays
+                    // due in the store and its lane waits for the next poll.
+                    tracing::error!(
+                        queue = Q::NAME,
+                        item = id,
+                        "a queue item panicked; it will be tried again"
+                    );
+                    (
+                        Step::Hold {
+                            until_ms: clock.now_ms(),
+                        },
+                        None,
+                    )
+                });
+                Finished {
+                    lane,
+                    id,
+                    step,
+                    unrecorded,
+                }
+            });
+        }
+    }
+
+    fn finish(&mut self, finished: Result<Finished<Q::Done>, tokio::task::JoinError>) {
+        // Panics are caught inside the task, so an error here is an abort, which
+        // only happens at shutdown.
+        let Ok(finished) = finished else {
+            return;
+        };
+        let Finished {
+            lane,
+            id,
+            step,
+            unrecorded,
+        } = finished;
+        self.busy.remove(&lane);
+        if let Some(running) = self.running.get_mut(&lane.instance) {
+            *running = running.saturating_sub(1);
+        }
+        self.known.remove(&id);
+        match unrecorded {
+            Some(decision) => {
+                self.unrecorded.insert(id, decision);
+            }
+            None if matches!(step, Step::Next) => self.progressed = true,
+            None => {}
+        }
+        if let Step::Hold { until_ms } = step {
+            if let Some(dropped) = self.queued.remove(&lane) {
+                for item in dropped {
+                    self.known.remove(&Q::key(&item).id);
+                }
+            }
+            if until_ms > self.clock.now_ms() {
+                self.retries.push(Reverse(until_ms));
+            }
+            if matches!(lane.key, LaneKey::Conversation(_)) {
+                self.held.insert(lane, until_ms);
+            }
+        }
+    }
+}
+
+fn lane_of<Q: Queue>(item: &Q::Item) -> Lane {
+    let key = Q::key(item);
+    Lane {
+        instance: key.instance.to_owned(),
+        key: match key.conversation {
+            Some(conversation) => LaneKey::Conversation(conversation.to_owned()),
+            None => LaneKey::Item(key.id),
+        },
+    }
+}
+
+/// Attempts an item (or takes the decision remembered from an attempt whose outcome
+/// could not be recorded), decides, and records.
+async fn work<Q: Queue>(
+    queue: &Q,
+    clock: &dyn Clock,
+    settings: Settings,
+    item: &Q::Item,
+    remembered: Option<Decision<Q::Done>>,
+) -> (Step, Option<Decision<Q::Done>>) {
+    let key = Q::key(item);
+    let decision = match remembered {
+        Some(decision) => decision,
+        None => {
+            let attempt = key.attempts.saturating_add(1);
+            let decision = match queue.attempt(item).await {
+                Attempt::NotNow => {
+                    return (
+                        Step::Hold {
+                            until_ms: clock.now_ms(),
+                        },
+                        None,
+                    );
+                }
+                Attempt::Done(done) => Decision::Done(done),
+                Attempt::Failed {
+                    error,
+                    retryable,
+                    retry_after,
+                } => decide(
+                    queue,
+                    clock,
+                    settings,
+                    attempt,
+                    error,
+                    retryable,
+                    retry_after,
+                ),
+            };
+            queue.report(item, &decision, attempt);
+            decision
+        }
+    };
+    match queue.record(item, &decision).await {
+        Ok(()) => {
+            let step = match &decision {
+                Decision::Retry { at_ms, .. } => Step::Hold { until_ms: *at_ms },
+                Decision::Done(_) | Decision::GiveUp { .. } => Step::Next,
+            };
+            (step, None)
+        }
+        Err(e) => {
+            log_unrecorded::<Q>(key.instance, key.id, &e);
+            (
+                Step::Hold {
+                    until_ms: clock.now_ms(),
+                },
+                Some(decision),
+            )
+        }
+    }
+}
+
+fn decide<Q: Queue>(
+    queue: &Q,
+    clock: &dyn Clock,
+    settings: Settings,
+    attempt: u32,
+    error: String,
+    retryable: bool,
+    retry_after: Option<Duration>,
+) -> Decision<Q::Done> {
+    if !retryable || attempt >= queue.max_attempts() {
+        return Decision::GiveUp { error };
+    }
+    let retry_in = backoff::delay(
+        attempt,
+        settings.retry_base,
+        settings.retry_max,
+        retry_after,
+    );
+    Decision::Retry {
+        at_ms: clock
+            .now_ms()
+            .saturating_add(i64::try_from(retry_in.as_millis()).unwrap_or(i64::MAX)),
+        retry_in,
+        error,
+    }
+}
+
+fn log_unrecorded<Q: Queue>(instance: &str, id: i64, error: &StoreError) {
+    tracing::warn!(
+        queue = Q::NAME,
+        %instance,
+        item = id,
+        error = %error_chain(error),
+        "cannot record the outcome; will record it again"
+    );
+}

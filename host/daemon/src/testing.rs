@@ -1,0 +1,144 @@
+//! Drives a prepared daemon without sockets or background tasks, for the daemon's own
+//! tests: deliveries go through the real pipeline (verification, guest, store) and
+//! each queue runs one round at a time, with whatever clock the test injected.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use switchboard_store::Store;
+
+use crate::clock::Clock;
+use crate::config::DaemonConfig;
+use crate::daemon::{Daemon, Engines};
+use crate::loader::ChannelLoader;
+use crate::pipeline::{self, Delivery};
+use crate::shared::Shared;
+
+/// One of the daemon's queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueName {
+    Hooks,
+    Turns,
+    Replies,
+}
+
+/// A daemon whose work is driven by the test.
+pub struct Harness {
+    shared: Arc<Shared>,
+    engines: Engines,
+}
+
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness").finish_non_exhaustive()
+    }
+}
+
+/// What the pipeline answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// The rejection's reason word (`bad_signature`, `overloaded`, ...), if rejected.
+    pub rejected: Option<&'static str>,
+    pub body: Vec<u8>,
+}
+
+impl Harness {
+    /// Prepares the daemon as `serve` would, without listening or starting queues.
+    pub fn new(
+        config: DaemonConfig,
+        loader: Arc<dyn ChannelLoader>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Harness> {
+        let daemon = Daemon::prepare_with(config, loader, clock)?;
+        Ok(Harness {
+            shared: daemon.shared(),
+            engines: daemon.engines,
+        })
+    }
+
+    /// Sends a request for `instance` through the pipeline, as the ingress would after
+    /// routing and reading the body.
+    pub async fn request(
+        &self,
+        method: Method,
+        instance: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
+        let Some(target) = self.shared.instance(instance) else {
+            panic!("no instance {instance} is configured");
+        };
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                HeaderValue::from_str(value).expect("header value"),
+            );
+        }
+        let delivery = Delivery {
+            method,
+            rest: String::new(),
+            query: query.to_owned(),
+            headers: map,
+            body: Bytes::copy_from_slice(body),
+        };
+        match pipeline::handle(&self.shared, &target, delivery).await {
+            Ok(response) => Answer {
+                status: response.status,
+                rejected: None,
+                body: response.body,
+            },
+            Err(rejection) => Answer {
+                status: rejection.status().as_u16(),
+                rejected: Some(rejection.reason()),
+                body: Vec::new(),
+            },
+        }
+    }
+
+    /// A signed-or-not POST; see [`Harness::request`].
+    pub async fn post(&self, instance: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+        self.request(Method::POST, instance, "", headers, body)
+            .await
+    }
+
+    /// Runs one round of `queue`: takes what was handed over, polls the store once at
+    /// the clock's time, and runs everything runnable. Returns the items finished.
+    pub async fn run_round(&mut self, queue: QueueName) -> usize {
+        match queue {
+            QueueName::Hooks => self.engines.hooks.round().await,
+            QueueName::Turns => self.engines.turns.round().await,
+            QueueName::Replies => self.engines.replies.round().await,
+        }
+    }
+
+    /// Runs rounds of every queue, in pipeline order, until a pass finishes nothing
+    /// (at most `passes`); returns the items finished.
+    pub async fn settle(&mut self, passes: usize) -> usize {
+        let mut total = 0;
+        for _ in 0..passes {
+            let mut finished = 0;
+            for queue in [QueueName::Hooks, QueueName::Turns, QueueName::Replies] {
+                finished += self.run_round(queue).await;
+            }
+            if finished == 0 {
+                break;
+            }
+            total += finished;
+        }
+        total
+    }
+
+    /// The daemon's store.
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// The metrics as `/metrics` would render their counters.
+    pub fn metrics(&self) -> String {
+        self.shared.metrics.render()
+    }
+}
