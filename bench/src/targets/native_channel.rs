@@ -41,9 +41,9 @@ impl Channel for NativeWhatsApp {
         &self,
         services: Arc<dyn InstanceServices>,
         _limits: &CallLimits,
-        request: WebhookRequest,
+        request: &WebhookRequest,
     ) -> Result<HandledRequest, CallError> {
-        let (response, messages) = intake(Some(services.as_ref()), &request);
+        let (response, messages) = intake(Some(services.as_ref()), request);
         Ok(HandledRequest {
             response: WebhookResponse {
                 status: response.status,
@@ -98,7 +98,7 @@ impl Channel for NativeWhatsApp {
 pub fn messages_of(body: &[u8]) -> Vec<InboundMessage> {
     let request = WebhookRequest {
         method: "POST".to_owned(),
-        body: body.to_vec(),
+        body: bytes::Bytes::copy_from_slice(body),
         ..WebhookRequest::default()
     };
     intake(None, &request).1

@@ -15,11 +15,12 @@ use crate::ingress::routes::Surface;
 use crate::ingress::server;
 use crate::instance::{BuildContext, Instance};
 use crate::loader::{ChannelLoader, WasmLoader};
+use crate::metrics::Metrics;
 use crate::queue::engine::{self, Engine, Settings};
 use crate::queue::hooks::Hooks;
 use crate::queue::replies::Replies;
 use crate::queue::turns::Turns;
-use crate::shared::{Feeds, Shared};
+use crate::shared::{Feeds, Shared, SharedParts};
 use crate::workers;
 
 /// A daemon whose store, sandbox and channel instances are ready; nothing is
@@ -98,11 +99,13 @@ impl Daemon {
             user_agent: format!("switchboard/{}", env!("CARGO_PKG_VERSION")),
         })
         .context("cannot build the outbound HTTP client")?;
+        let metrics = Metrics::default();
         let cx = BuildContext {
             loader: &*loader,
             egress: &egress,
             store: &store,
             server: &config.server,
+            metrics: &metrics,
         };
         let mut instances = HashMap::new();
         for instance in &config.instances {
@@ -117,15 +120,16 @@ impl Daemon {
             turns: turns_feed,
             replies: replies_feed,
         };
-        let shared = Arc::new(Shared::new(
+        let parts = SharedParts {
             store,
-            instances,
-            config.agent.clone(),
-            config.server.clone(),
-            config.workers.clone(),
+            agent: config.agent.clone(),
+            server: config.server.clone(),
+            workers: config.workers.clone(),
             feeds,
-            clock.clone(),
-        ));
+            clock: clock.clone(),
+            metrics,
+        };
+        let shared = Arc::new(Shared::new(parts, instances));
         let workers_config = &config.workers;
         let settings = Settings {
             concurrency: workers_config.concurrency,

@@ -9,6 +9,7 @@ use switchboard_verify::{HandshakeVerifier, Verifier};
 
 use crate::config::{InstanceConfig, ServerLimits};
 use crate::loader::ChannelLoader;
+use crate::metrics::{InstanceMetrics, Metrics};
 use crate::services::Services;
 
 /// One configured channel instance, ready to serve: its component, verifiers,
@@ -26,6 +27,7 @@ pub(crate) struct Instance {
     pub(crate) max_body_bytes: u64,
     /// This instance's share of the in-flight webhook requests.
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+    pub(crate) metrics: Arc<InstanceMetrics>,
 }
 
 /// The shared pieces every instance is built from.
@@ -34,6 +36,7 @@ pub(crate) struct BuildContext<'a> {
     pub(crate) egress: &'a Egress,
     pub(crate) store: &'a Store,
     pub(crate) server: &'a ServerLimits,
+    pub(crate) metrics: &'a Metrics,
 }
 
 impl Instance {
@@ -131,6 +134,7 @@ impl Instance {
             in_flight: Arc::new(tokio::sync::Semaphore::new(
                 (cx.server.max_in_flight * 3 / 4).max(1),
             )),
+            metrics: cx.metrics.of(name),
         })
     }
 }

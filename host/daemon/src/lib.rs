@@ -19,7 +19,6 @@ mod loader;
 mod metrics;
 mod pipeline;
 mod queue;
-mod raw;
 mod replay;
 mod services;
 mod shared;

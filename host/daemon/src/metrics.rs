@@ -1,322 +1,599 @@
-//! Prometheus text-format metrics. Labels are limited to the instance name and
-//! fixed reason/outcome words, so cardinality stays bounded by the config.
+//! Prometheus text-format metrics.
+//!
+//! Every series belongs to a [`Family`] constant, so a metric name exists once and a
+//! typo does not compile. Counting is lock-free: each configured instance has an
+//! [`InstanceMetrics`] of atomic counters, handed out once and kept by the instance;
+//! label values are fixed words (enums here), so cardinality stays bounded by the
+//! config. Values counted elsewhere (queue depths, store commits, guest log bytes
+//! dropped) are read at scrape time and passed to [`Metrics::render`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use switchboard_runtime::CallError;
+
+/// One metric family: its name, type and help text.
+#[derive(Debug, Clone, Copy)]
+struct Family {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+}
+
+const fn family(name: &'static str, kind: &'static str, help: &'static str) -> Family {
+    Family { name, kind, help }
+}
+
+const RECEIVED: Family = family(
+    "switchboard_deliveries_received_total",
+    "counter",
+    "Webhook requests routed to an instance.",
+);
+const VERIFIED: Family = family(
+    "switchboard_deliveries_verified_total",
+    "counter",
+    "Webhook requests that passed verification.",
+);
+const REJECTED: Family = family(
+    "switchboard_deliveries_rejected_total",
+    "counter",
+    "Webhook requests rejected, by reason.",
+);
+const LOG_BYTES_DROPPED: Family = family(
+    "switchboard_guest_log_bytes_dropped_total",
+    "counter",
+    "Bytes of guest log output dropped because a call exceeded its log budget, since the instance's component was loaded.",
+);
+const STORE_COMMITS: Family = family(
+    "switchboard_store_commits_total",
+    "counter",
+    "Durable commits (each one fsync of the write-ahead log).",
+);
+const STORE_COMMANDS: Family = family(
+    "switchboard_store_commands_total",
+    "counter",
+    "Store writes; group commit puts many in one commit.",
+);
+const MESSAGES: Family = family(
+    "switchboard_messages_total",
+    "counter",
+    "Emitted messages by outcome (stored, duplicate, edited).",
+);
+const GUEST_CALLS: Family = family(
+    "switchboard_guest_calls_total",
+    "counter",
+    "Guest calls by export and outcome.",
+);
+const GUEST_CALL_SECONDS: Family = family(
+    "switchboard_guest_call_seconds",
+    "histogram",
+    "Guest call latency by export.",
+);
+const ACK_SECONDS: Family = family(
+    "switchboard_ack_seconds",
+    "histogram",
+    "Time from request received to response sent, by status class.",
+);
+const DEAD_LETTERS_TOTAL: Family = family(
+    "switchboard_dead_letters_total",
+    "counter",
+    "Dead letters written, by kind.",
+);
+const REPLIES: Family = family(
+    "switchboard_replies_total",
+    "counter",
+    "Reply delivery attempts by outcome.",
+);
+const HOOKS: Family = family(
+    "switchboard_hooks_total",
+    "counter",
+    "on-message-persisted runs by outcome.",
+);
+const TURNS: Family = family(
+    "switchboard_agent_turns_total",
+    "counter",
+    "Agent turns by outcome.",
+);
+const OUTBOX_PENDING: Family = family(
+    "switchboard_outbox_pending",
+    "gauge",
+    "Replies waiting to be delivered.",
+);
+const TURNS_PENDING: Family = family(
+    "switchboard_turns_pending",
+    "gauge",
+    "Stored messages waiting for their agent turn.",
+);
+const DEAD_LETTERS: Family = family(
+    "switchboard_dead_letters",
+    "gauge",
+    "Dead letters not yet replayed.",
+);
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
-type Labels = Vec<(&'static str, String)>;
-
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// A channel export, as the `export` label names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Export {
+    HttpRequest,
+    Respond,
+    MessagePersisted,
 }
 
-#[derive(Default)]
-struct Inner {
-    counters: BTreeMap<(&'static str, Labels), u64>,
-    histograms: BTreeMap<(&'static str, Labels), Histogram>,
-    gauges: BTreeMap<(&'static str, Labels), i64>,
+impl Export {
+    const ALL: [Export; 3] = [
+        Export::HttpRequest,
+        Export::Respond,
+        Export::MessagePersisted,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Export::HttpRequest => "on_http_request",
+            Export::Respond => "on_respond",
+            Export::MessagePersisted => "on_message_persisted",
+        }
+    }
+}
+
+/// What a dead letter holds, as the `kind` label names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeadLetter {
+    Delivery,
+    Reply,
+    Hook,
+    Agent,
+}
+
+impl DeadLetter {
+    const ALL: [DeadLetter; 4] = [
+        DeadLetter::Delivery,
+        DeadLetter::Reply,
+        DeadLetter::Hook,
+        DeadLetter::Agent,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            DeadLetter::Delivery => "delivery",
+            DeadLetter::Reply => "reply",
+            DeadLetter::Hook => "hook",
+            DeadLetter::Agent => "agent",
+        }
+    }
+}
+
+/// A queue whose outcomes are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Work {
+    Hooks,
+    Turns,
+    Replies,
+}
+
+/// How one piece of queued work ended, as the `outcome` label names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Done,
+    Skipped,
+    Sent,
+    Retry,
+    Failed,
+    Dead,
+}
+
+impl Outcome {
+    const ALL: [Outcome; 6] = [
+        Outcome::Done,
+        Outcome::Skipped,
+        Outcome::Sent,
+        Outcome::Retry,
+        Outcome::Failed,
+        Outcome::Dead,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Skipped => "skipped",
+            Outcome::Sent => "sent",
+            Outcome::Retry => "retry",
+            Outcome::Failed => "failed",
+            Outcome::Dead => "dead",
+        }
+    }
+}
+
+/// The `outcome` label of a guest call: `ok` or the error's label.
+const CALL_OUTCOMES: [&str; 6] = ["ok", "deadline", "limit", "trap", "busy", "not_exported"];
+
+fn call_outcome(error: Option<&CallError>) -> usize {
+    let label = error.map_or("ok", CallError::label);
+    CALL_OUTCOMES
+        .iter()
+        .position(|known| *known == label)
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Default)]
+struct Histogram {
+    /// Cumulative: bucket `i` counts observations `<= BUCKETS[i]`.
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, value: Duration) {
+        let secs = value.as_secs_f64();
+        for (bucket, bound) in self.buckets.iter().zip(BUCKETS) {
+            if secs <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let count = self.count.load(Ordering::Relaxed);
+        if count == 0 {
+            return;
+        }
+        for (bucket, bound) in self.buckets.iter().zip(BUCKETS) {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels},le=\"{bound}\"}} {}",
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
+        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
+        let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
+    }
+}
+
+fn add(counter: &AtomicU64, by: u64) {
+    counter.fetch_add(by, Ordering::Relaxed);
+}
+
+/// The counters of one channel instance. Kept across reloads of the instance.
+#[derive(Debug, Default)]
+pub(crate) struct InstanceMetrics {
+    received: AtomicU64,
+    verified: AtomicU64,
+    /// By reason word; rejections are the rare path, so a lock is fine here.
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+    /// Stored, duplicate, edited.
+    messages: [AtomicU64; 3],
+    guest_calls: [[AtomicU64; CALL_OUTCOMES.len()]; Export::ALL.len()],
+    guest_seconds: [Histogram; Export::ALL.len()],
+    /// By status class, 1xx to 5xx.
+    ack_seconds: [Histogram; 5],
+    dead_letters: [AtomicU64; DeadLetter::ALL.len()],
+    hooks: [AtomicU64; Outcome::ALL.len()],
+    turns: [AtomicU64; Outcome::ALL.len()],
+    replies: [AtomicU64; Outcome::ALL.len()],
+}
+
+impl InstanceMetrics {
+    pub(crate) fn received(&self) {
+        add(&self.received, 1);
+    }
+
+    pub(crate) fn verified(&self) {
+        add(&self.verified, 1);
+    }
+
+    pub(crate) fn rejected(&self, reason: &'static str) {
+        let mut rejected = self
+            .rejected
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *rejected.entry(reason).or_default() += 1;
+    }
+
+    pub(crate) fn persisted(&self, stored: u64, duplicates: u64, edited: u64) {
+        add(&self.messages[0], stored);
+        add(&self.messages[1], duplicates);
+        add(&self.messages[2], edited);
+    }
+
+    pub(crate) fn guest_call(&self, export: Export, took: Duration, error: Option<&CallError>) {
+        let at = export as usize;
+        add(&self.guest_calls[at][call_outcome(error)], 1);
+        self.guest_seconds[at].observe(took);
+    }
+
+    pub(crate) fn ack(&self, status: u16, took: Duration) {
+        let class = usize::from(status / 100).clamp(1, 5) - 1;
+        self.ack_seconds[class].observe(took);
+    }
+
+    pub(crate) fn dead_letter(&self, kind: DeadLetter) {
+        add(&self.dead_letters[kind as usize], 1);
+    }
+
+    pub(crate) fn outcome(&self, work: Work, outcome: Outcome) {
+        let counters = match work {
+            Work::Hooks => &self.hooks,
+            Work::Turns => &self.turns,
+            Work::Replies => &self.replies,
+        };
+        add(&counters[outcome as usize], 1);
+    }
+}
+
+/// Values read at scrape time from elsewhere.
+#[derive(Debug, Default)]
+pub(crate) struct Scraped {
+    /// `None` when the store could not be read; the gauges are then left out.
+    pub(crate) outbox_pending: Option<u64>,
+    pub(crate) turns_pending: Option<u64>,
+    pub(crate) dead_letters: Option<u64>,
+    pub(crate) store_commits: u64,
+    pub(crate) store_commands: u64,
+    /// Per configured instance.
+    pub(crate) log_bytes_dropped: Vec<(String, u64)>,
 }
 
 /// The daemon's metrics.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Metrics {
-    inner: Mutex<Inner>,
+    instances: RwLock<HashMap<String, Arc<InstanceMetrics>>>,
+    /// Requests for names no instance has; counted without the name, or each probe
+    /// of `/webhooks/<anything>` would add a series.
+    unknown_instance: AtomicU64,
 }
 
-const HELP: &[(&str, &str, &str)] = &[
-    (
-        "switchboard_deliveries_received_total",
-        "counter",
-        "Webhook requests routed to an instance.",
-    ),
-    (
-        "switchboard_deliveries_verified_total",
-        "counter",
-        "Webhook requests that passed verification.",
-    ),
-    (
-        "switchboard_deliveries_rejected_total",
-        "counter",
-        "Webhook requests rejected, by reason.",
-    ),
-    (
-        "switchboard_guest_log_bytes_dropped_total",
-        "counter",
-        "Bytes of guest log output dropped because a call exceeded its log budget, since the instance's component was loaded.",
-    ),
-    (
-        "switchboard_store_commits_total",
-        "counter",
-        "Durable commits (each one fsync of the write-ahead log).",
-    ),
-    (
-        "switchboard_store_commands_total",
-        "counter",
-        "Store writes; group commit puts many in one commit.",
-    ),
-    (
-        "switchboard_messages_total",
-        "counter",
-        "Emitted messages by outcome (stored, duplicate, edited).",
-    ),
-    (
-        "switchboard_guest_calls_total",
-        "counter",
-        "Guest calls by export and outcome.",
-    ),
-    (
-        "switchboard_guest_call_seconds",
-        "histogram",
-        "Guest call latency by export.",
-    ),
-    (
-        "switchboard_ack_seconds",
-        "histogram",
-        "Time from request received to response sent, by status class.",
-    ),
-    (
-        "switchboard_dead_letters_total",
-        "counter",
-        "Dead letters written, by kind.",
-    ),
-    (
-        "switchboard_replies_total",
-        "counter",
-        "Reply delivery attempts by outcome.",
-    ),
-    (
-        "switchboard_hooks_total",
-        "counter",
-        "on-message-persisted runs by outcome.",
-    ),
-    (
-        "switchboard_agent_turns_total",
-        "counter",
-        "Agent turns by outcome.",
-    ),
-    (
-        "switchboard_outbox_pending",
-        "gauge",
-        "Replies waiting to be delivered.",
-    ),
-    (
-        "switchboard_turns_pending",
-        "gauge",
-        "Stored messages waiting for their agent turn.",
-    ),
-    (
-        "switchboard_dead_letters",
-        "gauge",
-        "Dead letters not yet replayed.",
-    ),
-];
-
 impl Metrics {
-    fn inc(&self, name: &'static str, labels: Labels, by: u64) {
-        let mut inner = self.lock();
-        *inner.counters.entry((name, labels)).or_default() += by;
+    /// The counters of `instance`, created on first use.
+    pub(crate) fn of(&self, instance: &str) -> Arc<InstanceMetrics> {
+        let found = self
+            .instances
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(instance)
+            .cloned();
+        if let Some(found) = found {
+            return found;
+        }
+        self.instances
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(instance.to_owned())
+            .or_default()
+            .clone()
     }
 
-    fn observe(&self, name: &'static str, labels: Labels, value: Duration) {
-        let secs = value.as_secs_f64();
-        let mut inner = self.lock();
-        let h = inner.histograms.entry((name, labels)).or_default();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                h.counts[i] += 1;
+    /// Counts a rejection; `instance` is `None` when the name matched no instance.
+    pub(crate) fn rejected(&self, instance: Option<&str>, reason: &'static str) {
+        match instance {
+            Some(instance) if reason != "unknown_instance" => self.of(instance).rejected(reason),
+            _ => add(&self.unknown_instance, 1),
+        }
+    }
+
+    /// Renders every family in the Prometheus text exposition format. Counters that
+    /// never moved are left out, as they would be if they were created on first use.
+    pub(crate) fn render(&self, scraped: &Scraped) -> String {
+        let instances: BTreeMap<String, Arc<InstanceMetrics>> = self
+            .instances
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(name, metrics)| (name.clone(), metrics.clone()))
+            .collect();
+        let mut out = String::new();
+        let each = |out: &mut String,
+                    family: Family,
+                    write: &dyn Fn(&mut String, &str, &InstanceMetrics)| {
+            header(out, family);
+            for (name, metrics) in &instances {
+                write(out, &escape(name), metrics);
             }
-        }
-        h.sum += secs;
-        h.count += 1;
-    }
-
-    pub(crate) fn set_gauge(&self, name: &'static str, value: i64) {
-        self.lock().gauges.insert((name, Vec::new()), value);
-    }
-
-    /// Copies in a value counted elsewhere (by the runtime, say), for one instance.
-    pub(crate) fn set_for_instance(&self, name: &'static str, instance: &str, value: u64) {
-        self.lock().gauges.insert(
-            (name, vec![("instance", instance.to_owned())]),
-            i64::try_from(value).unwrap_or(i64::MAX),
-        );
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        match self.inner.lock() {
-            Ok(g) => g,
-            // Counters stay meaningful even if a holder panicked mid-update.
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    pub(crate) fn received(&self, instance: &str) {
-        self.inc(
-            "switchboard_deliveries_received_total",
-            vec![("instance", instance.to_owned())],
-            1,
-        );
-    }
-
-    pub(crate) fn verified(&self, instance: &str) {
-        self.inc(
-            "switchboard_deliveries_verified_total",
-            vec![("instance", instance.to_owned())],
-            1,
-        );
-    }
-
-    pub(crate) fn rejected(&self, instance: &str, reason: &'static str) {
-        // Anyone can put any name in `/webhooks/<name>`; only configured names may
-        // become label values, or each probe would add a series.
-        let instance = if reason == "unknown_instance" {
-            ""
-        } else {
-            instance
         };
-        self.inc(
-            "switchboard_deliveries_rejected_total",
-            vec![
-                ("instance", instance.to_owned()),
-                ("reason", reason.to_owned()),
-            ],
-            1,
-        );
-    }
 
-    pub(crate) fn persisted(&self, instance: &str, stored: u64, duplicates: u64, edited: u64) {
-        for (outcome, n) in [
-            ("stored", stored),
-            ("duplicate", duplicates),
-            ("edited", edited),
-        ] {
-            if n > 0 {
-                self.inc(
-                    "switchboard_messages_total",
-                    vec![
-                        ("instance", instance.to_owned()),
-                        ("outcome", outcome.to_owned()),
-                    ],
+        each(&mut out, RECEIVED, &|out, name, m| {
+            counter(
+                out,
+                RECEIVED.name,
+                &format!("instance=\"{name}\""),
+                &m.received,
+            );
+        });
+        each(&mut out, VERIFIED, &|out, name, m| {
+            counter(
+                out,
+                VERIFIED.name,
+                &format!("instance=\"{name}\""),
+                &m.verified,
+            );
+        });
+        each(&mut out, REJECTED, &|out, name, m| {
+            let rejected = m
+                .rejected
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (reason, n) in rejected.iter() {
+                let _ = writeln!(
+                    out,
+                    "{}{{instance=\"{name}\",reason=\"{reason}\"}} {n}",
+                    REJECTED.name
+                );
+            }
+        });
+        let unknown = self.unknown_instance.load(Ordering::Relaxed);
+        if unknown > 0 {
+            let _ = writeln!(
+                out,
+                "{}{{instance=\"\",reason=\"unknown_instance\"}} {unknown}",
+                REJECTED.name
+            );
+        }
+        header(&mut out, LOG_BYTES_DROPPED);
+        for (name, dropped) in &scraped.log_bytes_dropped {
+            let _ = writeln!(
+                out,
+                "{}{{instance=\"{}\"}} {dropped}",
+                LOG_BYTES_DROPPED.name,
+                escape(name)
+            );
+        }
+        header(&mut out, STORE_COMMITS);
+        let _ = writeln!(out, "{} {}", STORE_COMMITS.name, scraped.store_commits);
+        header(&mut out, STORE_COMMANDS);
+        let _ = writeln!(out, "{} {}", STORE_COMMANDS.name, scraped.store_commands);
+        each(&mut out, MESSAGES, &|out, name, m| {
+            for (outcome, n) in ["stored", "duplicate", "edited"].iter().zip(&m.messages) {
+                counter(
+                    out,
+                    MESSAGES.name,
+                    &format!("instance=\"{name}\",outcome=\"{outcome}\""),
                     n,
                 );
             }
-        }
-    }
-
-    pub(crate) fn guest_call(
-        &self,
-        instance: &str,
-        export: &'static str,
-        took: Duration,
-        error: Option<&CallError>,
-    ) {
-        let outcome = error.map_or("ok", CallError::label);
-        self.inc(
-            "switchboard_guest_calls_total",
-            vec![
-                ("instance", instance.to_owned()),
-                ("export", export.to_owned()),
-                ("outcome", outcome.to_owned()),
-            ],
-            1,
-        );
-        self.observe(
-            "switchboard_guest_call_seconds",
-            vec![
-                ("instance", instance.to_owned()),
-                ("export", export.to_owned()),
-            ],
-            took,
-        );
-    }
-
-    pub(crate) fn ack(&self, instance: &str, status: u16, took: Duration) {
-        let class = format!("{}xx", status / 100);
-        self.observe(
-            "switchboard_ack_seconds",
-            vec![("instance", instance.to_owned()), ("status", class)],
-            took,
-        );
-    }
-
-    pub(crate) fn dead_letter(&self, instance: &str, kind: &'static str) {
-        self.inc(
-            "switchboard_dead_letters_total",
-            vec![("instance", instance.to_owned()), ("kind", kind.to_owned())],
-            1,
-        );
-    }
-
-    pub(crate) fn outcome(&self, metric: &'static str, instance: &str, outcome: &'static str) {
-        self.inc(
-            metric,
-            vec![
-                ("instance", instance.to_owned()),
-                ("outcome", outcome.to_owned()),
-            ],
-            1,
-        );
-    }
-
-    /// Renders every metric in the Prometheus text exposition format.
-    pub(crate) fn render(&self) -> String {
-        let inner = self.lock();
-        let mut out = String::new();
-        for (name, kind, help) in HELP {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for ((n, labels), value) in inner.counters.iter().filter(|((n, _), _)| n == name) {
-                let _ = writeln!(out, "{n}{} {value}", render_labels(labels, None));
-            }
-            for ((n, labels), value) in inner.gauges.iter().filter(|((n, _), _)| n == name) {
-                let _ = writeln!(out, "{n}{} {value}", render_labels(labels, None));
-            }
-            for ((n, labels), h) in inner.histograms.iter().filter(|((n, _), _)| n == name) {
-                for (i, bound) in BUCKETS.iter().enumerate() {
-                    let le = bound.to_string();
-                    let _ = writeln!(
+        });
+        each(&mut out, GUEST_CALLS, &|out, name, m| {
+            for (export, outcomes) in Export::ALL.iter().zip(&m.guest_calls) {
+                for (outcome, n) in CALL_OUTCOMES.iter().zip(outcomes) {
+                    counter(
                         out,
-                        "{n}_bucket{} {}",
-                        render_labels(labels, Some(&le)),
-                        h.counts[i]
+                        GUEST_CALLS.name,
+                        &format!(
+                            "instance=\"{name}\",export=\"{}\",outcome=\"{outcome}\"",
+                            export.label()
+                        ),
+                        n,
                     );
                 }
-                let _ = writeln!(
+            }
+        });
+        each(&mut out, GUEST_CALL_SECONDS, &|out, name, m| {
+            for (export, histogram) in Export::ALL.iter().zip(&m.guest_seconds) {
+                histogram.render(
                     out,
-                    "{n}_bucket{} {}",
-                    render_labels(labels, Some("+Inf")),
-                    h.count
+                    GUEST_CALL_SECONDS.name,
+                    &format!("instance=\"{name}\",export=\"{}\"", export.label()),
                 );
-                let _ = writeln!(out, "{n}_sum{} {}", render_labels(labels, None), h.sum);
-                let _ = writeln!(out, "{n}_count{} {}", render_labels(labels, None), h.count);
+            }
+        });
+        each(&mut out, ACK_SECONDS, &|out, name, m| {
+            for (class, histogram) in m.ack_seconds.iter().enumerate() {
+                histogram.render(
+                    out,
+                    ACK_SECONDS.name,
+                    &format!("instance=\"{name}\",status=\"{}xx\"", class + 1),
+                );
+            }
+        });
+        each(&mut out, DEAD_LETTERS_TOTAL, &|out, name, m| {
+            for (kind, n) in DeadLetter::ALL.iter().zip(&m.dead_letters) {
+                counter(
+                    out,
+                    DEAD_LETTERS_TOTAL.name,
+                    &format!("instance=\"{name}\",kind=\"{}\"", kind.label()),
+                    n,
+                );
+            }
+        });
+        for (family, work) in [
+            (REPLIES, Work::Replies),
+            (HOOKS, Work::Hooks),
+            (TURNS, Work::Turns),
+        ] {
+            each(&mut out, family, &|out, name, m| {
+                let counters = match work {
+                    Work::Hooks => &m.hooks,
+                    Work::Turns => &m.turns,
+                    Work::Replies => &m.replies,
+                };
+                for (outcome, n) in Outcome::ALL.iter().zip(counters) {
+                    counter(
+                        out,
+                        family.name,
+                        &format!("instance=\"{name}\",outcome=\"{}\"", outcome.label()),
+                        n,
+                    );
+                }
+            });
+        }
+        for (family, value) in [
+            (OUTBOX_PENDING, scraped.outbox_pending),
+            (TURNS_PENDING, scraped.turns_pending),
+            (DEAD_LETTERS, scraped.dead_letters),
+        ] {
+            header(&mut out, family);
+            if let Some(value) = value {
+                let _ = writeln!(out, "{} {value}", family.name);
             }
         }
         out
     }
 }
 
-fn render_labels(labels: &Labels, le: Option<&str>) -> String {
-    let mut parts: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
-    if let Some(le) = le {
-        parts.push(format!("le=\"{le}\""));
+fn header(out: &mut String, family: Family) {
+    let _ = writeln!(
+        out,
+        "# HELP {} {}\n# TYPE {} {}",
+        family.name, family.help, family.name, family.kind
+    );
+}
+
+fn counter(out: &mut String, name: &str, labels: &str, value: &AtomicU64) {
+    let value = value.load(Ordering::Relaxed);
+    if value > 0 {
+        let _ = writeln!(out, "{name}{{{labels}}} {value}");
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("{{{}}}", parts.join(","))
+}
+
+/// Escapes a label value (instance names are validated, but the format demands it).
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_render_under_their_family_and_untouched_series_stay_out() {
+        let metrics = Metrics::default();
+        let wa = metrics.of("wa");
+        wa.received();
+        wa.received();
+        wa.guest_call(Export::Respond, Duration::from_millis(3), None);
+        wa.outcome(Work::Replies, Outcome::Sent);
+        metrics.rejected(None, "unknown_instance");
+        let text = metrics.render(&Scraped {
+            outbox_pending: Some(4),
+            ..Scraped::default()
+        });
+
+        assert!(text.contains("switchboard_deliveries_received_total{instance=\"wa\"} 2\n"));
+        assert!(text.contains(
+            "switchboard_guest_calls_total{instance=\"wa\",export=\"on_respond\",outcome=\"ok\"} 1\n"
+        ));
+        assert!(text.contains(
+            "switchboard_guest_call_seconds_bucket{instance=\"wa\",export=\"on_respond\",le=\"0.005\"} 1\n"
+        ));
+        assert!(text.contains(
+            "switchboard_guest_call_seconds_bucket{instance=\"wa\",export=\"on_respond\",le=\"0.0025\"} 0\n"
+        ));
+        assert!(text.contains("switchboard_replies_total{instance=\"wa\",outcome=\"sent\"} 1\n"));
+        assert!(text.contains(
+            "switchboard_deliveries_rejected_total{instance=\"\",reason=\"unknown_instance\"} 1\n"
+        ));
+        assert!(text.contains("switchboard_outbox_pending 4\n"));
+        assert!(!text.contains("outcome=\"dead\""));
+        assert!(!text.contains("\nswitchboard_turns_pending "));
     }
 }

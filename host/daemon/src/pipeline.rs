@@ -2,24 +2,38 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::{HeaderMap, Method};
+use http::HeaderMap;
 use switchboard_runtime::{CallError, InstanceServices as _, WebhookRequest, WebhookResponse};
 use switchboard_store::{DeadLetterKind, DueMessage, NewDeadLetter, PersistOutcome};
+use switchboard_verify::VerifyError;
 
-use crate::ingress::response::Rejection;
 use crate::instance::Instance;
-use crate::raw::RawDelivery;
+use crate::metrics::{DeadLetter, Export};
 use crate::shared::Shared;
 
-/// A request routed to an instance, with its body collected.
+/// A request routed to an instance, with its body collected: the request as the
+/// channel will see it, and the header map the verifier reads.
 pub(crate) struct Delivery {
-    pub(crate) method: Method,
-    /// Path below `/webhooks/<instance>`.
-    pub(crate) rest: String,
-    pub(crate) query: String,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
+    pub(crate) request: WebhookRequest,
+}
+
+/// Why the pipeline did not answer a delivery with the guest's response. The ingress
+/// turns it into an HTTP status (`ingress::response`); replay reports it as text.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PipelineError {
+    #[error("method {0} not accepted here")]
+    MethodNotAllowed(String),
+    #[error("verification failed: {0}")]
+    BadSignature(#[source] VerifyError),
+    #[error("handshake failed: {0}")]
+    HandshakeFailed(#[source] VerifyError),
+    /// Too much in progress; nothing was stored, the sender should retry.
+    #[error("overloaded: {0}")]
+    Overloaded(&'static str),
+    /// Nothing is known to be stored; the sender should retry.
+    #[error("cannot make the delivery durable: {0}")]
+    StoreUnavailable(String),
 }
 
 /// The error with its causes, so a log line says e.g. "sqlite error: database or
@@ -41,59 +55,47 @@ pub(crate) async fn handle(
     shared: &Shared,
     instance: &Arc<Instance>,
     delivery: Delivery,
-) -> Result<WebhookResponse, Rejection> {
-    let name = &instance.name;
-    shared.metrics.received(name);
-    if delivery.method == Method::GET {
-        let Some(handshake) = &instance.handshake else {
-            return Err(Rejection::MethodNotAllowed {
-                instance: name.clone(),
-                method: delivery.method.to_string(),
-            });
-        };
-        handshake
-            .verify(&delivery.query)
-            .map_err(|error| Rejection::HandshakeFailed {
-                instance: name.clone(),
-                error,
-            })?;
-    } else if delivery.method == Method::POST {
-        instance
+) -> Result<WebhookResponse, PipelineError> {
+    let Delivery {
+        headers,
+        mut request,
+    } = delivery;
+    instance.metrics.received();
+    match request.method.as_str() {
+        "GET" => {
+            let Some(handshake) = &instance.handshake else {
+                return Err(PipelineError::MethodNotAllowed(request.method));
+            };
+            handshake
+                .verify(&request.query)
+                .map_err(PipelineError::HandshakeFailed)?;
+        }
+        "POST" => instance
             .verifier
-            .verify(&delivery.headers, &delivery.body, shared.clock.now_secs())
-            .map_err(|error| Rejection::BadSignature {
-                instance: name.clone(),
-                error,
-            })?;
-    } else {
-        return Err(Rejection::MethodNotAllowed {
-            instance: name.clone(),
-            method: delivery.method.to_string(),
-        });
+            .verify(&headers, &request.body, shared.clock.now_secs())
+            .map_err(PipelineError::BadSignature)?,
+        _ => return Err(PipelineError::MethodNotAllowed(request.method)),
     }
-    shared.metrics.verified(name);
+    instance.metrics.verified();
 
-    let mut raw = RawDelivery::from_parts(
-        delivery.method.as_str(),
-        &delivery.rest,
-        &delivery.query,
-        &delivery.headers,
-        &delivery.body,
-    );
     // Verification tokens (header or query) have done their job; nothing after this
-    // point (guest, dead letters, replay) needs them. The body is kept exact.
-    raw.redact(|text| instance.services.redact(text));
-    match process(shared, instance, &raw).await {
+    // point (guest, dead letters, replay) needs them. This is the only place they are
+    // masked. The body is kept exact.
+    request.query = instance.services.redact(&request.query);
+    for (_, value) in &mut request.headers {
+        *value = instance.services.redact(value);
+    }
+    match process(shared, instance, &request).await {
         Ok(response) => Ok(response),
-        Err(Failure::Rejected(rejection)) => Err(rejection),
-        Err(Failure::Guest(error)) => dead_letter_delivery(shared, instance, raw, &error).await,
+        Err(Failure::Refused(error)) => Err(error),
+        Err(Failure::Guest(error)) => dead_letter_delivery(shared, instance, request, &error).await,
     }
 }
 
 /// How processing a verified delivery failed.
 pub(crate) enum Failure {
     /// Nothing was stored; the sender should retry.
-    Rejected(Rejection),
+    Refused(PipelineError),
     /// The guest could not process it; retrying would fail the same way.
     Guest(CallError),
 }
@@ -103,48 +105,37 @@ pub(crate) enum Failure {
 pub(crate) async fn process(
     shared: &Shared,
     instance: &Arc<Instance>,
-    raw: &RawDelivery,
+    request: &WebhookRequest,
 ) -> Result<WebhookResponse, Failure> {
     let name = &instance.name;
     // A per-instance share first, so one misbehaving channel (say, one that spins
     // to its deadline on every call) cannot hold every slot and starve the others.
     let Ok(_instance_permit) = instance.in_flight.clone().try_acquire_owned() else {
-        return Err(Failure::Rejected(Rejection::Overloaded {
-            instance: name.clone(),
-            what: "too many requests for this instance in progress",
-        }));
+        return Err(Failure::Refused(PipelineError::Overloaded(
+            "too many requests for this instance in progress",
+        )));
     };
     let Ok(_permit) = shared.in_flight.clone().try_acquire_owned() else {
-        return Err(Failure::Rejected(Rejection::Overloaded {
-            instance: name.clone(),
-            what: "too many webhook requests in progress",
-        }));
-    };
-    let request = WebhookRequest {
-        method: raw.method.clone(),
-        path: raw.path.clone(),
-        query: raw.query.clone(),
-        headers: raw.headers.clone(),
-        body: raw.body.to_vec(),
+        return Err(Failure::Refused(PipelineError::Overloaded(
+            "too many webhook requests in progress",
+        )));
     };
     let started = std::time::Instant::now();
     let handled = instance
         .channel
         .on_http_request(instance.services.clone(), &instance.limits, request)
         .await;
-    shared.metrics.guest_call(
-        name,
-        "on_http_request",
+    instance.metrics.guest_call(
+        Export::HttpRequest,
         started.elapsed(),
         handled.as_ref().err(),
     );
     let handled = match handled {
         Ok(handled) => handled,
         Err(CallError::Busy) => {
-            return Err(Failure::Rejected(Rejection::Overloaded {
-                instance: name.clone(),
-                what: "no free sandbox slot",
-            }));
+            return Err(Failure::Refused(PipelineError::Overloaded(
+                "no free sandbox slot",
+            )));
         }
         Err(error) => return Err(Failure::Guest(error)),
     };
@@ -176,16 +167,15 @@ pub(crate) async fn process(
         .await;
         let outcomes = match persisted {
             Err(_) => {
-                return Err(Failure::Rejected(Rejection::StoreUnavailable {
-                    instance: name.clone(),
-                    error: format!("not durable within {:?}", shared.server.persist_timeout),
-                }));
+                return Err(Failure::Refused(PipelineError::StoreUnavailable(format!(
+                    "not durable within {:?}",
+                    shared.server.persist_timeout
+                ))));
             }
             Ok(Err(e)) => {
-                return Err(Failure::Rejected(Rejection::StoreUnavailable {
-                    instance: name.clone(),
-                    error: error_chain(&e),
-                }));
+                return Err(Failure::Refused(PipelineError::StoreUnavailable(
+                    error_chain(&e),
+                )));
             }
             Ok(Ok(outcomes)) => outcomes,
         };
@@ -197,7 +187,7 @@ pub(crate) async fn process(
                 PersistOutcome::Edited(_) => edited += 1,
             }
         }
-        shared.metrics.persisted(name, stored, duplicates, edited);
+        instance.metrics.persisted(stored, duplicates, edited);
         tracing::info!(instance = %name, emitted = count, stored, duplicates, edited, "delivery stored");
     } else {
         tracing::debug!(instance = %name, status = handled.response.status, "delivery handled, nothing emitted");
@@ -211,15 +201,16 @@ pub(crate) async fn process(
 async fn dead_letter_delivery(
     shared: &Shared,
     instance: &Instance,
-    raw: RawDelivery,
+    request: WebhookRequest,
     error: &CallError,
-) -> Result<WebhookResponse, Rejection> {
+) -> Result<WebhookResponse, PipelineError> {
     let name = &instance.name;
     let letter = NewDeadLetter {
         kind: DeadLetterKind::Delivery,
         instance: name.clone(),
         error: error.to_string(),
-        payload: raw.to_json(),
+        // Serialising plain strings and bytes cannot fail.
+        payload: serde_json::to_vec(&request).unwrap_or_default(),
     };
     let stored = tokio::time::timeout(
         shared.server.persist_timeout,
@@ -228,7 +219,7 @@ async fn dead_letter_delivery(
     .await;
     match stored {
         Ok(Ok(id)) => {
-            shared.metrics.dead_letter(name, "delivery");
+            instance.metrics.dead_letter(DeadLetter::Delivery);
             tracing::warn!(instance = %name, dead_letter = id, reason = error.label(), error = %error, "guest failed; delivery kept as a dead letter and acknowledged");
             Ok(WebhookResponse {
                 status: 200,
@@ -236,16 +227,12 @@ async fn dead_letter_delivery(
                 body: Vec::new(),
             })
         }
-        Ok(Err(e)) => Err(Rejection::StoreUnavailable {
-            instance: name.clone(),
-            error: format!(
-                "guest failed ({error}) and the dead letter could not be stored: {}",
-                error_chain(&e)
-            ),
-        }),
-        Err(_) => Err(Rejection::StoreUnavailable {
-            instance: name.clone(),
-            error: format!("guest failed ({error}) and the dead letter was not durable in time"),
-        }),
+        Ok(Err(e)) => Err(PipelineError::StoreUnavailable(format!(
+            "guest failed ({error}) and the dead letter could not be stored: {}",
+            error_chain(&e)
+        ))),
+        Err(_) => Err(PipelineError::StoreUnavailable(format!(
+            "guest failed ({error}) and the dead letter was not durable in time"
+        ))),
     }
 }

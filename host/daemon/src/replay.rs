@@ -9,7 +9,6 @@ use switchboard_store::{DeadLetter, DeadLetterKind};
 use crate::config::DaemonConfig;
 use crate::daemon::Daemon;
 use crate::pipeline::{self, Failure};
-use crate::raw::RawDelivery;
 use crate::shared::Shared;
 
 /// What happened to each dead letter.
@@ -63,18 +62,19 @@ pub async fn replay_dead_letters(
 async fn replay_one(shared: &Arc<Shared>, letter: &DeadLetter) -> Result<String, String> {
     match letter.kind {
         DeadLetterKind::Delivery => {
-            let raw = RawDelivery::from_json(&letter.payload)
-                .map_err(|e| format!("unreadable payload: {e}"))?;
+            let request: switchboard_runtime::WebhookRequest =
+                serde_json::from_slice(&letter.payload)
+                    .map_err(|e| format!("unreadable payload: {e}"))?;
             let instance = shared
                 .instance(&letter.instance)
                 .ok_or_else(|| format!("instance {:?} is not configured", letter.instance))?;
-            match pipeline::process(shared, &instance, &raw).await {
+            match pipeline::process(shared, &instance, &request).await {
                 Ok(response) => Ok(format!(
                     "delivery processed (channel answered {})",
                     response.status
                 )),
                 Err(Failure::Guest(e)) => Err(format!("the channel failed again: {e}")),
-                Err(Failure::Rejected(r)) => Err(format!("not processed: {}", r.reason())),
+                Err(Failure::Refused(error)) => Err(format!("not processed: {error}")),
             }
         }
         DeadLetterKind::Reply => {

@@ -37,16 +37,28 @@ pub(crate) struct Feeds {
     pub(crate) replies: Feed<OutboxItem>,
 }
 
+/// What [`Shared`] is made of, besides the instance table.
+pub(crate) struct SharedParts {
+    pub(crate) store: Store,
+    pub(crate) agent: Arc<dyn Agent>,
+    pub(crate) server: ServerLimits,
+    pub(crate) workers: WorkerConfig,
+    pub(crate) feeds: Feeds,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) metrics: Metrics,
+}
+
 impl Shared {
-    pub(crate) fn new(
-        store: Store,
-        instances: InstanceTable,
-        agent: Arc<dyn Agent>,
-        server: ServerLimits,
-        workers: WorkerConfig,
-        feeds: Feeds,
-        clock: Arc<dyn Clock>,
-    ) -> Shared {
+    pub(crate) fn new(parts: SharedParts, instances: InstanceTable) -> Shared {
+        let SharedParts {
+            store,
+            agent,
+            server,
+            workers,
+            feeds,
+            clock,
+            metrics,
+        } = parts;
         Shared {
             store,
             in_flight: Arc::new(Semaphore::new(server.max_in_flight)),
@@ -56,7 +68,7 @@ impl Shared {
             workers,
             feeds,
             clock,
-            metrics: Metrics::default(),
+            metrics,
         }
     }
 

@@ -11,7 +11,10 @@ use switchboard_store::Store;
 use crate::clock::Clock;
 use crate::config::DaemonConfig;
 use crate::daemon::{Daemon, Engines};
+use crate::ingress::request::webhook_request;
+use crate::ingress::response::Rejection;
 use crate::loader::ChannelLoader;
+use crate::metrics::Scraped;
 use crate::pipeline::{self, Delivery};
 use crate::shared::Shared;
 
@@ -78,12 +81,10 @@ impl Harness {
                 HeaderValue::from_str(value).expect("header value"),
             );
         }
+        let request = webhook_request(&method, "", query, &map, Bytes::copy_from_slice(body));
         let delivery = Delivery {
-            method,
-            rest: String::new(),
-            query: query.to_owned(),
             headers: map,
-            body: Bytes::copy_from_slice(body),
+            request,
         };
         match pipeline::handle(&self.shared, &target, delivery).await {
             Ok(response) => Answer {
@@ -91,11 +92,17 @@ impl Harness {
                 rejected: None,
                 body: response.body,
             },
-            Err(rejection) => Answer {
-                status: rejection.status().as_u16(),
-                rejected: Some(rejection.reason()),
-                body: Vec::new(),
-            },
+            Err(error) => {
+                let rejection = Rejection::Pipeline {
+                    instance: instance.to_owned(),
+                    error,
+                };
+                Answer {
+                    status: rejection.status().as_u16(),
+                    rejected: Some(rejection.reason()),
+                    body: Vec::new(),
+                }
+            }
         }
     }
 
@@ -137,8 +144,9 @@ impl Harness {
         &self.shared.store
     }
 
-    /// The metrics as `/metrics` would render their counters.
+    /// The metrics as `/metrics` renders their counters (without the values read
+    /// from the store and the runtime at scrape time).
     pub fn metrics(&self) -> String {
-        self.shared.metrics.render()
+        self.shared.metrics.render(&Scraped::default())
     }
 }

@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use switchboard_types::{DeliveryError, InboundMessage, OutboundMessage, Receipt};
+use switchboard_types::{DeliveryError, InboundMessage, OutboundMessage, Receipt, WebhookRequest};
 
-use crate::component::{ChannelComponent, HandledRequest, WebhookRequest};
+use crate::component::{ChannelComponent, HandledRequest};
 use crate::error::CallError;
 use crate::limits::CallLimits;
 use crate::services::InstanceServices;
@@ -31,7 +31,7 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
         &self,
         services: Arc<dyn InstanceServices>,
         limits: &CallLimits,
-        request: WebhookRequest,
+        request: &WebhookRequest,
     ) -> Result<HandledRequest, CallError>;
 
     /// `channel.on-respond`.
@@ -68,7 +68,7 @@ impl Channel for ChannelComponent {
         &self,
         services: Arc<dyn InstanceServices>,
         limits: &CallLimits,
-        request: WebhookRequest,
+        request: &WebhookRequest,
     ) -> Result<HandledRequest, CallError> {
         ChannelComponent::on_http_request(self, services, limits, request).await
     }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
-use switchboard_types::{DeliveryError, InboundMessage, OutboundMessage, Receipt};
+use switchboard_types::{DeliveryError, InboundMessage, OutboundMessage, Receipt, WebhookRequest};
 use wasmtime::component::{Component, Instance, InstancePre};
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 
@@ -16,17 +16,6 @@ use crate::limits::CallLimits;
 use crate::services::InstanceServices;
 use crate::state::{CallState, GuestCounters, Phase};
 use crate::version;
-
-/// A webhook request as handed to a guest (already verified by the host).
-#[derive(Debug, Clone, Default)]
-pub struct WebhookRequest {
-    pub method: String,
-    /// Path below `/webhooks/<instance>`.
-    pub path: String,
-    pub query: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
 
 /// The response a guest chose for a webhook request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,32 +171,21 @@ impl ChannelComponent {
 
     /// Runs `on-http-request` on a fresh instance and returns its response with
     /// the messages it emitted. Nothing is stored here; the caller persists the
-    /// messages before sending the response. Secret values in the query and in
-    /// header values are masked (with [`InstanceServices::redact`]) before the
-    /// guest sees the request.
+    /// messages before sending the response. The request is passed as given: the
+    /// daemon masks verification tokens once, when it builds the request.
     pub async fn on_http_request(
         &self,
         services: Arc<dyn InstanceServices>,
         limits: &CallLimits,
-        request: WebhookRequest,
+        request: &WebhookRequest,
     ) -> Result<HandledRequest, CallError> {
-        // A header-token scheme sends the webhook secret in a header, and a handshake
-        // sends its token in the query. The host has checked them already; the guest
-        // must never hold a secret, so both reach it masked. The body is passed as
-        // is: it is the platform's payload and signatures cover its exact bytes.
+        // The one copy of the body: into the guest's linear memory.
         let request = wit::HttpRequest {
-            method: request.method,
-            path: request.path,
-            query: services.redact(&request.query),
-            headers: request
-                .headers
-                .into_iter()
-                .map(|(name, value)| {
-                    let value = services.redact(&value);
-                    (name, value)
-                })
-                .collect(),
-            body: request.body,
+            method: request.method.clone(),
+            path: request.path.clone(),
+            query: request.query.clone(),
+            headers: request.headers.clone(),
+            body: request.body.to_vec(),
         };
         let (response, state) = self
             .call(

@@ -31,10 +31,11 @@ mod state;
 mod version;
 
 pub use channel::Channel;
-pub use component::{ChannelComponent, HandledRequest, WebhookRequest, WebhookResponse};
+pub use component::{ChannelComponent, HandledRequest, WebhookResponse};
 pub use engine::{EPOCH_TICK, Runtime, RuntimeConfig};
 pub use error::{CallError, LoadError};
 pub use limits::{CallLimits, MAX_EXTERNAL_ID_BYTES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES};
 pub use services::InstanceServices;
 pub use state::GuestCounters;
+pub use switchboard_types::WebhookRequest;
 pub use version::{ComponentInfo, SUPPORTED_WIT, inspect, is_supported, supported_range};

@@ -10,9 +10,11 @@ mod history;
 mod message;
 mod outbound;
 mod reply;
+mod request;
 
 pub use capability::HttpCapability;
 pub use history::{HistoryEntry, Role};
 pub use message::{InboundMessage, MessageKind, StoredMessage};
 pub use outbound::{FetchError, Headers, IncomingResponse, OutgoingRequest};
 pub use reply::{DeliveryError, OutboundMessage, Receipt};
+pub use request::WebhookRequest;

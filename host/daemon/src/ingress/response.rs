@@ -1,10 +1,10 @@
 //! The one place where failures become HTTP statuses, and where each rejection is
 //! logged with its reason. Clients get a short generic body; the log gets the detail.
 
+use crate::pipeline::PipelineError;
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::Full;
-use switchboard_verify::VerifyError;
 
 pub(crate) type Body = Full<Bytes>;
 
@@ -16,17 +16,10 @@ const RETRY_AFTER_SECS: &str = "5";
 pub(crate) enum Rejection {
     NotFound,
     UnknownInstance(String),
-    MethodNotAllowed {
+    /// The pipeline refused or could not store the delivery.
+    Pipeline {
         instance: String,
-        method: String,
-    },
-    BadSignature {
-        instance: String,
-        error: VerifyError,
-    },
-    HandshakeFailed {
-        instance: String,
-        error: VerifyError,
+        error: PipelineError,
     },
     BodyTooLarge {
         instance: String,
@@ -39,29 +32,23 @@ pub(crate) enum Rejection {
         instance: String,
         error: String,
     },
-    Overloaded {
-        instance: String,
-        what: &'static str,
-    },
-    StoreUnavailable {
-        instance: String,
-        error: String,
-    },
 }
 
 impl Rejection {
     pub(crate) fn status(&self) -> StatusCode {
         match self {
             Rejection::NotFound | Rejection::UnknownInstance(_) => StatusCode::NOT_FOUND,
-            Rejection::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Rejection::BadSignature { .. } => StatusCode::UNAUTHORIZED,
-            Rejection::HandshakeFailed { .. } => StatusCode::FORBIDDEN,
+            Rejection::Pipeline { error, .. } => match error {
+                PipelineError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+                PipelineError::BadSignature(_) => StatusCode::UNAUTHORIZED,
+                PipelineError::HandshakeFailed(_) => StatusCode::FORBIDDEN,
+                PipelineError::Overloaded(_) | PipelineError::StoreUnavailable(_) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            },
             Rejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Rejection::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Rejection::BodyUnreadable { .. } => StatusCode::BAD_REQUEST,
-            Rejection::Overloaded { .. } | Rejection::StoreUnavailable { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
         }
     }
 
@@ -70,14 +57,16 @@ impl Rejection {
         match self {
             Rejection::NotFound => "not_found",
             Rejection::UnknownInstance(_) => "unknown_instance",
-            Rejection::MethodNotAllowed { .. } => "method_not_allowed",
-            Rejection::BadSignature { error, .. } => error.reason_label(),
-            Rejection::HandshakeFailed { .. } => "bad_handshake",
+            Rejection::Pipeline { error, .. } => match error {
+                PipelineError::MethodNotAllowed(_) => "method_not_allowed",
+                PipelineError::BadSignature(error) => error.reason_label(),
+                PipelineError::HandshakeFailed(_) => "bad_handshake",
+                PipelineError::Overloaded(_) => "overloaded",
+                PipelineError::StoreUnavailable(_) => "store_unavailable",
+            },
             Rejection::BodyTooLarge { .. } => "body_too_large",
             Rejection::BodyTimeout { .. } => "body_timeout",
             Rejection::BodyUnreadable { .. } => "body_unreadable",
-            Rejection::Overloaded { .. } => "overloaded",
-            Rejection::StoreUnavailable { .. } => "store_unavailable",
         }
     }
 
@@ -85,14 +74,10 @@ impl Rejection {
         match self {
             Rejection::NotFound => None,
             Rejection::UnknownInstance(i)
-            | Rejection::MethodNotAllowed { instance: i, .. }
-            | Rejection::BadSignature { instance: i, .. }
-            | Rejection::HandshakeFailed { instance: i, .. }
+            | Rejection::Pipeline { instance: i, .. }
             | Rejection::BodyTooLarge { instance: i, .. }
             | Rejection::BodyTimeout { instance: i }
-            | Rejection::BodyUnreadable { instance: i, .. }
-            | Rejection::Overloaded { instance: i, .. }
-            | Rejection::StoreUnavailable { instance: i, .. } => Some(i),
+            | Rejection::BodyUnreadable { instance: i, .. } => Some(i),
         }
     }
 
@@ -100,20 +85,12 @@ impl Rejection {
         match self {
             Rejection::NotFound => "no such route".to_owned(),
             Rejection::UnknownInstance(i) => format!("no channel instance named {i:?}"),
-            Rejection::MethodNotAllowed { method, .. } => {
-                format!("method {method} not accepted here")
-            }
-            Rejection::BadSignature { error, .. } => format!("verification failed: {error}"),
-            Rejection::HandshakeFailed { error, .. } => format!("handshake failed: {error}"),
+            Rejection::Pipeline { error, .. } => error.to_string(),
             Rejection::BodyTooLarge { limit, .. } => {
                 format!("body exceeds the limit of {limit} bytes")
             }
             Rejection::BodyTimeout { .. } => "client did not send the body in time".to_owned(),
             Rejection::BodyUnreadable { error, .. } => format!("cannot read body: {error}"),
-            Rejection::Overloaded { what, .. } => format!("overloaded: {what}"),
-            Rejection::StoreUnavailable { error, .. } => {
-                format!("cannot make the delivery durable: {error}")
-            }
         }
     }
 

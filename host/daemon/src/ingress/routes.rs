@@ -7,7 +7,9 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 
 use crate::ingress::body::{self, BodyError};
+use crate::ingress::request::webhook_request;
 use crate::ingress::response::{Body, Rejection, text};
+use crate::metrics::Scraped;
 use crate::pipeline::{self, Delivery};
 use crate::shared::Shared;
 
@@ -101,25 +103,35 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
             );
         }
     };
-    let delivery = Delivery {
-        method: parts.method,
-        rest: sub.to_owned(),
-        query: parts.uri.query().unwrap_or("").to_owned(),
-        headers: parts.headers,
+    let request = webhook_request(
+        &parts.method,
+        sub,
+        parts.uri.query().unwrap_or(""),
+        &parts.headers,
         body,
+    );
+    let delivery = Delivery {
+        headers: parts.headers,
+        request,
     };
     match pipeline::handle(shared, &instance, delivery).await {
         Ok(answer) => {
-            shared.metrics.ack(name, answer.status, started.elapsed());
+            instance.metrics.ack(answer.status, started.elapsed());
             guest_response(answer)
         }
-        Err(rejection) => reject(shared, rejection),
+        Err(error) => reject(
+            shared,
+            Rejection::Pipeline {
+                instance: name.to_owned(),
+                error,
+            },
+        ),
     }
 }
 
 fn reject(shared: &Shared, rejection: Rejection) -> Response<Body> {
     if let Some(instance) = rejection.instance() {
-        shared.metrics.rejected(instance, rejection.reason());
+        shared.metrics.rejected(Some(instance), rejection.reason());
     }
     rejection.into_response()
 }
@@ -162,34 +174,30 @@ async fn readyz(shared: &Shared) -> Response<Body> {
 }
 
 async fn metrics(shared: &Shared) -> Response<Body> {
-    if let Ok(counts) = shared.store.counts().await {
-        shared
-            .metrics
-            .set_gauge("switchboard_outbox_pending", counts.replies_pending as i64);
-        shared
-            .metrics
-            .set_gauge("switchboard_turns_pending", counts.pending_turns as i64);
-        shared
-            .metrics
-            .set_gauge("switchboard_dead_letters", counts.dead_letters as i64);
-    }
-    // Counters kept by the runtime and the writer thread; copied in at scrape time.
-    for (name, instance) in shared.instances().iter() {
-        let dropped = instance.channel.log_bytes_dropped();
-        shared
-            .metrics
-            .set_for_instance("switchboard_guest_log_bytes_dropped_total", name, dropped);
-    }
+    // Values kept by the store, the runtime and the writer thread, read now.
+    let counts = match shared.store.counts().await {
+        Ok(counts) => Some(counts),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot read the queue depths from the store");
+            None
+        }
+    };
     let writer = shared.store.stats();
-    shared.metrics.set_gauge(
-        "switchboard_store_commits_total",
-        i64::try_from(writer.commits).unwrap_or(i64::MAX),
-    );
-    shared.metrics.set_gauge(
-        "switchboard_store_commands_total",
-        i64::try_from(writer.commands).unwrap_or(i64::MAX),
-    );
-    let mut response = Response::new(Full::new(Bytes::from(shared.metrics.render())));
+    let mut log_bytes_dropped: Vec<(String, u64)> = shared
+        .instances()
+        .iter()
+        .map(|(name, instance)| (name.clone(), instance.channel.log_bytes_dropped()))
+        .collect();
+    log_bytes_dropped.sort();
+    let scraped = Scraped {
+        outbox_pending: counts.as_ref().map(|c| c.replies_pending),
+        turns_pending: counts.as_ref().map(|c| c.pending_turns),
+        dead_letters: counts.as_ref().map(|c| c.dead_letters),
+        store_commits: writer.commits,
+        store_commands: writer.commands,
+        log_bytes_dropped,
+    };
+    let mut response = Response::new(Full::new(Bytes::from(shared.metrics.render(&scraped))));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

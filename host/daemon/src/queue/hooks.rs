@@ -6,6 +6,7 @@ use std::time::Instant;
 use switchboard_runtime::CallError;
 use switchboard_store::{DueMessage, HookOutcome, StoreError};
 
+use crate::metrics::{DeadLetter, Export, Outcome, Work};
 use crate::queue::{Attempt, Decision, ItemKey, Queue};
 use crate::shared::Shared;
 
@@ -60,9 +61,8 @@ impl Queue for Hooks {
                 &item.message.message,
             )
             .await;
-        shared.metrics.guest_call(
-            &instance.name,
-            "on_message_persisted",
+        instance.metrics.guest_call(
+            Export::MessagePersisted,
             started.elapsed(),
             result.as_ref().err(),
         );
@@ -81,23 +81,22 @@ impl Queue for Hooks {
 
     fn report(&self, item: &DueMessage, decision: &Decision<Hooked>, attempt: u32) {
         let (instance, message) = (&item.message.instance, item.message.id);
-        let label = match decision {
-            Decision::Done(Hooked::Ran) => "done",
-            Decision::Done(Hooked::Skipped) => "skipped",
+        let outcome = match decision {
+            Decision::Done(Hooked::Ran) => Outcome::Done,
+            Decision::Done(Hooked::Skipped) => Outcome::Skipped,
             Decision::Retry {
                 error, retry_in, ..
             } => {
                 tracing::warn!(%instance, message, attempt, ?retry_in, %error, "on-message-persisted failed; will retry");
-                "retry"
+                Outcome::Retry
             }
             Decision::GiveUp { error } => {
                 tracing::warn!(%instance, message, attempt, %error, "on-message-persisted failed for good");
-                "failed"
+                self.0.metrics.of(instance).dead_letter(DeadLetter::Hook);
+                Outcome::Failed
             }
         };
-        self.0
-            .metrics
-            .outcome("switchboard_hooks_total", instance, label);
+        self.0.metrics.of(instance).outcome(Work::Hooks, outcome);
     }
 
     async fn record(

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use switchboard_runtime::CallError;
 use switchboard_store::{OutboxItem, StoreError};
 
+use crate::metrics::{DeadLetter, Export, Outcome, Work};
 use crate::queue::{Attempt, Decision, ItemKey, Queue};
 use crate::shared::Shared;
 
@@ -51,12 +52,9 @@ impl Queue for Replies {
                 &item.to_outbound(),
             )
             .await;
-        shared.metrics.guest_call(
-            &instance.name,
-            "on_respond",
-            started.elapsed(),
-            result.as_ref().err(),
-        );
+        instance
+            .metrics
+            .guest_call(Export::Respond, started.elapsed(), result.as_ref().err());
         match result {
             Ok(Ok(receipt)) => Attempt::Done(receipt.external_id),
             Ok(Err(e)) => Attempt::Failed {
@@ -83,26 +81,25 @@ impl Queue for Replies {
 
     fn report(&self, item: &OutboxItem, decision: &Decision<Option<String>>, attempt: u32) {
         let (instance, reply) = (&item.instance, item.id);
-        let label = match decision {
+        let metrics = self.0.metrics.of(instance);
+        let outcome = match decision {
             Decision::Done(_) => {
                 tracing::info!(%instance, reply, attempt, "reply delivered");
-                "sent"
+                Outcome::Sent
             }
             Decision::Retry {
                 error, retry_in, ..
             } => {
                 tracing::warn!(%instance, reply, attempt, ?retry_in, %error, "reply not delivered; will retry");
-                "retry"
+                Outcome::Retry
             }
             Decision::GiveUp { error } => {
                 tracing::warn!(%instance, reply, attempt, %error, "reply dead-lettered");
-                self.0.metrics.dead_letter(instance, "reply");
-                "dead"
+                metrics.dead_letter(DeadLetter::Reply);
+                Outcome::Dead
             }
         };
-        self.0
-            .metrics
-            .outcome("switchboard_replies_total", instance, label);
+        metrics.outcome(Work::Replies, outcome);
     }
 
     async fn record(

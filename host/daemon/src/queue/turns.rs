@@ -7,6 +7,7 @@ use std::sync::Arc;
 use switchboard_agent::Turn;
 use switchboard_store::{DueMessage, StoreError};
 
+use crate::metrics::{DeadLetter, Outcome, Work};
 use crate::pipeline::error_chain;
 use crate::queue::{Attempt, Decision, ItemKey, Queue};
 use crate::shared::Shared;
@@ -78,26 +79,25 @@ impl Queue for Turns {
 
     fn report(&self, item: &DueMessage, decision: &Decision<Vec<String>>, attempt: u32) {
         let (instance, message) = (&item.message.instance, item.message.id);
-        let label = match decision {
+        let metrics = self.0.metrics.of(instance);
+        let outcome = match decision {
             Decision::Done(replies) => {
                 tracing::debug!(%instance, message, replies = replies.len(), "agent turn done");
-                "done"
+                Outcome::Done
             }
             Decision::Retry {
                 error, retry_in, ..
             } => {
                 tracing::warn!(%instance, message, attempt, ?retry_in, %error, "agent failed; will retry");
-                "retry"
+                Outcome::Retry
             }
             Decision::GiveUp { error } => {
                 tracing::warn!(%instance, message, attempt, %error, "agent failed for good; message dead-lettered");
-                self.0.metrics.dead_letter(instance, "agent");
-                "failed"
+                metrics.dead_letter(DeadLetter::Agent);
+                Outcome::Failed
             }
         };
-        self.0
-            .metrics
-            .outcome("switchboard_agent_turns_total", instance, label);
+        metrics.outcome(Work::Turns, outcome);
     }
 
     async fn record(

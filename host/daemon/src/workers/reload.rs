@@ -87,6 +87,7 @@ fn rebuild(shared: &Shared, reloader: &Reloader) -> anyhow::Result<HashMap<Strin
         egress: &reloader.egress,
         store: &shared.store,
         server: &shared.server,
+        metrics: &shared.metrics,
     };
     let mut table = HashMap::new();
     for config in &reloader.configs {

@@ -75,7 +75,7 @@ impl Channel for FakeChannel {
         &self,
         _services: Arc<dyn InstanceServices>,
         _limits: &CallLimits,
-        request: WebhookRequest,
+        request: &WebhookRequest,
     ) -> Result<HandledRequest, CallError> {
         lock(&self.requests).push(request.clone());
         let body: Value = serde_json::from_slice(&request.body)
