@@ -171,6 +171,31 @@ impl TestDaemon {
         .is_some()
     }
 
+    /// Waits until the daemon has nothing left to do: every queue holds nothing in
+    /// memory and the store has no pending hook, turn or reply, on three scrapes of
+    /// `/metrics` in a row. What a test asserts after this cannot still be on its way.
+    /// Not for tests that leave retries scheduled (those stay pending).
+    pub(crate) async fn wait_idle(&self) {
+        let client = reqwest::Client::new();
+        let url = self.url("/metrics");
+        let started = Instant::now();
+        let mut quiet = 0;
+        let mut last = String::new();
+        while quiet < 3 {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the daemon did not go idle within 30 s\nmetrics:\n{last}\nlog:\n{}",
+                self.log()
+            );
+            last = match client.get(&url).send().await {
+                Ok(response) => response.text().await.unwrap_or_default(),
+                Err(e) => format!("cannot scrape: {e}"),
+            };
+            quiet = if is_idle(&last) { quiet + 1 } else { 0 };
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
     /// The daemon's log so far (stderr).
     pub(crate) fn log(&self) -> String {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
@@ -239,6 +264,24 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Whether a `/metrics` text shows empty queues, in memory and in the store.
+fn is_idle(metrics: &str) -> bool {
+    let gauges = [
+        "switchboard_hooks_pending ",
+        "switchboard_turns_pending ",
+        "switchboard_outbox_pending ",
+        "switchboard_queue_items{queue=\"hooks\"} ",
+        "switchboard_queue_items{queue=\"turns\"} ",
+        "switchboard_queue_items{queue=\"replies\"} ",
+    ];
+    gauges.iter().all(|gauge| {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(gauge))
+            .is_some_and(|value| value.trim() == "0")
+    })
 }
 
 /// Polls `check` until it returns `Some`, for at most `limit`.

@@ -175,7 +175,7 @@ async fn a_redelivered_message_is_stored_and_answered_once() {
     })
     .await;
     assert!(replied.is_some(), "no reply; log:\n{}", app.daemon.log());
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.daemon.wait_idle().await;
     assert_eq!(app.daemon.messages().len(), 1, "duplicate stored");
     assert_eq!(app.replies_received().len(), 1, "duplicate answered");
 }

@@ -178,7 +178,7 @@ impl Setup {
             self.mock.requests(),
             self.daemon.log()
         );
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        self.daemon.wait_idle().await;
         assert_eq!(self.reactions().len(), reactions, "{:?}", self.reactions());
         assert_eq!(self.posts().len(), posts, "{:?}", self.posts());
     }
@@ -286,7 +286,7 @@ async fn signatures_are_checked_and_old_or_forged_requests_refused() {
     assert_eq!(s.post_raw(&body, JSON, &no_timestamp).await.0, 401);
 
     assert!(s.daemon.messages().is_empty());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.daemon.wait_idle().await;
     assert!(
         s.mock.requests().is_empty(),
         "no guest code may run for an unverified request"

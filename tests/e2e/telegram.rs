@@ -115,7 +115,7 @@ impl Setup {
             self.mock.requests(),
             self.daemon.log()
         );
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        self.daemon.wait_idle().await;
         assert_eq!(
             self.typing().len(),
             typing,
@@ -169,7 +169,7 @@ async fn wrong_or_missing_secret_token_is_refused_and_nothing_runs() {
     assert_eq!(s.post(&body, Some("e2e-Webhook_Secret-92")).await, 401);
     assert_eq!(s.post(&body, Some("")).await, 401);
     assert!(s.daemon.messages().is_empty());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.daemon.wait_idle().await;
     assert!(
         s.mock.requests().is_empty(),
         "no guest code may run for an unverified update"
@@ -450,6 +450,6 @@ async fn updates_without_a_message_are_acknowledged_and_not_stored() {
     });
     s.deliver(&callback).await;
     assert!(s.daemon.messages().is_empty());
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    s.daemon.wait_idle().await;
     assert!(s.mock.requests().is_empty());
 }

@@ -117,7 +117,7 @@ impl Setup {
                 .collect::<Vec<_>>(),
             self.daemon.log()
         );
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        self.daemon.wait_idle().await;
         assert_eq!(
             self.reads().len(),
             reads,
@@ -276,7 +276,7 @@ async fn tampered_and_unsigned_bodies_are_refused_and_nothing_runs() {
     assert_eq!(s.post(&body, None).await.0, 401);
     assert_eq!(s.post(&body, Some("sha256=00")).await.0, 401);
     assert!(s.daemon.messages().is_empty());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.daemon.wait_idle().await;
     assert!(
         s.mock.requests().is_empty(),
         "no guest code may run for an unverified request"

@@ -112,6 +112,16 @@ const DEAD_LETTERS: Family = family(
     "gauge",
     "Dead letters not yet replayed.",
 );
+const HOOKS_PENDING: Family = family(
+    "switchboard_hooks_pending",
+    "gauge",
+    "Stored messages whose on-message-persisted hook has not finished.",
+);
+const QUEUE_ITEMS: Family = family(
+    "switchboard_queue_items",
+    "gauge",
+    "Items a queue holds in memory, queued or running, by queue; 0 when it is idle.",
+);
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -339,6 +349,9 @@ pub(crate) struct Scraped {
     pub(crate) outbox_pending: Option<u64>,
     pub(crate) turns_pending: Option<u64>,
     pub(crate) dead_letters: Option<u64>,
+    pub(crate) hooks_pending: Option<u64>,
+    /// Per queue (`hooks`, `turns`, `replies`).
+    pub(crate) queue_items: Vec<(&'static str, u64)>,
     pub(crate) store_commits: u64,
     pub(crate) store_commands: u64,
     /// Per configured instance.
@@ -530,11 +543,16 @@ impl Metrics {
             (OUTBOX_PENDING, scraped.outbox_pending),
             (TURNS_PENDING, scraped.turns_pending),
             (DEAD_LETTERS, scraped.dead_letters),
+            (HOOKS_PENDING, scraped.hooks_pending),
         ] {
             header(&mut out, family);
             if let Some(value) = value {
                 let _ = writeln!(out, "{} {value}", family.name);
             }
+        }
+        header(&mut out, QUEUE_ITEMS);
+        for (queue, items) in &scraped.queue_items {
+            let _ = writeln!(out, "{}{{queue=\"{queue}\"}} {items}", QUEUE_ITEMS.name);
         }
         out
     }

@@ -102,7 +102,7 @@ headers = {{ Authorization = "Bearer agent-e2e-key", X-Tenant = {{ env = "E2E_AG
     );
 
     // `{"replies": []}` sends nothing.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.daemon.wait_idle().await;
     assert_eq!(s.sent().len(), 3);
     assert_eq!(agent.requests().len(), 3, "each message is asked once");
     let log = s.daemon.log();
@@ -150,7 +150,7 @@ async fn http_agent_server_errors_are_retried_and_then_answered_once() {
         !log.contains("url-secret-e2e"),
         "the agent URL's query is not logged"
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.daemon.wait_idle().await;
     assert_eq!(s.sent().len(), 1);
     assert!(
         s.daemon
@@ -179,7 +179,7 @@ async fn http_agent_timeouts_are_retried_until_it_answers() {
     assert_eq!(s.wait_sent(1).await, ["sorry, I was slow"]);
     let log = s.daemon.log();
     assert!(log.contains("timed out"), "the log says why: {log}");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.daemon.wait_idle().await;
     assert_eq!(s.sent().len(), 1, "answered once");
     let texts: Vec<Value> = agent
         .requests()

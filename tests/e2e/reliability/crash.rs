@@ -126,7 +126,7 @@ async fn a_crash_while_the_agent_is_answering_still_gets_exactly_one_reply() {
 
     let replies = rig.wait_replies_sent(1).await;
     assert_eq!(replies[0]["text"], "re: are you there?");
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    rig.daemon.wait_idle().await;
     assert_eq!(rig.api.delivered(), ["re: are you there?"], "sent once");
     assert_eq!(rig.daemon.replies().len(), 1);
     assert_eq!(rig.stored().len(), 1);
@@ -161,7 +161,7 @@ async fn a_crash_after_the_agent_answered_sends_the_reply_once_without_asking_ag
 
     let replies = rig.wait_replies_sent(1).await;
     assert_eq!(replies[0]["text"], "re: hello");
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    rig.daemon.wait_idle().await;
     assert_eq!(rig.api.delivered(), ["re: hello"], "sent once");
     assert_eq!(
         agent.calls(),

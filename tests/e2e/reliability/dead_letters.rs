@@ -30,7 +30,7 @@ async fn a_failing_hook_is_retried_a_bounded_number_of_times_recorded_and_replay
         letter["error"].as_str().expect("error").contains("500"),
         "{letter}"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    rig.daemon.wait_idle().await;
     assert_eq!(
         rig.api.reads().len(),
         3,
@@ -84,7 +84,7 @@ async fn an_agent_that_keeps_failing_is_dead_lettered_and_replay_answers_the_mes
         letter["error"].as_str().expect("error").contains("503"),
         "{letter}"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    rig.daemon.wait_idle().await;
     assert_eq!(
         agent.calls().len(),
         3,

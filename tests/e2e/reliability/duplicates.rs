@@ -1,8 +1,6 @@
 //! Platforms redeliver: the same id at once, after a restart, and after the
 //! retention period.
 
-use std::time::Duration;
-
 use super::rig::{Burst, Config, Rig, Seen};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -28,7 +26,7 @@ async fn the_same_id_posted_100_times_at_once_is_stored_once_and_all_get_200() {
     );
 
     rig.wait_replies_sent(1).await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    rig.daemon.wait_idle().await;
     assert_eq!(rig.api.delivered(), ["only once"]);
     assert_eq!(rig.api.reads().len(), 1, "marked read once");
 }
@@ -43,7 +41,7 @@ async fn a_redelivery_after_a_restart_is_acknowledged_and_not_processed_again() 
 
     rig.restart();
     rig.post_ok("wamid.AGAIN", "16505551234", "hello").await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    rig.daemon.wait_idle().await;
     assert_eq!(rig.stored().get("wamid.AGAIN"), Some(&1));
     assert_eq!(rig.daemon.replies().len(), 1);
     assert_eq!(rig.api.delivered(), ["hello"]);

@@ -1,8 +1,6 @@
 //! Replies through the outbox: retried on retryable failures, dead-lettered on
 //! permanent ones, replayed by the operator; and the retry settings themselves.
 
-use std::time::Duration;
-
 use super::api::Answer;
 use super::rig::{Config, Rig};
 
@@ -16,7 +14,7 @@ async fn a_reply_that_meets_server_errors_is_retried_and_delivered_once() {
     rig.post_ok("wamid.R500", "16505551234", "try again").await;
 
     let replies = rig.wait_replies_sent(1).await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    rig.daemon.wait_idle().await;
     let sends = rig.api.sends();
     let statuses: Vec<u16> = sends.iter().map(|(_, s)| *s).collect();
     assert_eq!(
@@ -90,7 +88,7 @@ async fn a_permanently_refused_reply_is_dead_lettered_and_replayed_after_the_fix
         "{letter}"
     );
     assert_eq!(letter["payload"]["text"], "are you allowed?");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    rig.daemon.wait_idle().await;
     assert_eq!(rig.api.sends().len(), 1, "a permanent error is not retried");
     assert_eq!(rig.daemon.replies()[0]["status"], "dead");
 
@@ -126,7 +124,7 @@ async fn a_reply_that_keeps_failing_is_dead_lettered_after_the_configured_attemp
         })
         .await;
     assert_eq!(letter["kind"], "reply");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    rig.daemon.wait_idle().await;
     assert_eq!(
         rig.api.sends().len(),
         3,

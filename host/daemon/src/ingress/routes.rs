@@ -193,6 +193,12 @@ async fn metrics(shared: &Shared) -> Response<Body> {
         outbox_pending: counts.as_ref().map(|c| c.replies_pending),
         turns_pending: counts.as_ref().map(|c| c.pending_turns),
         dead_letters: counts.as_ref().map(|c| c.dead_letters),
+        hooks_pending: counts.as_ref().map(|c| c.pending_hooks),
+        queue_items: vec![
+            ("hooks", shared.feeds.hooks.in_memory()),
+            ("turns", shared.feeds.turns.in_memory()),
+            ("replies", shared.feeds.replies.in_memory()),
+        ],
         store_commits: writer.commits,
         store_commands: writer.commands,
         log_bytes_dropped,

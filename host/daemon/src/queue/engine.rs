@@ -18,6 +18,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::FutureExt as _;
@@ -46,12 +47,14 @@ pub(crate) struct Settings {
 /// The handle through which new work reaches an engine.
 pub(crate) struct Feed<I> {
     tx: mpsc::UnboundedSender<I>,
+    in_memory: Arc<AtomicU64>,
 }
 
 impl<I> Clone for Feed<I> {
     fn clone(&self) -> Self {
         Feed {
             tx: self.tx.clone(),
+            in_memory: self.in_memory.clone(),
         }
     }
 }
@@ -62,6 +65,12 @@ impl<I> Feed<I> {
     pub(crate) fn push(&self, item: I) {
         // silent-ok: a stopped engine finds the item in the store after a restart.
         let _ = self.tx.send(item);
+    }
+
+    /// Items the engine holds in memory, queued or running (the
+    /// `switchboard_queue_items` gauge): zero when it is idle.
+    pub(crate) fn in_memory(&self) -> u64 {
+        self.in_memory.load(Ordering::Relaxed)
     }
 }
 
@@ -101,6 +110,9 @@ pub(crate) struct Engine<Q: Queue> {
     clock: Arc<dyn Clock>,
     settings: Settings,
     inbox: mpsc::UnboundedReceiver<Q::Item>,
+    /// `known.len()`, published for the metrics. Pushed items not yet drained from
+    /// the inbox are not counted; an idle check reads the store's queues as well.
+    in_memory: Arc<AtomicU64>,
     /// Items waiting to run, per lane, in id order.
     queued: HashMap<Lane, VecDeque<Q::Item>>,
     /// Lanes with an item running.
@@ -127,12 +139,20 @@ pub(crate) struct Engine<Q: Queue> {
 /// The receiving half of a [`Feed`], until an engine takes it.
 pub(crate) struct Inbox<I> {
     rx: mpsc::UnboundedReceiver<I>,
+    in_memory: Arc<AtomicU64>,
 }
 
 /// A feed and the inbox it fills.
 pub(crate) fn feed<I>() -> (Feed<I>, Inbox<I>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    (Feed { tx }, Inbox { rx })
+    let in_memory = Arc::new(AtomicU64::new(0));
+    (
+        Feed {
+            tx,
+            in_memory: in_memory.clone(),
+        },
+        Inbox { rx, in_memory },
+    )
 }
 
 impl<Q: Queue> Engine<Q> {
@@ -147,6 +167,7 @@ impl<Q: Queue> Engine<Q> {
             clock,
             settings,
             inbox: inbox.rx,
+            in_memory: inbox.in_memory,
             queued: HashMap::new(),
             busy: HashSet::new(),
             running: HashMap::new(),
@@ -259,6 +280,7 @@ impl<Q: Queue> Engine<Q> {
         if !self.known.insert(id) {
             return;
         }
+        self.publish();
         let items = self.queued.entry(lane).or_default();
         // Keep id order even if two commits' hand-overs cross.
         let at = items.partition_point(|queued| Q::key(queued).id < id);
@@ -364,6 +386,7 @@ impl<Q: Queue> Engine<Q> {
             *running = running.saturating_sub(1);
         }
         self.known.remove(&id);
+        self.publish();
         match unrecorded {
             Some(decision) => {
                 self.unrecorded.insert(id, decision);
@@ -376,6 +399,7 @@ impl<Q: Queue> Engine<Q> {
                 for item in dropped {
                     self.known.remove(&Q::key(&item).id);
                 }
+                self.publish();
             }
             if until_ms > self.clock.now_ms() {
                 self.retries.push(Reverse(until_ms));
@@ -384,6 +408,13 @@ impl<Q: Queue> Engine<Q> {
                 self.held.insert(lane, until_ms);
             }
         }
+    }
+}
+
+impl<Q: Queue> Engine<Q> {
+    fn publish(&self) {
+        self.in_memory
+            .store(self.known.len() as u64, Ordering::Relaxed);
     }
 }
 
