@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use switchboard_channel_whatsapp::native::{
-    self, FetchFailure, Host, Inbound, Kind, Level, Reply, Request, Response,
+    self, FetchFailure, Host, Inbound, Kind, Level, Reply, Request, Response, Webhook, convert_kind,
 };
 use switchboard_runtime::{
     CallError, CallLimits, Channel, HandledRequest, InstanceServices, WebhookRequest,
@@ -112,7 +112,14 @@ fn intake(
         services,
         emitted: RefCell::new(Vec::new()),
     };
-    let response = native::on_http_request(&host, &request.method, &request.query, &request.body);
+    let webhook = Webhook {
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+        headers: &request.headers,
+        body: &request.body,
+    };
+    let response = native::on_http_request(&host, &webhook);
     let messages = host.emitted.into_inner().into_iter().map(to_host).collect();
     (response, messages)
 }
@@ -252,21 +259,7 @@ fn to_host(message: Inbound) -> InboundMessage {
         text: message.text,
         timestamp: message.timestamp,
         reply_to: message.reply_to,
-        kind: match message.kind {
-            Kind::Text => MessageKind::Text,
-            Kind::Image => MessageKind::Image,
-            Kind::Audio => MessageKind::Audio,
-            Kind::Video => MessageKind::Video,
-            Kind::Document => MessageKind::Document,
-            Kind::Sticker => MessageKind::Sticker,
-            Kind::Location => MessageKind::Location,
-            Kind::Contact => MessageKind::Contact,
-            Kind::Reaction => MessageKind::Reaction,
-            Kind::Interactive => MessageKind::Interactive,
-            Kind::Button => MessageKind::Button,
-            Kind::System => MessageKind::System,
-            Kind::Other => MessageKind::Other,
-        },
+        kind: convert_kind!(message.kind, Kind => MessageKind),
         is_edit: message.is_edit,
         metadata: message.metadata,
     }
@@ -281,21 +274,7 @@ fn from_host(message: InboundMessage) -> Inbound {
         text: message.text,
         timestamp: message.timestamp,
         reply_to: message.reply_to,
-        kind: match message.kind {
-            MessageKind::Text => Kind::Text,
-            MessageKind::Image => Kind::Image,
-            MessageKind::Audio => Kind::Audio,
-            MessageKind::Video => Kind::Video,
-            MessageKind::Document => Kind::Document,
-            MessageKind::Sticker => Kind::Sticker,
-            MessageKind::Location => Kind::Location,
-            MessageKind::Contact => Kind::Contact,
-            MessageKind::Reaction => Kind::Reaction,
-            MessageKind::Interactive => Kind::Interactive,
-            MessageKind::Button => Kind::Button,
-            MessageKind::System => Kind::System,
-            MessageKind::Other => Kind::Other,
-        },
+        kind: convert_kind!(message.kind, MessageKind => Kind),
         is_edit: message.is_edit,
         metadata: message.metadata,
     }

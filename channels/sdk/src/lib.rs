@@ -7,12 +7,17 @@
 //! fills in, turning an API answer into a delivery error the host knows how to
 //! retry, and splitting long replies.
 //!
+//! A channel's logic is plain Rust against the [`Host`] trait and the plain copies
+//! of the WIT records ([`Webhook`], [`Inbound`], [`Reply`], [`Response`],
+//! [`Request`], [`DeliveryFailure`], [`FetchFailure`]), so it runs natively: in unit
+//! tests against the fake host of the `test-support` feature, or in a host without
+//! the sandbox. [`channel_glue!`] writes the WIT glue around it.
+//!
 //! What this crate does not own: the WIT bindings. Each channel runs
-//! `wit_bindgen::generate!` itself and converts between the generated types and the
-//! plain structs here ([`Response`], [`Request`], [`DeliveryFailure`],
-//! [`FetchFailure`]), which are field-for-field copies. Keeping wit-bindgen out of
-//! this crate keeps it usable from native unit tests and independent of the WIT
-//! version a channel targets. Platform payload formats belong to the channels too.
+//! `wit_bindgen::generate!` itself and expands [`channel_glue!`] next to it, so this
+//! crate needs no wit-bindgen, stays usable from native unit tests and works with
+//! whichever `0.1.x` version of the WIT a channel targets. Platform payload formats
+//! belong to the channels too.
 //!
 //! ```
 //! use switchboard_channel_sdk::{Request, bearer, join_url};
@@ -25,15 +30,24 @@
 //! ```
 
 mod delivery;
+#[cfg(feature = "test-support")]
+pub mod fake;
+mod glue;
 mod headers;
+mod host;
+mod message;
 mod query;
 mod request;
 mod response;
 mod text;
+mod webhook;
 
 pub use delivery::{DeliveryFailure, FetchFailure, check_response, retry_after_secs};
 pub use headers::{Headers, header};
+pub use host::{Host, Level};
+pub use message::{Inbound, Kind, Reply};
 pub use query::{query_pairs, query_param};
 pub use request::{Request, bearer, join_url, secret};
 pub use response::Response;
 pub use text::split_text;
+pub use webhook::Webhook;

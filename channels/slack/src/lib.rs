@@ -15,24 +15,19 @@
 //! Conversations are `<channel>` for top-level messages and
 //! `<channel>:<thread_ts>` for thread replies; see [`parse`] for why.
 //!
-//! This file is the WIT glue only: it converts between the generated types and
-//! the plain ones of [`message`] and hands [`webhook`] and [`outbound`] a [`Host`]
-//! backed by the real imports, so all logic is testable natively.
+//! This file is the WIT glue only: the SDK's `channel_glue!` converts between the
+//! generated types and the SDK's plain ones and hands [`webhook`] and [`outbound`]
+//! a `Host` backed by the real imports, so all logic is testable natively.
 
-mod host;
-mod message;
 mod outbound;
 mod parse;
 mod web_api;
 mod webhook;
 
-#[cfg(test)]
-mod fake;
-
-use switchboard_channel_sdk::{DeliveryFailure, FetchFailure, Request, Response};
-
-use crate::host::{Host, Level};
-use crate::message::{Inbound, Kind, Reply};
+/// The plain message types under the path `parse`'s submodules import them from.
+mod message {
+    pub(crate) use switchboard_channel_sdk::{Inbound, Kind};
+}
 
 /// The generated bindings and the exported symbols. `export!` expands to
 /// `#[unsafe(no_mangle)]` ABI shims, so it is invoked here, where the lint
@@ -52,147 +47,9 @@ mod bindings {
     export!(Component with_types_in self);
 }
 
-use bindings::exports::switchboard::channel::{channel, persistence};
-use bindings::switchboard::channel::host as wit;
-use bindings::switchboard::channel::types::{
-    DeliveryError, FetchError, HttpRequest, HttpResponse, InboundMessage, LogLevel, MessageKind,
-    OutboundMessage, OutgoingRequest, Receipt,
-};
-
-/// The exported component.
-struct Component;
-
-impl channel::Guest for Component {
-    fn on_http_request(request: HttpRequest) -> HttpResponse {
-        let response = webhook::handle(&WitHost, &request.method, &request.headers, &request.body);
-        HttpResponse {
-            status: response.status,
-            headers: response.headers,
-            body: response.body,
-        }
-    }
-
-    fn on_respond(message: OutboundMessage) -> Result<Receipt, DeliveryError> {
-        let reply = Reply {
-            conversation_id: message.conversation_id,
-            text: message.text,
-            in_reply_to: message.in_reply_to.map(inbound_from_wit),
-            idempotency_key: message.idempotency_key,
-        };
-        outbound::respond(&WitHost, &reply)
-            .map(|external_id| Receipt { external_id })
-            .map_err(|failure: DeliveryFailure| DeliveryError {
-                message: failure.message,
-                retryable: failure.retryable,
-                retry_after_secs: failure.retry_after_secs,
-            })
-    }
-}
-
-impl persistence::Guest for Component {
-    fn on_message_persisted(message: InboundMessage) -> Result<(), String> {
-        outbound::acknowledge(&WitHost, &inbound_from_wit(message))
-    }
-}
-
-/// [`Host`] over the `switchboard:channel/host` imports.
-struct WitHost;
-
-impl Host for WitHost {
-    fn log(&self, level: Level, message: &str) {
-        let level = match level {
-            Level::Debug => LogLevel::Debug,
-            Level::Warn => LogLevel::Warn,
-            Level::Error => LogLevel::Error,
-        };
-        wit::log(level, message);
-    }
-
-    fn emit(&self, message: Inbound) -> Result<(), String> {
-        wit::emit(&inbound_to_wit(message))
-    }
-
-    fn fetch(&self, request: Request) -> Result<Response, FetchFailure> {
-        let request = OutgoingRequest {
-            method: request.method,
-            url: request.url,
-            headers: request.headers,
-            body: request.body,
-            timeout_ms: request.timeout_ms,
-        };
-        match wit::http_fetch(&request) {
-            Ok(response) => Ok(Response {
-                status: response.status,
-                headers: response.headers,
-                body: response.body,
-            }),
-            Err(FetchError::Denied(reason)) => Err(FetchFailure::Denied(reason)),
-            Err(FetchError::Timeout) => Err(FetchFailure::Timeout),
-            Err(FetchError::Network(reason)) => Err(FetchFailure::Network(reason)),
-            Err(FetchError::TooLarge) => Err(FetchFailure::TooLarge),
-            Err(FetchError::Invalid(reason)) => Err(FetchFailure::Invalid(reason)),
-        }
-    }
-
-    fn setting(&self, name: &str) -> Option<String> {
-        wit::setting(name)
-    }
-}
-
-fn inbound_to_wit(message: Inbound) -> InboundMessage {
-    InboundMessage {
-        external_id: message.external_id,
-        conversation_id: message.conversation_id,
-        sender_id: message.sender_id,
-        sender_name: message.sender_name,
-        text: message.text,
-        timestamp: message.timestamp,
-        reply_to: message.reply_to,
-        kind: match message.kind {
-            Kind::Text => MessageKind::Text,
-            Kind::Image => MessageKind::Image,
-            Kind::Audio => MessageKind::Audio,
-            Kind::Video => MessageKind::Video,
-            Kind::Document => MessageKind::Document,
-            Kind::Sticker => MessageKind::Sticker,
-            Kind::Location => MessageKind::Location,
-            Kind::Contact => MessageKind::Contact,
-            Kind::Reaction => MessageKind::Reaction,
-            Kind::Interactive => MessageKind::Interactive,
-            Kind::Button => MessageKind::Button,
-            Kind::System => MessageKind::System,
-            Kind::Other => MessageKind::Other,
-        },
-        is_edit: message.is_edit,
-        metadata: message.metadata,
-    }
-}
-
-fn inbound_from_wit(message: InboundMessage) -> Inbound {
-    Inbound {
-        external_id: message.external_id,
-        conversation_id: message.conversation_id,
-        sender_id: message.sender_id,
-        sender_name: message.sender_name,
-        text: message.text,
-        timestamp: message.timestamp,
-        reply_to: message.reply_to,
-        kind: match message.kind {
-            MessageKind::Text => Kind::Text,
-            MessageKind::Image => Kind::Image,
-            MessageKind::Audio => Kind::Audio,
-            MessageKind::Video => Kind::Video,
-            MessageKind::Document => Kind::Document,
-            MessageKind::Sticker => Kind::Sticker,
-            MessageKind::Location => Kind::Location,
-            MessageKind::Contact => Kind::Contact,
-            MessageKind::Reaction => Kind::Reaction,
-            MessageKind::Interactive => Kind::Interactive,
-            MessageKind::Button => Kind::Button,
-            MessageKind::System => Kind::System,
-            MessageKind::Other => Kind::Other,
-        },
-        is_edit: message.is_edit,
-        metadata: message.metadata,
-    }
+switchboard_channel_sdk::channel_glue! {
+    bindings: bindings,
+    on_http_request: webhook::on_http_request,
+    on_respond: outbound::respond,
+    on_message_persisted: outbound::acknowledge,
 }

@@ -2,10 +2,8 @@
 //! (`reactions.add`).
 
 use serde_json::{Map, Value, json};
-use switchboard_channel_sdk::DeliveryFailure;
+use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Reply};
 
-use crate::host::Host;
-use crate::message::{Inbound, Reply};
 use crate::web_api::{self, DEFAULT_API_BASE};
 
 /// The reaction added to stored messages unless the `ack_reaction` setting says

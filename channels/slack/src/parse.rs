@@ -16,9 +16,7 @@ mod events;
 mod interactive;
 
 use serde_json::{Map, Value, error::Category};
-use switchboard_channel_sdk::header;
-
-use crate::message::Inbound;
+use switchboard_channel_sdk::{Inbound, header};
 
 /// The host rejects metadata above 64 KiB; what may exceed that (files, actions)
 /// is dropped first.

@@ -1,10 +1,15 @@
 //! Answering webhook deliveries.
 
 use serde_json::json;
-use switchboard_channel_sdk::Response;
+use switchboard_channel_sdk::{Host, Level, Response, Webhook};
 
-use crate::host::{Host, Level};
 use crate::parse::{ParseError, Parsed, parse_request};
+
+/// `channel.on-http-request`: the `content-type` header decides how Slack's body
+/// is read.
+pub(crate) fn on_http_request(host: &impl Host, request: &Webhook<'_>) -> Response {
+    handle(host, request.method, request.headers, request.body)
+}
 
 /// Handles one request whose `slack-v0` signature the host has already checked.
 ///
@@ -56,8 +61,9 @@ fn describe(err: &ParseError) -> String {
 
 #[cfg(test)]
 mod tests {
+    use switchboard_channel_sdk::fake::FakeHost;
+
     use super::*;
-    use crate::fake::FakeHost;
 
     fn json_headers() -> Vec<(String, String)> {
         vec![("content-type".to_owned(), "application/json".to_owned())]
@@ -126,10 +132,9 @@ mod tests {
 
     #[test]
     fn a_rejected_message_is_logged_and_acknowledged() {
-        let host = FakeHost {
-            reject_emit: Some("external id too long".to_owned()),
-            ..FakeHost::default()
-        };
+        let mut host = FakeHost::default();
+        host.reject
+            .insert("C1:5.000001".to_owned(), "external id too long".to_owned());
         assert_eq!(
             handle(&host, "POST", &json_headers(), MESSAGE.as_bytes()).status,
             200

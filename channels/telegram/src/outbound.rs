@@ -1,11 +1,9 @@
 //! Sending replies (`sendMessage`) and the "typing" indicator (`sendChatAction`).
 
 use serde_json::Value;
-use switchboard_channel_sdk::{DeliveryFailure, split_text};
+use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Level, Reply, split_text};
 
 use crate::bot_api::{self, DEFAULT_API_BASE, MAX_TEXT_UNITS, Target};
-use crate::host::{Host, Level};
-use crate::message::{Inbound, Reply};
 
 /// Sends `reply`, split into several messages when it is longer than Telegram
 /// allows, and returns `<chat id>:<message id>` of the first one.

@@ -12,8 +12,7 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value, error::Category};
-
-use crate::message::{Inbound, Kind};
+use switchboard_channel_sdk::{Inbound, Kind};
 
 /// The host rejects metadata above 64 KiB; entities are the only field without a
 /// small bound (a 4096-character text may carry thousands of them), so they are

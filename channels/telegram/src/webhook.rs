@@ -1,9 +1,13 @@
 //! Answering webhook deliveries.
 
-use switchboard_channel_sdk::Response;
+use switchboard_channel_sdk::{Host, Level, Response, Webhook};
 
-use crate::host::{Host, Level};
 use crate::parse::{ParseError, parse_update};
+
+/// `channel.on-http-request`: Telegram's webhook carries everything in the body.
+pub(crate) fn on_http_request(host: &impl Host, request: &Webhook<'_>) -> Response {
+    handle(host, request.method, request.body)
+}
 
 /// Handles one request whose secret-token header the host has already checked.
 ///
@@ -44,8 +48,9 @@ fn source(err: &ParseError) -> String {
 
 #[cfg(test)]
 mod tests {
+    use switchboard_channel_sdk::fake::FakeHost;
+
     use super::*;
-    use crate::fake::FakeHost;
 
     const TEXT: &str = r#"{"update_id":1,"message":{"message_id":3,"date":5,"chat":{"id":42,"type":"private"},"from":{"id":42,"first_name":"Ann"},"text":"hi"}}"#;
 
@@ -91,10 +96,9 @@ mod tests {
 
     #[test]
     fn a_rejected_message_is_logged_and_acknowledged() {
-        let host = FakeHost {
-            reject_emit: Some("metadata too large".to_owned()),
-            ..FakeHost::default()
-        };
+        let mut host = FakeHost::default();
+        host.reject
+            .insert("42:3".to_owned(), "metadata too large".to_owned());
         assert_eq!(handle(&host, "POST", TEXT.as_bytes()).status, 200);
         assert!(host.logged(Level::Error, "42:3: metadata too large"));
     }

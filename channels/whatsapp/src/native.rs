@@ -1,18 +1,19 @@
 //! The channel's logic as plain Rust, for hosts that run it without the sandbox.
 //!
-//! The component's entry points are thin glue over these functions (see
-//! `lib.rs`); a native host calls the same functions with its own [`Host`].
-//! Switchboard's benchmark does this for its native baseline, so the sandbox's
-//! cost is measured against exactly the code the component runs.
+//! The component's exports are thin glue over these functions (see `lib.rs`); a
+//! native host calls the same functions with its own [`Host`]. Switchboard's
+//! benchmark does this for its native baseline, so the sandbox's cost is measured
+//! against exactly the code the component runs.
 
-pub use crate::host::{Host, Level};
-pub use crate::message::{Inbound, Kind, Reply};
-pub use switchboard_channel_sdk::{DeliveryFailure, FetchFailure, Request, Response};
+pub use switchboard_channel_sdk::{
+    DeliveryFailure, FetchFailure, Host, Inbound, Kind, Level, Reply, Request, Response, Webhook,
+    convert_kind,
+};
 
 /// `channel.on-http-request`: answers one verified webhook request, emitting
 /// its messages through `host`.
-pub fn on_http_request(host: &impl Host, method: &str, query: &str, body: &[u8]) -> Response {
-    crate::webhook::handle(host, method, query, body)
+pub fn on_http_request(host: &impl Host, request: &Webhook<'_>) -> Response {
+    crate::webhook::handle(host, request.method, request.query, request.body)
 }
 
 /// `persistence.on-message-persisted`: marks a stored message as read.

@@ -1,11 +1,9 @@
 //! Sending replies and read receipts through the host.
 
 use serde_json::Value;
-use switchboard_channel_sdk::{DeliveryFailure, split_text};
+use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Kind, Level, Reply, split_text};
 
 use crate::graph;
-use crate::host::{Host, Level};
-use crate::message::{Inbound, Kind, Reply};
 
 /// Marks a newly stored message as read, which also shows the user that the
 /// business received it.

@@ -8,8 +8,7 @@
 use std::fmt;
 
 use serde_json::{Map, Value};
-
-use crate::message::{Inbound, Kind};
+use switchboard_channel_sdk::{Inbound, Kind};
 
 /// The `object` of every WhatsApp Business Account webhook.
 const WABA_OBJECT: &str = "whatsapp_business_account";
@@ -192,10 +191,30 @@ fn parse_message(
             .get("context")
             .and_then(|context| non_empty_str(context, "id"))
             .map(str::to_owned),
-        kind: Kind::from_whatsapp_type(message_type),
+        kind: kind_of(message_type),
         is_edit: false,
         metadata: metadata_of(change, message, message_type, contact),
     })
+}
+
+/// Maps a `messages[].type`; types this contract does not model (`order`,
+/// `unsupported`, `request_welcome`, future ones) become `Other`.
+fn kind_of(message_type: &str) -> Kind {
+    match message_type {
+        "text" => Kind::Text,
+        "image" => Kind::Image,
+        "audio" => Kind::Audio,
+        "video" => Kind::Video,
+        "document" => Kind::Document,
+        "sticker" => Kind::Sticker,
+        "location" => Kind::Location,
+        "contacts" => Kind::Contact,
+        "reaction" => Kind::Reaction,
+        "interactive" => Kind::Interactive,
+        "button" => Kind::Button,
+        "system" => Kind::System,
+        _ => Kind::Other,
+    }
 }
 
 /// The contact entry describing the sender: the one whose `wa_id` (or `user_id`)

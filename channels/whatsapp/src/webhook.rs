@@ -1,9 +1,8 @@
 //! Answering webhook requests: the GET subscription handshake and POST deliveries.
 
 use serde_json::Value;
-use switchboard_channel_sdk::{Response, query_param};
+use switchboard_channel_sdk::{Host, Level, Response, query_param};
 
-use crate::host::{Host, Level};
 use crate::parse::parse_webhook;
 
 /// Handles one request the host has already verified.
@@ -74,8 +73,9 @@ fn deliver(host: &impl Host, body: &[u8]) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use switchboard_channel_sdk::fake::FakeHost;
+
     use super::*;
-    use crate::fake::FakeHost;
 
     const TEXT: &str = r#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"display_phone_number":"1555","phone_number_id":"42"},"contacts":[{"profile":{"name":"Ann"},"wa_id":"7"}],"messages":[{"from":"7","id":"wamid.A","timestamp":"10","type":"text","text":{"body":"hi"}},{"from":"7","id":"wamid.B","timestamp":"11","type":"text","text":{"body":"again"}}],"statuses":[{"id":"wamid.out","status":"read","timestamp":"9","recipient_id":"7"}]}}]}]}"#;
 

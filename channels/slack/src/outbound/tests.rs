@@ -1,9 +1,8 @@
 use serde_json::json;
-use switchboard_channel_sdk::{FetchFailure, Response};
+use switchboard_channel_sdk::fake::{FakeHost, answer};
+use switchboard_channel_sdk::{FetchFailure, Kind, Response};
 
 use super::*;
-use crate::fake::{FakeHost, answer};
-use crate::message::Kind;
 
 fn stored(external_id: &str, conversation_id: &str, metadata: Value) -> Inbound {
     Inbound {

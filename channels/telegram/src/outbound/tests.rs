@@ -1,9 +1,8 @@
 use serde_json::json;
-use switchboard_channel_sdk::FetchFailure;
+use switchboard_channel_sdk::fake::{FakeHost, answer};
+use switchboard_channel_sdk::{FetchFailure, Kind};
 
 use super::*;
-use crate::fake::{FakeHost, answer};
-use crate::message::Kind;
 
 fn answered(external_id: &str, metadata: serde_json::Value) -> Inbound {
     Inbound {

@@ -1,8 +1,8 @@
 use serde_json::json;
+use switchboard_channel_sdk::fake::{FakeHost, answer, ok};
 use switchboard_channel_sdk::{FetchFailure, Request, Response, header};
 
 use super::*;
-use crate::fake::{FakeHost, ok, status};
 
 const SENT: &str = r#"{"messaging_product":"whatsapp","contacts":[{"input":"7","wa_id":"7"}],"messages":[{"id":"wamid.OUT1"}]}"#;
 
@@ -128,7 +128,7 @@ fn long_replies_are_split_and_only_the_first_part_quotes() {
 #[test]
 fn a_retried_split_reply_does_not_resend_delivered_parts() {
     let text = "x".repeat(4096 * 2 + 10);
-    let host = FakeHost::answering(vec![ok(&sent("wamid.P1")), status(503, "try later")]);
+    let host = FakeHost::answering(vec![ok(&sent("wamid.P1")), answer(503, "try later")]);
     let failure = respond(&host, &reply(&text)).expect_err("part 2 fails");
     assert!(failure.retryable);
     assert_eq!(failure.message, "send part 2 of 3: http 503: try later");
@@ -149,7 +149,7 @@ fn a_retried_split_reply_does_not_resend_delivered_parts() {
 fn api_failures_are_classified() {
     let cases = [
         (
-            status(400, r#"{"error":{"message":"bad","code":131009}}"#),
+            answer(400, r#"{"error":{"message":"bad","code":131009}}"#),
             false,
             None,
         ),
@@ -162,7 +162,7 @@ fn api_failures_are_classified() {
             true,
             Some(12),
         ),
-        (status(500, ""), true, None),
+        (answer(500, ""), true, None),
         (Err(FetchFailure::Timeout), true, None),
         (Err(FetchFailure::Network("reset".into())), true, None),
         (
@@ -233,7 +233,7 @@ fn persisted_messages_are_marked_read() {
 
 #[test]
 fn a_failed_read_receipt_is_an_error() {
-    let host = FakeHost::answering(vec![status(
+    let host = FakeHost::answering(vec![answer(
         400,
         r#"{"error":{"message":"(#131009) Parameter value is not valid","code":131009}}"#,
     )]);

@@ -4,33 +4,43 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 
-use switchboard_channel_sdk::{FetchFailure, Request, Response};
-
+use crate::delivery::FetchFailure;
 use crate::host::{Host, Level};
 use crate::message::Inbound;
+use crate::request::Request;
+use crate::response::Response;
 
-#[derive(Default)]
-pub(crate) struct FakeHost {
-    pub(crate) settings: HashMap<String, String>,
-    pub(crate) state: RefCell<HashMap<String, Vec<u8>>>,
-    pub(crate) logs: RefCell<Vec<(Level, String)>>,
-    pub(crate) emitted: RefCell<Vec<Inbound>>,
-    /// When set, `emit` refuses every message with this reason.
-    pub(crate) reject_emit: Option<String>,
-    pub(crate) requests: RefCell<Vec<Request>>,
+/// A [`Host`] whose settings and refusals a test sets up front and whose effects
+/// (log lines, emitted messages, requests, state) it inspects afterwards.
+#[derive(Debug, Default)]
+pub struct FakeHost {
+    /// What `setting` answers.
+    pub settings: HashMap<String, String>,
+    /// The instance's key-value state.
+    pub state: RefCell<HashMap<String, Vec<u8>>>,
+    /// Every log line, in order.
+    pub logs: RefCell<Vec<(Level, String)>>,
+    /// Every message the host accepted, in order.
+    pub emitted: RefCell<Vec<Inbound>>,
+    /// Messages `emit` refuses, by external id, with the reason it gives.
+    pub reject: HashMap<String, String>,
+    /// Every request fetched, in order.
+    pub requests: RefCell<Vec<Request>>,
     /// Answers to successive fetches, in order; running out is a test bug.
-    pub(crate) answers: RefCell<VecDeque<Result<Response, FetchFailure>>>,
+    pub answers: RefCell<VecDeque<Result<Response, FetchFailure>>>,
 }
 
 impl FakeHost {
-    pub(crate) fn answering(answers: Vec<Result<Response, FetchFailure>>) -> Self {
+    /// A host that answers successive fetches with `answers`.
+    pub fn answering(answers: Vec<Result<Response, FetchFailure>>) -> Self {
         Self {
             answers: RefCell::new(answers.into()),
             ..Self::default()
         }
     }
 
-    pub(crate) fn logged(&self, level: Level, needle: &str) -> bool {
+    /// Whether a line at `level` containing `needle` was logged.
+    pub fn logged(&self, level: Level, needle: &str) -> bool {
         self.logs
             .borrow()
             .iter()
@@ -38,7 +48,11 @@ impl FakeHost {
     }
 
     /// The JSON bodies of every request made so far.
-    pub(crate) fn sent_bodies(&self) -> Vec<serde_json::Value> {
+    ///
+    /// # Panics
+    ///
+    /// If a body is not JSON.
+    pub fn sent_bodies(&self) -> Vec<serde_json::Value> {
         self.requests
             .borrow()
             .iter()
@@ -47,13 +61,18 @@ impl FakeHost {
     }
 }
 
-/// An HTTP answer with a body.
-pub(crate) fn answer(status: u16, body: &str) -> Result<Response, FetchFailure> {
+/// An answer with a JSON body, as platform APIs send.
+pub fn answer(status: u16, body: &str) -> Result<Response, FetchFailure> {
     Ok(Response {
         status,
         headers: vec![("content-type".into(), "application/json".into())],
         body: body.as_bytes().to_vec(),
     })
+}
+
+/// A `200` answer with a JSON body.
+pub fn ok(body: &str) -> Result<Response, FetchFailure> {
+    answer(200, body)
 }
 
 impl Host for FakeHost {
@@ -62,7 +81,7 @@ impl Host for FakeHost {
     }
 
     fn emit(&self, message: Inbound) -> Result<(), String> {
-        if let Some(reason) = &self.reject_emit {
+        if let Some(reason) = self.reject.get(&message.external_id) {
             return Err(reason.clone());
         }
         self.emitted.borrow_mut().push(message);

@@ -1,20 +1,25 @@
-//! The host imports the channel logic needs, as a trait so the logic runs natively
-//! in tests against a fake and in the component against `host.*`.
+//! The host imports a channel's logic calls, as a trait: the component implements
+//! it over the real imports ([`channel_glue!`](crate::channel_glue)), native unit
+//! tests over a fake, and a host without the sandbox over its own services.
 
-use switchboard_channel_sdk::{FetchFailure, Request, Response};
-
+use crate::delivery::FetchFailure;
 use crate::message::Inbound;
+use crate::request::Request;
+use crate::response::Response;
 
-/// Log levels the channel uses; mirrors part of the WIT `log-level`.
+/// Log levels a channel uses; mirrors part of the WIT `log-level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Level {
+pub enum Level {
+    /// Routine detail: ignored parts of a payload.
     Debug,
+    /// Something the operator may need to look at; the call still succeeds.
     Warn,
+    /// The call lost something (a message the host rejected).
     Error,
 }
 
 /// The `switchboard:channel/host` imports, in plain Rust types.
-pub(crate) trait Host {
+pub trait Host {
     /// `host.log`.
     fn log(&self, level: Level, message: &str);
     /// `host.emit`; the error says why the host rejected the message.

@@ -1,0 +1,243 @@
+//! The WIT export glue every channel would otherwise write by hand.
+
+/// Expands a channel's WIT glue next to its bindings: the `Component` that
+/// `export!` names, its `channel` (and optionally `persistence`) exports, and a
+/// [`Host`](crate::Host) over the generated imports, with the conversions between
+/// the generated types and this crate's plain ones.
+///
+/// The generated types live in the channel crate, so the glue has to expand there,
+/// after `wit_bindgen::generate!`. Pass the path of the module holding the bindings
+/// (of any `switchboard:channel@0.1.x` world) and the channel's entry points:
+///
+/// - `on_http_request: fn(&impl Host, &Webhook<'_>) -> Response`
+/// - `on_respond: fn(&impl Host, &Reply) -> Result<Option<String>, DeliveryFailure>`,
+///   the platform's id of the sent message on success
+/// - `on_message_persisted: fn(&impl Host, &Inbound) -> Result<(), String>`, only
+///   for the `full` world: leave it out for `minimal`, which has no `persistence`
+///   export to implement
+///
+/// The entry points see only plain types, so they run natively too: in unit tests
+/// against a fake host, or in a host that calls them without the sandbox.
+///
+/// ```
+/// #![deny(unsafe_code)]
+///
+/// use switchboard_channel_sdk::{
+///     DeliveryFailure, Host, Inbound, Kind, Level, Reply, Response, Webhook,
+/// };
+///
+/// #[cfg_attr(
+///     target_arch = "wasm32",
+///     expect(unsafe_code, reason = "generated bindings and export shims")
+/// )]
+/// mod bindings {
+///     wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.1.0" });
+///
+///     // Export symbols such as `switchboard:channel/channel@0.1.0#on-respond` are
+///     // not valid for native linkers, and native builds only run tests.
+///     #[cfg(target_arch = "wasm32")]
+///     use super::Component;
+///     #[cfg(target_arch = "wasm32")]
+///     export!(Component with_types_in self);
+/// }
+///
+/// switchboard_channel_sdk::channel_glue! {
+///     bindings: bindings,
+///     on_http_request: on_http_request,
+///     on_respond: on_respond,
+///     on_message_persisted: on_message_persisted,
+/// }
+///
+/// fn on_http_request(host: &impl Host, request: &Webhook<'_>) -> Response {
+///     let message = Inbound {
+///         external_id: String::from_utf8_lossy(request.body).into_owned(),
+///         conversation_id: "default".to_owned(),
+///         sender_id: "someone".to_owned(),
+///         sender_name: None,
+///         text: None,
+///         timestamp: 0,
+///         reply_to: None,
+///         kind: Kind::Text,
+///         is_edit: false,
+///         metadata: "{}".to_owned(),
+///     };
+///     match host.emit(message) {
+///         Ok(()) => Response::empty(200),
+///         Err(reason) => {
+///             host.log(Level::Warn, &reason);
+///             Response::empty(400)
+///         }
+///     }
+/// }
+///
+/// fn on_respond(_host: &impl Host, _reply: &Reply) -> Result<Option<String>, DeliveryFailure> {
+///     Err(DeliveryFailure::permanent("this channel sends nothing"))
+/// }
+///
+/// fn on_message_persisted(host: &impl Host, message: &Inbound) -> Result<(), String> {
+///     host.log(Level::Debug, &format!("stored {}", message.external_id));
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! channel_glue {
+    (
+        bindings: $($bindings:ident)::+,
+        on_http_request: $on_http_request:path,
+        on_respond: $on_respond:path
+        $(, on_message_persisted: $on_message_persisted:path)?
+        $(,)?
+    ) => {
+        /// The exported component; the bindings' `export!` names it.
+        struct Component;
+
+        // An anonymous scope: the glue's helpers and imports stay out of the
+        // channel's namespace; only the trait impls escape it.
+        const _: () = {
+            use $($bindings)::+ as wit_bindings;
+            use wit_bindings::exports::switchboard::channel::channel;
+            use wit_bindings::switchboard::channel::host as wit;
+            use wit_bindings::switchboard::channel::types::{
+                DeliveryError, FetchError, HttpRequest, HttpResponse, InboundMessage, LogLevel,
+                MessageKind, OutboundMessage, OutgoingRequest, Receipt,
+            };
+
+            impl channel::Guest for Component {
+                fn on_http_request(request: HttpRequest) -> HttpResponse {
+                    let webhook = $crate::Webhook {
+                        method: &request.method,
+                        path: &request.path,
+                        query: &request.query,
+                        headers: &request.headers,
+                        body: &request.body,
+                    };
+                    let response: $crate::Response = $on_http_request(&WitHost, &webhook);
+                    HttpResponse {
+                        status: response.status,
+                        headers: response.headers,
+                        body: response.body,
+                    }
+                }
+
+                fn on_respond(message: OutboundMessage) -> Result<Receipt, DeliveryError> {
+                    let reply = $crate::Reply {
+                        conversation_id: message.conversation_id,
+                        text: message.text,
+                        in_reply_to: message.in_reply_to.map(inbound_from_wit),
+                        idempotency_key: message.idempotency_key,
+                    };
+                    let sent: Result<Option<String>, $crate::DeliveryFailure> =
+                        $on_respond(&WitHost, &reply);
+                    sent.map(|external_id| Receipt { external_id })
+                        .map_err(|failure| DeliveryError {
+                            message: failure.message,
+                            retryable: failure.retryable,
+                            retry_after_secs: failure.retry_after_secs,
+                        })
+                }
+            }
+
+            $(
+                impl wit_bindings::exports::switchboard::channel::persistence::Guest for Component {
+                    fn on_message_persisted(message: InboundMessage) -> Result<(), String> {
+                        $on_message_persisted(&WitHost, &inbound_from_wit(message))
+                    }
+                }
+            )?
+
+            /// The channel's host: the `switchboard:channel/host` imports.
+            struct WitHost;
+
+            impl $crate::Host for WitHost {
+                fn log(&self, level: $crate::Level, message: &str) {
+                    let level = match level {
+                        $crate::Level::Debug => LogLevel::Debug,
+                        $crate::Level::Warn => LogLevel::Warn,
+                        $crate::Level::Error => LogLevel::Error,
+                    };
+                    wit::log(level, message);
+                }
+
+                fn emit(&self, message: $crate::Inbound) -> Result<(), String> {
+                    wit::emit(&inbound_to_wit(message))
+                }
+
+                fn fetch(
+                    &self,
+                    request: $crate::Request,
+                ) -> Result<$crate::Response, $crate::FetchFailure> {
+                    let request = OutgoingRequest {
+                        method: request.method,
+                        url: request.url,
+                        headers: request.headers,
+                        body: request.body,
+                        timeout_ms: request.timeout_ms,
+                    };
+                    match wit::http_fetch(&request) {
+                        Ok(response) => Ok($crate::Response {
+                            status: response.status,
+                            headers: response.headers,
+                            body: response.body,
+                        }),
+                        Err(FetchError::Denied(reason)) => Err($crate::FetchFailure::Denied(reason)),
+                        Err(FetchError::Timeout) => Err($crate::FetchFailure::Timeout),
+                        Err(FetchError::Network(reason)) => {
+                            Err($crate::FetchFailure::Network(reason))
+                        }
+                        Err(FetchError::TooLarge) => Err($crate::FetchFailure::TooLarge),
+                        Err(FetchError::Invalid(reason)) => {
+                            Err($crate::FetchFailure::Invalid(reason))
+                        }
+                    }
+                }
+
+                fn setting(&self, name: &str) -> Option<String> {
+                    wit::setting(name)
+                }
+
+                fn state_get(&self, key: &str) -> Option<Vec<u8>> {
+                    wit::state_get(key)
+                }
+
+                fn state_set(&self, key: &str, value: &[u8]) -> Result<(), String> {
+                    wit::state_set(key, value)
+                }
+
+                fn state_delete(&self, key: &str) {
+                    wit::state_delete(key);
+                }
+            }
+
+            fn inbound_to_wit(message: $crate::Inbound) -> InboundMessage {
+                InboundMessage {
+                    external_id: message.external_id,
+                    conversation_id: message.conversation_id,
+                    sender_id: message.sender_id,
+                    sender_name: message.sender_name,
+                    text: message.text,
+                    timestamp: message.timestamp,
+                    reply_to: message.reply_to,
+                    kind: $crate::convert_kind!(message.kind, $crate::Kind => MessageKind),
+                    is_edit: message.is_edit,
+                    metadata: message.metadata,
+                }
+            }
+
+            fn inbound_from_wit(message: InboundMessage) -> $crate::Inbound {
+                $crate::Inbound {
+                    external_id: message.external_id,
+                    conversation_id: message.conversation_id,
+                    sender_id: message.sender_id,
+                    sender_name: message.sender_name,
+                    text: message.text,
+                    timestamp: message.timestamp,
+                    reply_to: message.reply_to,
+                    kind: $crate::convert_kind!(message.kind, MessageKind => $crate::Kind),
+                    is_edit: message.is_edit,
+                    metadata: message.metadata,
+                }
+            }
+        };
+    };
+}
