@@ -2,19 +2,12 @@
 //! from first-party manifests or variants of the hostile test guest, a small file
 //! server to publish them over HTTP, and log helpers.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::TcpListener;
+use switchboard_testkit::{Answer, MockServer};
 
 use crate::harness::{cli, repo_root};
 
@@ -181,57 +174,44 @@ impl Registry {
 /// A static file server for a directory, recording each requested path.
 pub(crate) struct FileServer {
     pub(crate) origin: String,
-    requests: Arc<Mutex<Vec<String>>>,
+    server: MockServer,
 }
 
 impl FileServer {
     pub(crate) async fn start(dir: &Path) -> FileServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let origin = format!("http://{}", listener.local_addr().expect("addr"));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (root, seen) = (dir.to_owned(), requests.clone());
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (root, seen) = (root.clone(), seen.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let (root, seen) = (root.clone(), seen.clone());
-                        async move { Ok::<_, Infallible>(serve_file(&root, &seen, &req)) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        FileServer { origin, requests }
+        let root = dir.to_owned();
+        let server = MockServer::start(move |request, _| serve_file(&root, &request.path)).await;
+        FileServer {
+            origin: server.origin.clone(),
+            server,
+        }
     }
 
-    /// Paths requested so far.
+    /// Paths requested so far (without their query).
     pub(crate) fn requests(&self) -> Vec<String> {
-        self.requests.lock().expect("requests").clone()
+        self.server
+            .requests()
+            .into_iter()
+            .map(|r| r.path.split('?').next().unwrap_or_default().to_owned())
+            .collect()
     }
 }
 
-fn serve_file<B>(
-    root: &Path,
-    seen: &Mutex<Vec<String>>,
-    req: &Request<B>,
-) -> Response<Full<Bytes>> {
-    let path = req.uri().path().to_owned();
-    seen.lock().expect("requests").push(path.clone());
+fn serve_file(root: &Path, path_and_query: &str) -> Answer {
+    let path = path_and_query.split('?').next().unwrap_or_default();
     let name = path.trim_start_matches('/');
     // Flat directory only: nothing outside `root` can be named.
     let file = (!name.contains('/') && !name.starts_with('.'))
         .then(|| std::fs::read(root.join(name)).ok())
         .flatten();
-    let (status, body) = match file {
-        Some(bytes) => (StatusCode::OK, bytes),
-        None => (StatusCode::NOT_FOUND, b"not found".to_vec()),
-    };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response
+    match file {
+        Some(bytes) => Answer {
+            body: bytes,
+            ..Answer::ok("")
+        }
+        .header("content-type", "application/octet-stream"),
+        None => Answer::status(404, "not found"),
+    }
 }
 
 /// The log without terminal colour codes, so that `key=value` fields can be matched.

@@ -3,158 +3,13 @@
 //! or hold a call open. Every request is recorded with the status it got.
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-
-use crate::mock::Recorded;
-
-/// One scripted answer.
-#[derive(Debug, Clone)]
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: String,
-    /// Held this long before answering (a slow or hung upstream).
-    pub(crate) delay: Duration,
-}
-
-impl Answer {
-    pub(crate) fn status(status: u16, body: &str) -> Answer {
-        Answer {
-            status,
-            headers: Vec::new(),
-            body: body.to_owned(),
-            delay: Duration::ZERO,
-        }
-    }
-
-    pub(crate) fn header(mut self, name: &str, value: &str) -> Answer {
-        self.headers.push((name.to_owned(), value.to_owned()));
-        self
-    }
-}
-
-type Handler = dyn Fn(&Recorded) -> Answer + Send + Sync;
-
-/// A loopback HTTP server answering through `handler`.
-#[derive(Clone)]
-pub(crate) struct Server {
-    pub(crate) origin: String,
-    log: Arc<Mutex<Log>>,
-}
-
-#[derive(Default)]
-struct Log {
-    /// Requests as they arrive, answered or not.
-    arrived: usize,
-    /// Requests that got their answer, with its status.
-    answered: Vec<(Recorded, u16)>,
-}
-
-impl Server {
-    pub(crate) async fn start(
-        handler: impl Fn(&Recorded) -> Answer + Send + Sync + 'static,
-    ) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let origin = format!("http://{}", listener.local_addr().expect("addr"));
-        let log: Arc<Mutex<Log>> = Arc::default();
-        let handler: Arc<Handler> = Arc::new(handler);
-        let shared = log.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let log = shared.clone();
-                let handler = handler.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let log = log.clone();
-                        let handler = handler.clone();
-                        async move { Ok::<_, Infallible>(serve(req, &log, &*handler).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Server { origin, log }
-    }
-
-    /// Every request that got an answer, with the status it got, in arrival order.
-    pub(crate) fn answered(&self) -> Vec<(Recorded, u16)> {
-        self.log.lock().expect("log").answered.clone()
-    }
-
-    /// Requests received so far, including those still being held.
-    pub(crate) fn arrived(&self) -> usize {
-        self.log.lock().expect("log").arrived
-    }
-}
-
-async fn serve(
-    req: Request<hyper::body::Incoming>,
-    log: &Mutex<Log>,
-    handler: &Handler,
-) -> Response<Full<Bytes>> {
-    let method = req.method().to_string();
-    let path = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_default();
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    let recorded = Recorded {
-        method,
-        path,
-        headers,
-        body,
-    };
-    log.lock().expect("log").arrived += 1;
-    let answer = handler(&recorded);
-    if !answer.delay.is_zero() {
-        tokio::time::sleep(answer.delay).await;
-    }
-    log.lock()
-        .expect("log")
-        .answered
-        .push((recorded, answer.status));
-    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
-    *response.status_mut() = hyper::StatusCode::from_u16(answer.status).expect("status");
-    response
-        .headers_mut()
-        .insert("content-type", "application/json".parse().expect("header"));
-    for (k, v) in answer.headers {
-        response.headers_mut().insert(
-            hyper::header::HeaderName::from_bytes(k.as_bytes()).expect("name"),
-            v.parse().expect("value"),
-        );
-    }
-    response
-}
+pub(crate) use switchboard_testkit::Answer;
+use switchboard_testkit::MockServer as Server;
 
 /// How the mock Graph API answers one kind of call.
 #[derive(Default)]
@@ -188,7 +43,7 @@ impl GraphApi {
         let reads = Arc::new(Script::default());
         let counter = Arc::new(AtomicUsize::new(0));
         let (s, r) = (sends.clone(), reads.clone());
-        let server = Server::start(move |req| {
+        let server = Server::start(move |req, _| {
             let body = req.json();
             let ok = || {
                 let n = counter.fetch_add(1, Ordering::SeqCst);
@@ -273,7 +128,7 @@ impl AgentApi {
         let down: Arc<Mutex<Option<Answer>>> = Arc::default();
         let hold = Arc::new(AtomicBool::new(false));
         let (f, d, h) = (fail_once.clone(), down.clone(), hold.clone());
-        let server = Server::start(move |req| {
+        let server = Server::start(move |req, _| {
             let text = req.json()["message"]["text"]
                 .as_str()
                 .unwrap_or_default()

@@ -2,19 +2,13 @@
 //! several instance names, signed requests to it, its dead letters, a local echo
 //! server, and raw TCP for clients that do not behave like HTTP libraries.
 
-use std::convert::Infallible;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
+use switchboard_testkit::{Answer as Served, MockServer};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use crate::harness::{TestDaemon, cli, repo_root};
 
@@ -313,63 +307,40 @@ pub(crate) struct Echoed {
 #[derive(Clone)]
 pub(crate) struct EchoServer {
     pub(crate) origin: String,
-    seen: Arc<Mutex<Vec<Echoed>>>,
+    server: MockServer,
 }
 
 impl EchoServer {
     pub(crate) async fn start() -> EchoServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind echo");
-        let origin = format!("http://{}", listener.local_addr().expect("addr"));
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let shared = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let seen = shared.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let seen = seen.clone();
-                        async move { Ok::<_, Infallible>(echo(&seen, &req)) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
+        let server = MockServer::start(|request, _| {
+            let path_and_query = &request.path;
+            let answer = Served::ok(&format!(
+                "you sent {path_and_query} with {:?}",
+                request.headers
+            ));
+            if hyper::header::HeaderValue::from_str(path_and_query).is_ok() {
+                answer.header("x-echo", path_and_query)
+            } else {
+                answer
             }
-        });
-        EchoServer { origin, seen }
+        })
+        .await;
+        EchoServer {
+            origin: server.origin.clone(),
+            server,
+        }
     }
 
     pub(crate) fn seen(&self) -> Vec<Echoed> {
-        self.seen.lock().expect("echo state").clone()
+        self.server
+            .requests()
+            .into_iter()
+            .map(|r| Echoed {
+                path_and_query: r.path,
+                headers: r.headers,
+            })
+            .collect()
     }
-}
-
-fn echo(seen: &Mutex<Vec<Echoed>>, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
-    let path_and_query = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_default();
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let body = format!("you sent {path_and_query} with {headers:?}");
-    seen.lock().expect("echo state").push(Echoed {
-        path_and_query: path_and_query.clone(),
-        headers,
-    });
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    if let Ok(value) = path_and_query.parse() {
-        response.headers_mut().insert("x-echo", value);
-    }
-    response
 }
 
 /// Writes `request` on a fresh connection to `addr`, then reads until the server

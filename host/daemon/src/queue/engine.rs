@@ -117,6 +117,11 @@ pub(crate) struct Engine<Q: Queue> {
     queued: HashMap<Lane, VecDeque<Q::Item>>,
     /// Lanes with an item running.
     busy: HashSet<Lane>,
+    /// Per instance, lanes that have items queued and none running, in the order they
+    /// became ready: dispatching takes from the front, so it costs nothing per idle
+    /// lane however long the backlog. May hold stale entries (a lane dropped by a
+    /// hold), which dispatching skips.
+    ready: HashMap<String, VecDeque<Lane>>,
     /// Running lanes per instance.
     running: HashMap<String, usize>,
     /// Ids queued or running, so a pushed item and a polled one run once.
@@ -170,6 +175,7 @@ impl<Q: Queue> Engine<Q> {
             in_memory: inbox.in_memory,
             queued: HashMap::new(),
             busy: HashSet::new(),
+            ready: HashMap::new(),
             running: HashMap::new(),
             known: HashSet::new(),
             held: HashMap::new(),
@@ -241,7 +247,10 @@ impl<Q: Queue> Engine<Q> {
     /// One round, for tests: hands over what was pushed, polls the store once, and
     /// runs everything that can run until nothing can. Returns the number of attempts
     /// (or recordings) that finished.
-    #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "test-support"),
+        expect(dead_code, reason = "only the testing harness drives single rounds")
+    )]
     pub(crate) async fn round(&mut self) -> usize {
         self.drain_inbox();
         self.poll().await;
@@ -281,10 +290,16 @@ impl<Q: Queue> Engine<Q> {
             return;
         }
         self.publish();
-        let items = self.queued.entry(lane).or_default();
+        let items = self.queued.entry(lane.clone()).or_default();
         // Keep id order even if two commits' hand-overs cross.
         let at = items.partition_point(|queued| Q::key(queued).id < id);
         items.insert(at, item);
+        if items.len() == 1 && !self.busy.contains(&lane) {
+            self.ready
+                .entry(lane.instance.clone())
+                .or_default()
+                .push_back(lane);
+        }
     }
 
     async fn poll(&mut self) {
@@ -314,17 +329,22 @@ impl<Q: Queue> Engine<Q> {
     /// Starts the next item of every idle lane whose instance has a free slot.
     fn dispatch(&mut self) {
         let concurrency = self.settings.concurrency.max(1);
-        let ready: Vec<Lane> = self
-            .queued
-            .keys()
-            .filter(|lane| !self.busy.contains(*lane))
-            .cloned()
-            .collect();
-        for lane in ready {
-            let running = self.running.get(&lane.instance).copied().unwrap_or(0);
-            if running >= concurrency {
-                continue;
+        let mut starts = Vec::new();
+        for (instance, lanes) in &mut self.ready {
+            let mut running = self.running.get(instance).copied().unwrap_or(0);
+            while running < concurrency {
+                let Some(lane) = lanes.pop_front() else {
+                    break;
+                };
+                if self.busy.contains(&lane) || !self.queued.contains_key(&lane) {
+                    continue;
+                }
+                running += 1;
+                starts.push(lane);
             }
+        }
+        self.ready.retain(|_, lanes| !lanes.is_empty());
+        for lane in starts {
             let Some(items) = self.queued.get_mut(&lane) else {
                 continue;
             };
@@ -384,6 +404,12 @@ impl<Q: Queue> Engine<Q> {
         self.busy.remove(&lane);
         if let Some(running) = self.running.get_mut(&lane.instance) {
             *running = running.saturating_sub(1);
+        }
+        if matches!(step, Step::Next) && self.queued.contains_key(&lane) {
+            self.ready
+                .entry(lane.instance.clone())
+                .or_default()
+                .push_back(lane.clone());
         }
         self.known.remove(&id);
         self.publish();
