@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use crate::rows::{expect_one, parsed};
+use crate::rows::{expect_one, next_id, parsed};
 use crate::store::now_ms;
 use crate::{DeadLetter, DeadLetterKind, NewDeadLetter, Store, StoreError};
 
@@ -65,11 +65,13 @@ pub(crate) fn insert_dead_letter(
     error: &str,
     payload: &[u8],
 ) -> Result<i64, StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO dead_letters (kind, instance, message_id, reply_id, created_at_ms, error,
-             payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
+    conn.prepare_cached(concat!(
+        "INSERT INTO dead_letters (id, kind, instance, message_id, reply_id, created_at_ms,
+             error, payload)
+         VALUES (",
+        next_id!("dead_letters"),
+        ", ?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))?
     .execute(params![
         kind.as_str(),
         instance,

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_types::{InboundMessage, StoredMessage};
 
-use crate::rows::{self, message_columns};
+use crate::rows::{self, message_columns, next_id};
 use crate::store::{now_ms, sql_limit};
 use crate::{MessageStatus, PersistOutcome, Store, StoreError};
 
@@ -130,12 +130,14 @@ fn persist_one(
         return Ok(PersistOutcome::Edited(edited));
     }
     let inserted = conn
-        .prepare_cached(
-            "INSERT INTO messages (instance, external_id, conversation_id, sender_id,
+        .prepare_cached(concat!(
+            "INSERT INTO messages (id, instance, external_id, conversation_id, sender_id,
                  sender_name, text, timestamp, reply_to, kind, is_edit, metadata, received_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-             ON CONFLICT (instance, external_id) DO NOTHING",
-        )?
+             VALUES (",
+            next_id!("messages"),
+            ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (instance, external_id) DO NOTHING"
+        ))?
         .execute(params![
             instance,
             message.external_id,

@@ -3,7 +3,7 @@
 use rusqlite::params;
 
 use crate::dead_letters::insert_dead_letter;
-use crate::rows::{self, expect_one, message_columns, reply_columns};
+use crate::rows::{self, expect_one, message_columns, next_id, reply_columns};
 use crate::store::{now_ms, sql_limit};
 use crate::{DeadLetterKind, OutboxItem, Store, StoreError};
 
@@ -18,24 +18,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         self.read(move |conn| {
-            // The partial index holds only pending rows; without table statistics the
-            // planner may pick the full conversation index and scan a long history.
-            let mut stmt = conn.prepare_cached(concat!(
-                "SELECT ",
-                reply_columns!(),
-                ", ",
-                message_columns!(),
-                " FROM replies r LEFT JOIN messages m ON m.id = r.message_id
-                  WHERE r.status = 'pending' AND r.next_attempt_at_ms <= ?1
-                    AND NOT EXISTS (
-                        SELECT 1 FROM replies e INDEXED BY replies_queue
-                        WHERE e.status = 'pending'
-                          AND e.instance = r.instance
-                          AND e.conversation_id = r.conversation_id
-                          AND e.id < r.id
-                          AND e.next_attempt_at_ms > ?1)
-                  ORDER BY r.id LIMIT ?2"
-            ))?;
+            let mut stmt = conn.prepare_cached(DUE_REPLIES)?;
             let rows = stmt.query_map(params![now_ms, sql_limit(limit)], rows::reply)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
@@ -137,11 +120,13 @@ impl Store {
             let now = now_ms();
             // The key embeds the row id, which exists only after the insert; a random
             // placeholder satisfies the UNIQUE constraint until then.
-            conn.prepare_cached(
-                "INSERT INTO replies (instance, conversation_id, message_id, text,
+            conn.prepare_cached(concat!(
+                "INSERT INTO replies (id, instance, conversation_id, message_id, text,
                      idempotency_key, next_attempt_at_ms, created_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, 'placeholder-' || hex(randomblob(16)), ?5, ?5)",
-            )?
+                 VALUES (",
+                next_id!("replies"),
+                ", ?1, ?2, ?3, ?4, 'placeholder-' || hex(randomblob(16)), ?5, ?5)"
+            ))?
             .execute(params![instance, conversation_id, message_id, text, now])?;
             let id = conn.last_insert_rowid();
             conn.prepare_cached("UPDATE replies SET idempotency_key = ?2 WHERE id = ?1")?
@@ -174,3 +159,22 @@ impl Store {
         .await
     }
 }
+
+/// Pending replies due at `?1` and not held back, oldest first, at most `?2`: one pass
+/// over the pending queue, as `PENDING_TURNS` explains.
+pub(crate) const DUE_REPLIES: &str = concat!(
+    "SELECT ",
+    reply_columns!(),
+    ", ",
+    message_columns!(),
+    " FROM (SELECT id, next_attempt_at_ms AS next_at,
+               max(next_attempt_at_ms) OVER (
+                   PARTITION BY instance, conversation_id ORDER BY id
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS held_until
+           FROM replies INDEXED BY replies_queue
+           WHERE status = 'pending') q
+     CROSS JOIN replies r ON r.id = q.id
+     LEFT JOIN messages m ON m.id = r.message_id
+     WHERE q.next_at <= ?1 AND (q.held_until IS NULL OR q.held_until <= ?1)
+     ORDER BY q.id LIMIT ?2"
+);

@@ -17,6 +17,22 @@ macro_rules! message_columns {
 }
 pub(crate) use message_columns;
 
+/// The id for a new row of `$table`: one above the highest id, and never below the
+/// table's floor in `id_floor`, which remembers the ids of pruned rows (see migration
+/// 0002). A macro so that the inserts stay `&'static str` for the statement cache.
+macro_rules! next_id {
+    ($table:literal) => {
+        concat!(
+            "(SELECT max(coalesce((SELECT max(id) FROM ",
+            $table,
+            "), 0) + 1, next_id) FROM id_floor WHERE name = '",
+            $table,
+            "')"
+        )
+    };
+}
+pub(crate) use next_id;
+
 /// How many columns `message_columns!()` yields.
 pub(crate) const MESSAGE_COLUMNS: usize = 14;
 

@@ -11,7 +11,10 @@ use crate::StoreError;
 
 /// Migrations in order; migration `i` (0-based) brings `user_version` to `i + 1`.
 /// Released entries are never edited: a schema change is a new file appended here.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_fewer_pages.sql"),
+];
 
 /// The schema version this build writes and reads.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -181,6 +184,51 @@ mod tests {
         // A second run of 0001 would fail on "table messages already exists".
         let conn = open_writer(&path).unwrap();
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+    }
+
+    /// The plan of `sql` as SQLite prints it, one step per line.
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        stmt.query_map(rusqlite::params![0_i64, 10_i64], |row| row.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_queue_queries_read_only_their_queue_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        drop(open_writer(&path).unwrap());
+        let conn = open_reader(&path).unwrap();
+        for (sql, index) in [
+            (crate::work::DUE_HOOKS, "messages_hook_queue"),
+            (crate::work::PENDING_TURNS, "messages_agent_queue"),
+            (crate::outbox::DUE_REPLIES, "replies_queue"),
+        ] {
+            let steps = plan(&conn, sql);
+            // Every scan of a table goes through its queue index; rows of the long
+            // history are only ever looked up by id.
+            let table_scans: Vec<_> = steps
+                .iter()
+                .filter(|step| step.starts_with("SCAN") && !step.contains("subquery"))
+                .filter(|step| *step != "SCAN q")
+                .collect();
+            assert!(
+                !table_scans.is_empty()
+                    && table_scans
+                        .iter()
+                        .all(|step| step.ends_with(&format!("INDEX {index}"))),
+                "{index}: {steps:#?}"
+            );
+            assert!(
+                steps
+                    .iter()
+                    .filter(|step| step.starts_with("SEARCH"))
+                    .all(|step| step.contains("USING INTEGER PRIMARY KEY (rowid=?)")),
+                "{index}: {steps:#?}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::dead_letters::insert_dead_letter;
-use crate::rows::{self, expect_one, message_columns};
+use crate::rows::{self, expect_one, message_columns, next_id};
 use crate::store::{now_ms, sql_limit};
 use crate::{DeadLetterKind, DueMessage, HookOutcome, OutboxItem, Store, StoreError};
 
@@ -18,13 +18,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<DueMessage>, StoreError> {
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(concat!(
-                "SELECT ",
-                message_columns!(),
-                ", m.hook_attempts FROM messages m
-                  WHERE m.hook_state = 'pending' AND m.hook_next_at_ms <= ?1
-                  ORDER BY m.id LIMIT ?2"
-            ))?;
+            let mut stmt = conn.prepare_cached(DUE_HOOKS)?;
             let rows = stmt.query_map(params![now_ms, sql_limit(limit)], rows::due_message)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
@@ -86,22 +80,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<DueMessage>, StoreError> {
         self.read(move |conn| {
-            // The partial index holds only pending rows; without table statistics the
-            // planner may pick the full conversation index and scan a long history.
-            let mut stmt = conn.prepare_cached(concat!(
-                "SELECT ",
-                message_columns!(),
-                ", m.agent_attempts FROM messages m
-                  WHERE m.agent_state = 'pending' AND m.agent_next_at_ms <= ?1
-                    AND NOT EXISTS (
-                        SELECT 1 FROM messages e INDEXED BY messages_agent_queue
-                        WHERE e.agent_state = 'pending'
-                          AND e.instance = m.instance
-                          AND e.conversation_id = m.conversation_id
-                          AND e.id < m.id
-                          AND e.agent_next_at_ms > ?1)
-                  ORDER BY m.id LIMIT ?2"
-            ))?;
+            let mut stmt = conn.prepare_cached(PENDING_TURNS)?;
             let rows = stmt.query_map(params![now_ms, sql_limit(limit)], rows::due_message)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
@@ -194,6 +173,40 @@ impl Store {
     }
 }
 
+/// Pending agent turns due at `?1` and not held back, oldest first, at most `?2`.
+///
+/// One pass over the pending queue in its index order (conversation, then id): the
+/// window carries the latest retry time among the earlier pending turns of the same
+/// conversation, and a turn behind one that is not due yet is held back. A correlated
+/// `NOT EXISTS` over the same index would walk a conversation's earlier turns once per
+/// turn, which is quadratic in a busy conversation. Naming the index keeps the planner
+/// off the whole table, which it may pick without statistics.
+pub(crate) const PENDING_TURNS: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    ", m.agent_attempts
+     FROM (SELECT id, agent_next_at_ms AS next_at,
+               max(agent_next_at_ms) OVER (
+                   PARTITION BY instance, conversation_id ORDER BY id
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS held_until
+           FROM messages INDEXED BY messages_agent_queue
+           WHERE agent_state = 'pending') q
+     CROSS JOIN messages m ON m.id = q.id
+     WHERE q.next_at <= ?1 AND (q.held_until IS NULL OR q.held_until <= ?1)
+     ORDER BY q.id LIMIT ?2"
+);
+
+/// Pending hooks due at `?1`, oldest first, at most `?2`. Hooks need no per-conversation
+/// order, so the queue index is in id order and the scan stops at the limit.
+pub(crate) const DUE_HOOKS: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    ", m.hook_attempts
+     FROM messages m INDEXED BY messages_hook_queue
+     WHERE m.hook_state = 'pending' AND m.hook_next_at_ms <= ?1
+     ORDER BY m.id LIMIT ?2"
+);
+
 fn queue_turn_reply(
     conn: &Connection,
     instance: &str,
@@ -204,12 +217,14 @@ fn queue_turn_reply(
     now: i64,
 ) -> Result<i64, StoreError> {
     let inserted = conn
-        .prepare_cached(
-            "INSERT INTO replies (instance, conversation_id, message_id, text, idempotency_key,
-                 next_attempt_at_ms, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-             ON CONFLICT (idempotency_key) DO NOTHING",
-        )?
+        .prepare_cached(concat!(
+            "INSERT INTO replies (id, instance, conversation_id, message_id, text,
+                 idempotency_key, next_attempt_at_ms, created_at_ms)
+             VALUES (",
+            next_id!("replies"),
+            ", ?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             ON CONFLICT (idempotency_key) DO NOTHING"
+        ))?
         .execute(params![
             instance,
             conversation_id,

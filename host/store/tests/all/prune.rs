@@ -83,3 +83,41 @@ async fn prune_keeps_messages_newer_than_the_cutoff() {
     let next = stored(s, "wa", message("n", "c", "x")).await;
     assert!(next.id > m.id);
 }
+
+#[tokio::test]
+async fn ids_stay_above_every_pruned_row_when_everything_is_pruned() {
+    let t = open();
+    let s = &t.store;
+    let mut old_messages = Vec::new();
+    let mut old_replies = Vec::new();
+    for round in 0..2 {
+        for i in 0..3 {
+            let m = stored(s, "wa", message(&format!("{round}-{i}"), "c", "x")).await;
+            s.finish_hook(m.id, HookOutcome::Done).await.unwrap();
+            let replies = s
+                .complete_turn(m.id, vec!["a".into(), "b".into()])
+                .await
+                .unwrap();
+            for reply in replies {
+                s.reply_sent(reply.id, None).await.unwrap();
+                old_replies.push(reply.id);
+            }
+            old_messages.push(m.id);
+        }
+        // The newest message and, through the cascade, the newest reply go too.
+        assert_eq!(s.prune(i64::MAX).await.unwrap(), 3);
+        assert_eq!(s.counts().await.unwrap().messages, 0);
+        assert!(s.replies(None, 10).await.unwrap().is_empty());
+    }
+
+    let m = stored(s, "wa", message("after", "c", "x")).await;
+    assert!(
+        old_messages.iter().all(|&old| m.id > old),
+        "{} reused",
+        m.id
+    );
+    let reply = s.complete_turn(m.id, vec!["c".into()]).await.unwrap()[0].id;
+    assert!(old_replies.iter().all(|&old| reply > old), "{reply} reused");
+    let operator = s.insert_reply("wa", "c", None, "d".into()).await.unwrap();
+    assert!(operator > reply);
+}
