@@ -21,10 +21,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures::FutureExt as _;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt as _, StreamExt as _};
 use switchboard_store::StoreError;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::clock::Clock;
@@ -138,7 +139,10 @@ pub(crate) struct Engine<Q: Queue> {
     /// poll again at once, or a batch that cannot make progress (its instance is
     /// gone, the store refuses writes) would be read in a tight loop.
     progressed: bool,
-    tasks: JoinSet<Finished<Q::Done>>,
+    /// Items in flight, polled by the engine's own task: the whole queue is one task
+    /// to the runtime's scheduler, so a burst of follow-up work takes turns with the
+    /// webhooks being answered instead of queueing in front of them.
+    tasks: FuturesUnordered<BoxFuture<'static, Finished<Q::Done>>>,
 }
 
 /// The receiving half of a [`Feed`], until an engine takes it.
@@ -183,7 +187,7 @@ impl<Q: Queue> Engine<Q> {
             retries: BinaryHeap::new(),
             more: false,
             progressed: false,
-            tasks: JoinSet::new(),
+            tasks: FuturesUnordered::new(),
         }
     }
 
@@ -223,24 +227,23 @@ impl<Q: Queue> Engine<Q> {
                     // Every feed is gone: the daemon is shutting down.
                     None => break,
                 },
-                Some(finished) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                Some(finished) = self.tasks.next(), if !self.tasks.is_empty() => {
                     self.finish(finished);
                 }
                 () = tokio::time::sleep_until(wake_at) => {}
                 changed = stop.changed() => if changed.is_err() { break },
             }
         }
-        let drained = tokio::time::timeout(grace, async {
-            while self.tasks.join_next().await.is_some() {}
-        })
-        .await;
+        let drained =
+            tokio::time::timeout(grace, async { while self.tasks.next().await.is_some() {} }).await;
         if drained.is_err() {
             tracing::warn!(
                 queue = Q::NAME,
                 abandoned = self.tasks.len(),
                 "a worker did not stop in time; its item will be retried after restart"
             );
-            self.tasks.abort_all();
+            // Dropping the futures cancels the calls; the items are still due.
+            self.tasks.clear();
         }
     }
 
@@ -258,7 +261,7 @@ impl<Q: Queue> Engine<Q> {
         loop {
             self.drain_inbox();
             self.dispatch();
-            match self.tasks.join_next().await {
+            match self.tasks.next().await {
                 Some(done) => {
                     self.finish(done);
                     finished += 1;
@@ -359,7 +362,7 @@ impl<Q: Queue> Engine<Q> {
             self.busy.insert(lane.clone());
             let remembered = self.unrecorded.remove(&Q::key(&item).id);
             let (queue, clock, settings) = (self.queue.clone(), self.clock.clone(), self.settings);
-            self.tasks.spawn(async move {
+            self.tasks.push(Box::pin(async move {
                 let id = Q::key(&item).id;
                 let worked = AssertUnwindSafe(work(&*queue, &*clock, settings, &item, remembered))
                     .catch_unwind()
@@ -385,16 +388,11 @@ impl<Q: Queue> Engine<Q> {
                     step,
                     unrecorded,
                 }
-            });
+            }));
         }
     }
 
-    fn finish(&mut self, finished: Result<Finished<Q::Done>, tokio::task::JoinError>) {
-        // Panics are caught inside the task, so an error here is an abort, which
-        // only happens at shutdown.
-        let Ok(finished) = finished else {
-            return;
-        };
+    fn finish(&mut self, finished: Finished<Q::Done>) {
         let Finished {
             lane,
             id,
