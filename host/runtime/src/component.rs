@@ -5,7 +5,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 use switchboard_types::{DeliveryError, InboundMessage, OutboundMessage, Receipt, WebhookRequest};
 use wasmtime::component::{Component, Instance, InstancePre};
-use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
+use wasmtime::{PoolConcurrencyLimitError, Store, Trap, UpdateDeadline};
 
 use crate::bindings::{ChannelIndices, PersistenceIndices, wit};
 use crate::cache;
@@ -266,15 +266,22 @@ impl ChannelComponent {
         let state = CallState::new(phase, limits.clone(), services, self.inner.counters.clone());
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limits);
-        let ticks = limits
-            .deadline
-            .as_millis()
-            .div_ceil(EPOCH_TICK.as_millis())
-            .max(1);
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        store.epoch_deadline_trap();
-
+        // Guest code yields to the async runtime at every epoch tick and is interrupted
+        // once its wall-clock deadline has passed. Without the yields a spinning guest
+        // would hold a runtime thread until its deadline: with as many spinning calls as
+        // threads, nothing else (accept, other instances' webhooks, the queues, timers)
+        // would run meanwhile.
         let started = Instant::now();
+        let interrupt_at = started + limits.deadline;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= interrupt_at {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+
         let deadline_ms = u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX);
         // Epochs interrupt guest code; this timeout also bounds time spent waiting in
         // host calls (outbound HTTP, state), which epochs cannot interrupt.

@@ -255,3 +255,73 @@ async fn requests_beyond_max_in_flight_get_503_with_retry_after() {
     sandbox.assert_good_still_works("after-overload").await;
     assert_eq!(sandbox.dead_letters_of("spin").len(), 1);
 }
+
+/// A spinning guest yields to the daemon's async runtime at every epoch tick, so
+/// more spinning calls than the daemon has threads do not stop it: another
+/// instance's webhook is answered while they all still spin.
+#[tokio::test]
+async fn spinning_guests_do_not_hold_the_runtime_while_they_spin() {
+    let sandbox = Sandbox::start(
+        &[
+            channel("spin", "loop").option("call_timeout_ms = 5000"),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let spinning: Vec<_> = (0..threads * 2)
+        .map(|i| {
+            let http = sandbox.http.clone();
+            let url = sandbox.daemon.url("/webhooks/spin");
+            tokio::spawn(async move {
+                http.post(url)
+                    .header("x-test-token", TOKEN)
+                    .body(format!("spin-{i}"))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    // Every spinning call has passed verification, the last step before its guest
+    // runs, before the good request is sent.
+    let metrics = sandbox.daemon.url("/metrics");
+    let verified = format!(
+        "switchboard_deliveries_verified_total{{instance=\"spin\"}} {}",
+        spinning.len()
+    );
+    let mut all_spinning = false;
+    for _ in 0..100 {
+        let text = match sandbox.http.get(&metrics).send().await {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.lines().any(|line| line == verified) {
+            all_spinning = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        all_spinning,
+        "the spinning calls did not all start; log:\n{}",
+        sandbox.daemon.log()
+    );
+
+    let answer = sandbox.post("good", "while-others-spin").await;
+
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(
+        spinning.iter().all(|call| !call.is_finished()),
+        "the good webhook was answered only after spinning calls ended; log:\n{}",
+        sandbox.daemon.log()
+    );
+    for call in spinning {
+        let status = call.await.expect("join").expect("spinning request");
+        assert_eq!(
+            status, 200,
+            "a spinning delivery is dead-lettered and acknowledged"
+        );
+    }
+}
