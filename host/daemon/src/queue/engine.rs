@@ -32,6 +32,9 @@ use crate::clock::Clock;
 use crate::pipeline::error_chain;
 use crate::queue::{Attempt, Decision, Queue, backoff};
 
+/// Items an engine holds in memory at most, in batches of [`Settings::batch`].
+const IN_MEMORY_BATCHES: usize = 4;
+
 /// How an engine runs; the same for every queue of a daemon.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Settings {
@@ -282,6 +285,12 @@ impl<Q: Queue> Engine<Q> {
     fn accept(&mut self, item: Q::Item) {
         let lane = lane_of::<Q>(&item);
         if self.held.contains_key(&lane) {
+            return;
+        }
+        // Under a sustained overload the backlog stays in the store, not in memory:
+        // past the cap, hand-overs are dropped and the polls bring them back, in order.
+        if self.known.len() >= self.settings.batch.saturating_mul(IN_MEMORY_BATCHES) {
+            self.more = true;
             return;
         }
         self.enqueue(lane, item);

@@ -232,3 +232,35 @@ async fn work_stored_before_a_restart_is_done_after_it() {
     assert_eq!(*lock(&rig.channel("tg").hooked), ["m1"]);
     assert_eq!(rig.channel("tg").sent_texts(), ["re: before the restart"]);
 }
+
+#[tokio::test]
+async fn a_backlog_beyond_what_a_queue_holds_in_memory_is_worked_off_from_the_store() {
+    let mut rig = Rig::new(&["tg"]);
+    // 1,100 messages in 1,100 conversations: more than a queue keeps in memory
+    // (4 batches of 256), so some are only in the store when they are handed over.
+    for batch in 0..11 {
+        let messages: Vec<(String, String, String)> = (0..100)
+            .map(|i| {
+                let n = batch * 100 + i;
+                (format!("m{n}"), format!("c{n}"), format!("t{n}"))
+            })
+            .collect();
+        let refs: Vec<(&str, &str, &str)> = messages
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
+        assert_eq!(rig.deliver("tg", &refs).await, 200);
+    }
+    // The store stamped the rows with the system's time; polls read at the clock's.
+    rig.advance(Duration::from_secs(1));
+
+    rig.harness.settle(50).await;
+
+    let mut asked = rig.agent.asked();
+    asked.sort();
+    asked.dedup();
+    assert_eq!(asked.len(), 1_100, "every message gets exactly one turn");
+    assert_eq!(rig.agent.asked().len(), 1_100);
+    assert_eq!(rig.channel("tg").sent_texts().len(), 1_100);
+    assert_eq!(lock(&rig.channel("tg").hooked).len(), 1_100);
+}
