@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use switchboard_egress::{Egress, EgressOptions};
 use switchboard_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::DaemonConfig;
@@ -20,7 +20,7 @@ use crate::queue::engine::{self, Engine, Settings};
 use crate::queue::hooks::Hooks;
 use crate::queue::replies::Replies;
 use crate::queue::turns::Turns;
-use crate::shared::{Feeds, Shared, SharedParts};
+use crate::shared::{Feeds, Instances, Shared};
 use crate::workers;
 
 /// A daemon whose store, sandbox and channel instances are ready; nothing is
@@ -120,16 +120,17 @@ impl Daemon {
             turns: turns_feed,
             replies: replies_feed,
         };
-        let parts = SharedParts {
+        let shared = Arc::new(Shared {
             store,
+            instances: Instances::new(instances),
             agent: config.agent.clone(),
+            in_flight: Arc::new(Semaphore::new(config.server.max_in_flight)),
             server: config.server.clone(),
             workers: config.workers.clone(),
             feeds,
             clock: clock.clone(),
             metrics,
-        };
-        let shared = Arc::new(Shared::new(parts, instances));
+        });
         let workers_config = &config.workers;
         let settings = Settings {
             concurrency: workers_config.concurrency,

@@ -387,11 +387,12 @@ impl Metrics {
             .clone()
     }
 
-    /// Counts a rejection; `instance` is `None` when the name matched no instance.
-    pub(crate) fn rejected(&self, instance: Option<&str>, reason: &'static str) {
-        match instance {
-            Some(instance) if reason != "unknown_instance" => self.of(instance).rejected(reason),
-            _ => add(&self.unknown_instance, 1),
+    /// Counts a rejection. Requests for unknown names are counted without the name.
+    pub(crate) fn rejected(&self, instance: &str, reason: &'static str) {
+        if reason == "unknown_instance" {
+            add(&self.unknown_instance, 1);
+        } else {
+            self.of(instance).rejected(reason);
         }
     }
 
@@ -590,7 +591,7 @@ mod tests {
         wa.received();
         wa.guest_call(Export::Respond, Duration::from_millis(3), None);
         wa.outcome(Work::Replies, Outcome::Sent);
-        metrics.rejected(None, "unknown_instance");
+        metrics.rejected("probe", "unknown_instance");
         let text = metrics.render(&Scraped {
             outbox_pending: Some(4),
             ..Scraped::default()
@@ -611,6 +612,10 @@ mod tests {
             "switchboard_deliveries_rejected_total{instance=\"\",reason=\"unknown_instance\"} 1\n"
         ));
         assert!(text.contains("switchboard_outbox_pending 4\n"));
+        assert!(
+            !text.contains("probe"),
+            "an unknown name never becomes a label"
+        );
         assert!(!text.contains("outcome=\"dead\""));
         assert!(!text.contains("\nswitchboard_turns_pending "));
     }

@@ -15,10 +15,10 @@ use crate::queue::engine::Feed;
 /// consistent set (and keeps its `Arc<Instance>` until it finishes).
 pub(crate) type InstanceTable = HashMap<String, Arc<Instance>>;
 
-/// State shared by the ingress and the workers.
+/// State shared by the ingress and the queues.
 pub(crate) struct Shared {
     pub(crate) store: Store,
-    instances: RwLock<Arc<InstanceTable>>,
+    pub(crate) instances: Instances,
     pub(crate) agent: Arc<dyn Agent>,
     pub(crate) server: ServerLimits,
     pub(crate) workers: WorkerConfig,
@@ -37,47 +37,26 @@ pub(crate) struct Feeds {
     pub(crate) replies: Feed<OutboxItem>,
 }
 
-/// What [`Shared`] is made of, besides the instance table.
-pub(crate) struct SharedParts {
-    pub(crate) store: Store,
-    pub(crate) agent: Arc<dyn Agent>,
-    pub(crate) server: ServerLimits,
-    pub(crate) workers: WorkerConfig,
-    pub(crate) feeds: Feeds,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) metrics: Metrics,
+/// The instance table, replaced as a whole by hot reload.
+pub(crate) struct Instances(RwLock<Arc<InstanceTable>>);
+
+impl Instances {
+    pub(crate) fn new(table: InstanceTable) -> Instances {
+        Instances(RwLock::new(Arc::new(table)))
+    }
+
+    fn all(&self) -> Arc<InstanceTable> {
+        // A panic while swapping cannot leave a half-written Arc; use it.
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl Shared {
-    pub(crate) fn new(parts: SharedParts, instances: InstanceTable) -> Shared {
-        let SharedParts {
-            store,
-            agent,
-            server,
-            workers,
-            feeds,
-            clock,
-            metrics,
-        } = parts;
-        Shared {
-            store,
-            in_flight: Arc::new(Semaphore::new(server.max_in_flight)),
-            instances: RwLock::new(Arc::new(instances)),
-            agent,
-            server,
-            workers,
-            feeds,
-            clock,
-            metrics,
-        }
-    }
-
     pub(crate) fn instances(&self) -> Arc<InstanceTable> {
-        match self.instances.read() {
-            Ok(guard) => guard.clone(),
-            // A panic while swapping cannot leave a half-written Arc; use it.
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.instances.all()
     }
 
     pub(crate) fn instance(&self, name: &str) -> Option<Arc<Instance>> {
@@ -85,10 +64,10 @@ impl Shared {
     }
 
     pub(crate) fn replace_instances(&self, table: InstanceTable) {
-        let mut guard = match self.instances.write() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        *guard = Arc::new(table);
+        *self
+            .instances
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(table);
     }
 }

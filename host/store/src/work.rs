@@ -88,7 +88,7 @@ impl Store {
     }
 
     /// Marks the message's agent turn done and queues its replies in the outbox, in one
-    /// commit, and returns the replies in order, as the outbox worker will see them.
+    /// commit, and returns the replies in order, as the reply queue will see them.
     ///
     /// Reply `n` gets the idempotency key `sb-<instance>-<message id>-<n>`, so calling
     /// this again for the same message (after a crash between the agent answering and

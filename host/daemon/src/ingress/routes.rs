@@ -131,7 +131,7 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
 
 fn reject(shared: &Shared, rejection: Rejection) -> Response<Body> {
     if let Some(instance) = rejection.instance() {
-        shared.metrics.rejected(Some(instance), rejection.reason());
+        shared.metrics.rejected(instance, rejection.reason());
     }
     rejection.into_response()
 }

@@ -161,7 +161,7 @@ async fn complete_turn_marks_the_turn_done_and_queues_its_replies_once() {
         (WorkState::Done, 1)
     );
     let due = t.store.due_replies(i64::MAX, 10).await.unwrap();
-    // What complete_turn hands back is what the outbox worker will read.
+    // What complete_turn hands back is what the reply queue will read.
     assert_eq!(due, queued);
     assert_eq!(due[0].text, "Hi!");
     assert_eq!(due[0].conversation_id, "+15550001");
