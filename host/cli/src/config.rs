@@ -54,6 +54,12 @@ pub(crate) struct RawServer {
     pub(crate) persist_timeout_ms: Option<u64>,
     #[serde(default)]
     pub(crate) shutdown_grace_ms: Option<u64>,
+    /// How long a response write may wait for a client that does not read.
+    #[serde(default)]
+    pub(crate) write_timeout_ms: Option<u64>,
+    /// Bytes of request bodies held in memory at once, across every connection.
+    #[serde(default)]
+    pub(crate) body_budget_mb: Option<u64>,
     #[serde(default)]
     pub(crate) max_concurrent_calls: Option<u32>,
     #[serde(default)]
@@ -270,6 +276,10 @@ impl ConfigFile {
             persist_timeout: ms(s.persist_timeout_ms, defaults.persist_timeout),
             default_max_body_bytes: defaults.default_max_body_bytes,
             shutdown_grace: ms(s.shutdown_grace_ms, defaults.shutdown_grace),
+            write_timeout: ms(s.write_timeout_ms, defaults.write_timeout),
+            body_budget_bytes: s
+                .body_budget_mb
+                .map_or(defaults.body_budget_bytes, |mb| mb.saturating_mul(1 << 20)),
             max_database_bytes: s.max_database_mb.map(|mb| mb.saturating_mul(1 << 20)),
         };
         let mut runtime = RuntimeConfig::default();

@@ -73,7 +73,8 @@ pub struct ServerLimits {
     pub max_connections: usize,
     /// Webhook requests being processed at once; beyond it: 503 + Retry-After.
     pub max_in_flight: usize,
-    /// Time a client has to send its request headers.
+    /// Time a client has to send its request headers; also how long a kept-alive
+    /// connection may wait for its next request.
     pub header_timeout: Duration,
     /// Time a client has to send the whole body.
     pub body_timeout: Duration,
@@ -83,6 +84,13 @@ pub struct ServerLimits {
     pub default_max_body_bytes: u64,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// How long writing a response may wait on a client that does not read; past it
+    /// the connection is closed.
+    pub write_timeout: Duration,
+    /// Bytes of request bodies held in memory at once, across every connection. A
+    /// body takes its share (its declared length, or the instance's body limit when it
+    /// declares none) before a byte of it is read; past the budget: 503 + Retry-After.
+    pub body_budget_bytes: u64,
     /// Cap on the database file's size. Once reached, deliveries are answered 503 +
     /// `Retry-After` (nothing is acknowledged), as on a full disk; `None` means no cap.
     pub max_database_bytes: Option<u64>,
@@ -99,6 +107,8 @@ impl Default for ServerLimits {
             persist_timeout: Duration::from_secs(2),
             default_max_body_bytes: 1 << 20,
             shutdown_grace: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
+            body_budget_bytes: 64 << 20,
             max_database_bytes: None,
         }
     }

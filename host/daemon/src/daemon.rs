@@ -125,6 +125,11 @@ impl Daemon {
             instances: Instances::new(instances),
             agent: config.agent.clone(),
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight)),
+            body_budget: Arc::new(Semaphore::new(
+                usize::try_from(config.server.body_budget_bytes.div_ceil(1024).max(1))
+                    .unwrap_or(Semaphore::MAX_PERMITS)
+                    .min(Semaphore::MAX_PERMITS),
+            )),
             server: config.server.clone(),
             workers: config.workers.clone(),
             feeds,
@@ -217,12 +222,7 @@ impl Daemon {
                 server::serve(admin, Surface::Admin, shared, stopped).await;
             })
         });
-        let surface = if admin_task.is_some() {
-            Surface::Webhooks
-        } else {
-            Surface::All
-        };
-        server::serve(listener, surface, shared.clone(), shutdown).await;
+        server::serve(listener, Surface::Webhooks, shared.clone(), shutdown).await;
         // silent-ok: the admin server has already stopped if the receiver is gone.
         let _ = admin_stop_tx.send(true);
         if let Some(task) = admin_task {

@@ -5,3 +5,4 @@ pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod routes;
 pub(crate) mod server;
+pub(crate) mod write_timeout;

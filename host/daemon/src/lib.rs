@@ -16,6 +16,7 @@ mod daemon;
 mod ingress;
 mod instance;
 mod loader;
+mod mask;
 mod metrics;
 mod pipeline;
 mod queue;

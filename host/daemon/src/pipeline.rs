@@ -8,6 +8,7 @@ use switchboard_store::{DeadLetterKind, DueMessage, NewDeadLetter, PersistOutcom
 use switchboard_verify::VerifyError;
 
 use crate::instance::Instance;
+use crate::mask;
 use crate::metrics::{DeadLetter, Export};
 use crate::shared::Shared;
 
@@ -49,8 +50,37 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Verifies, runs the guest, makes its messages durable, and returns the guest's
-/// response. No guest code runs before verification succeeds.
+/// What can be decided before the body is read: the method, the handshake (a GET is
+/// checked on its query alone) and whatever the verification scheme can tell from the
+/// headers. A request refused here never has its body read.
+pub(crate) fn check_before_body(
+    shared: &Shared,
+    instance: &Instance,
+    method: &http::Method,
+    query: &str,
+    headers: &HeaderMap,
+) -> Result<(), PipelineError> {
+    instance.metrics.received();
+    match *method {
+        http::Method::GET => {
+            let Some(handshake) = &instance.handshake else {
+                return Err(PipelineError::MethodNotAllowed(method.to_string()));
+            };
+            handshake
+                .verify(query)
+                .map_err(PipelineError::HandshakeFailed)
+        }
+        http::Method::POST => instance
+            .verifier
+            .check_headers(headers, shared.clock.now_secs())
+            .map_err(PipelineError::BadSignature),
+        _ => Err(PipelineError::MethodNotAllowed(method.to_string())),
+    }
+}
+
+/// Finishes verification with the body, runs the guest, makes its messages durable,
+/// and returns the guest's response. The delivery must have passed
+/// [`check_before_body`]. No guest code runs before verification succeeds.
 pub(crate) async fn handle(
     shared: &Shared,
     instance: &Arc<Instance>,
@@ -60,28 +90,22 @@ pub(crate) async fn handle(
         headers,
         mut request,
     } = delivery;
-    instance.metrics.received();
-    match request.method.as_str() {
-        "GET" => {
-            let Some(handshake) = &instance.handshake else {
-                return Err(PipelineError::MethodNotAllowed(request.method));
-            };
-            handshake
-                .verify(&request.query)
-                .map_err(PipelineError::HandshakeFailed)?;
-        }
-        "POST" => instance
+    if request.method == "GET" {
+        // The handshake was the whole check and carries nothing in a body; a body on
+        // a GET is nobody's business, so the guest never sees one.
+        request.body = bytes::Bytes::new();
+    } else if instance.verifier.reads_body() {
+        instance
             .verifier
             .verify(&headers, &request.body, shared.clock.now_secs())
-            .map_err(PipelineError::BadSignature)?,
-        _ => return Err(PipelineError::MethodNotAllowed(request.method)),
+            .map_err(PipelineError::BadSignature)?;
     }
     instance.metrics.verified();
 
     // Verification tokens (header or query) have done their job; nothing after this
     // point (guest, dead letters, replay) needs them. This is the only place they are
     // masked. The body is kept exact.
-    request.query = instance.services.redact(&request.query);
+    request.query = mask::query(&request.query, |text| instance.services.redact(text));
     for (_, value) in &mut request.headers {
         *value = instance.services.redact(value);
     }

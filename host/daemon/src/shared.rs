@@ -24,6 +24,8 @@ pub(crate) struct Shared {
     pub(crate) workers: WorkerConfig,
     /// Bounds webhook requests in progress; beyond it requests get 503.
     pub(crate) in_flight: Arc<Semaphore>,
+    /// `server.body_budget_bytes` in KiB: bodies take their share before being read.
+    pub(crate) body_budget: Arc<Semaphore>,
     /// Where freshly stored work is handed to the queues.
     pub(crate) feeds: Feeds,
     pub(crate) clock: Arc<dyn Clock>,

@@ -81,12 +81,17 @@ impl Harness {
                 HeaderValue::from_str(value).expect("header value"),
             );
         }
+        let checked = pipeline::check_before_body(&self.shared, &target, &method, query, &map);
         let request = webhook_request(&method, "", query, &map, Bytes::copy_from_slice(body));
         let delivery = Delivery {
             headers: map,
             request,
         };
-        match pipeline::handle(&self.shared, &target, delivery).await {
+        let handled = match checked {
+            Ok(()) => pipeline::handle(&self.shared, &target, delivery).await,
+            Err(error) => Err(error),
+        };
+        match handled {
             Ok(response) => Answer {
                 status: response.status,
                 rejected: None,

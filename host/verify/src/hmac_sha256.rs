@@ -40,6 +40,12 @@ impl HmacSha256 {
         &self.header
     }
 
+    /// A signature header that can be decoded, before the body is read.
+    pub(crate) fn check_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
+        self.decode(header::single(headers, &self.header)?)
+            .map(drop)
+    }
+
     pub(crate) fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
         let value = header::single(headers, &self.header)?;
         let claimed = self.decode(value)?;

@@ -31,6 +31,17 @@ impl SlackV0 {
         })
     }
 
+    /// A decodable signature and a timestamp in the window, before the body is read.
+    pub(crate) fn check_headers(
+        &self,
+        headers: &HeaderMap,
+        now_unix: i64,
+    ) -> Result<(), VerifyError> {
+        decode(header::single(headers, &SIGNATURE)?)?;
+        let signed_at = timestamp::parse(&TIMESTAMP, header::single(headers, &TIMESTAMP)?)?;
+        timestamp::check_window(signed_at, now_unix, self.tolerance_secs)
+    }
+
     pub(crate) fn verify(
         &self,
         headers: &HeaderMap,

@@ -65,6 +65,26 @@ impl Verifier {
         }
     }
 
+    /// Checks what the headers alone can tell, so that a request that can never verify
+    /// is refused before its body is read: the whole check for `header-token`; for the
+    /// HMAC schemes, that the signature header is there and decodes and that the
+    /// timestamp, where the scheme signs one, is in the window. A request that passes
+    /// must still pass [`Verifier::verify`] once its body is in.
+    pub fn check_headers(&self, headers: &HeaderMap, now_unix: i64) -> Result<(), VerifyError> {
+        match &self.prepared {
+            Prepared::HmacSha256(scheme) => scheme.check_headers(headers),
+            Prepared::SlackV0(scheme) => scheme.check_headers(headers, now_unix),
+            Prepared::HeaderToken(scheme) => scheme.verify(headers),
+            Prepared::StandardWebhooks(scheme) => scheme.check_headers(headers, now_unix),
+        }
+    }
+
+    /// Whether [`Verifier::verify`] reads the body; `header-token` does not, so its
+    /// [`Verifier::check_headers`] is the whole verification.
+    pub fn reads_body(&self) -> bool {
+        !matches!(self.prepared, Prepared::HeaderToken(_))
+    }
+
     /// The headers that make `body` verify at `now_unix`, as `(lower-case name, value)`
     /// pairs. `message_id` is used by `standard-webhooks` only.
     ///
@@ -159,6 +179,43 @@ mod tests {
             let debug = format!("{:?}", Verifier::new(&scheme, secret).expect("valid"));
             assert!(!debug.contains("hunter2"), "{debug}");
             assert!(debug.contains(scheme.name()), "{debug}");
+        }
+    }
+
+    #[test]
+    fn header_checks_pass_what_verifies_and_refuse_unsigned_or_stale_requests() {
+        let now = 1_700_000_000;
+        for (scheme, secret) in all_schemes() {
+            let verifier = Verifier::new(&scheme, secret).expect("valid scheme");
+            let body = b"{\"any\":\"body\"}";
+            let mut signed = HeaderMap::new();
+            for (name, value) in verifier.sign(body, now, "msg_1").expect("sign") {
+                signed.insert(
+                    http::HeaderName::try_from(name).expect("name"),
+                    value.parse().expect("value"),
+                );
+            }
+            assert!(
+                verifier.check_headers(&signed, now).is_ok(),
+                "{}",
+                scheme.name()
+            );
+            assert!(
+                verifier.check_headers(&HeaderMap::new(), now).is_err(),
+                "{}: no signature headers, refused before the body",
+                scheme.name()
+            );
+            let timed = matches!(
+                scheme,
+                Scheme::SlackV0 { .. } | Scheme::StandardWebhooks { .. }
+            );
+            assert_eq!(
+                verifier.check_headers(&signed, now + 3600).is_err(),
+                timed,
+                "{}: a stale timestamp is refused before the body",
+                scheme.name()
+            );
+            assert_eq!(verifier.reads_body(), scheme.name() != "header-token");
         }
     }
 

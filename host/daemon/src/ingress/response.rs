@@ -15,6 +15,8 @@ const RETRY_AFTER_SECS: &str = "5";
 #[derive(Debug)]
 pub(crate) enum Rejection {
     NotFound,
+    /// `/readyz` or `/metrics` asked of the public listener.
+    AdminOnly(String),
     UnknownInstance(String),
     /// The pipeline refused or could not store the delivery.
     Pipeline {
@@ -37,7 +39,9 @@ pub(crate) enum Rejection {
 impl Rejection {
     pub(crate) fn status(&self) -> StatusCode {
         match self {
-            Rejection::NotFound | Rejection::UnknownInstance(_) => StatusCode::NOT_FOUND,
+            Rejection::NotFound | Rejection::AdminOnly(_) | Rejection::UnknownInstance(_) => {
+                StatusCode::NOT_FOUND
+            }
             Rejection::Pipeline { error, .. } => match error {
                 PipelineError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
                 PipelineError::BadSignature(_) => StatusCode::UNAUTHORIZED,
@@ -56,6 +60,7 @@ impl Rejection {
     pub(crate) fn reason(&self) -> &'static str {
         match self {
             Rejection::NotFound => "not_found",
+            Rejection::AdminOnly(_) => "admin_only",
             Rejection::UnknownInstance(_) => "unknown_instance",
             Rejection::Pipeline { error, .. } => match error {
                 PipelineError::MethodNotAllowed(_) => "method_not_allowed",
@@ -72,7 +77,7 @@ impl Rejection {
 
     pub(crate) fn instance(&self) -> Option<&str> {
         match self {
-            Rejection::NotFound => None,
+            Rejection::NotFound | Rejection::AdminOnly(_) => None,
             Rejection::UnknownInstance(i)
             | Rejection::Pipeline { instance: i, .. }
             | Rejection::BodyTooLarge { instance: i, .. }
@@ -84,6 +89,9 @@ impl Rejection {
     fn detail(&self) -> String {
         match self {
             Rejection::NotFound => "no such route".to_owned(),
+            Rejection::AdminOnly(path) => {
+                format!("{path} is served only on the admin listener; set server.admin_listen")
+            }
             Rejection::UnknownInstance(i) => format!("no channel instance named {i:?}"),
             Rejection::Pipeline { error, .. } => error.to_string(),
             Rejection::BodyTooLarge { limit, .. } => {

@@ -5,22 +5,23 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::ingress::body::{self, BodyError};
 use crate::ingress::request::webhook_request;
 use crate::ingress::response::{Body, Rejection, text};
+use crate::instance::Instance;
 use crate::metrics::Scraped;
-use crate::pipeline::{self, Delivery};
+use crate::pipeline::{self, Delivery, PipelineError};
 use crate::shared::Shared;
 
 /// Which routes a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Surface {
-    /// Webhooks and the admin endpoints on one listener.
-    All,
-    /// Only `/webhooks/...` (the admin endpoints have their own listener).
+    /// `/webhooks/...` and `/healthz`. `/readyz` and `/metrics` read the store and
+    /// tell about the deployment, so the public listener never serves them.
     Webhooks,
-    /// Only `/healthz`, `/readyz` and `/metrics`.
+    /// `/healthz`, `/readyz` and `/metrics`, on `server.admin_listen`.
     Admin,
 }
 
@@ -31,14 +32,14 @@ pub(crate) async fn route(
     request: Request<Incoming>,
 ) -> Response<Body> {
     let path = request.uri().path().to_owned();
-    let admin = surface != Surface::Webhooks;
-    let webhooks = surface != Surface::Admin;
+    let admin = surface == Surface::Admin;
     match path.as_str() {
-        "/healthz" if admin => text(StatusCode::OK, "ok\n"),
+        "/healthz" => text(StatusCode::OK, "ok\n"),
         "/readyz" if admin => readyz(&shared).await,
         "/metrics" if admin => metrics(&shared).await,
+        "/readyz" | "/metrics" => Rejection::AdminOnly(path).into_response(),
         _ => match path.strip_prefix("/webhooks/") {
-            Some(rest) if webhooks => webhook(&shared, rest, request).await,
+            Some(rest) if !admin => webhook(&shared, rest, request).await,
             _ => Rejection::NotFound.into_response(),
         },
     }
@@ -54,6 +55,23 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
         return reject(shared, Rejection::UnknownInstance(name.to_owned()));
     };
     let (parts, incoming) = request.into_parts();
+    let query = parts.uri.query().unwrap_or("");
+    let refused = |error| {
+        reject(
+            shared,
+            Rejection::Pipeline {
+                instance: name.to_owned(),
+                error,
+            },
+        )
+    };
+    // Method, handshake and header-only verification first: a request that can never
+    // verify costs no body read and no memory.
+    if let Err(error) =
+        pipeline::check_before_body(shared, &instance, &parts.method, query, &parts.headers)
+    {
+        return refused(error);
+    }
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -68,64 +86,81 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
             },
         );
     }
-    let body = match body::collect(
-        incoming,
-        instance.max_body_bytes,
-        shared.server.body_timeout,
-    )
-    .await
-    {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => {
-            return reject(
-                shared,
-                Rejection::BodyTooLarge {
-                    instance: name.to_owned(),
-                    limit: instance.max_body_bytes,
-                },
-            );
-        }
-        Err(BodyError::Timeout) => {
-            return reject(
-                shared,
-                Rejection::BodyTimeout {
-                    instance: name.to_owned(),
-                },
-            );
-        }
-        Err(BodyError::Read(error)) => {
-            return reject(
-                shared,
-                Rejection::BodyUnreadable {
-                    instance: name.to_owned(),
-                    error,
-                },
-            );
+    let body = if parts.method == http::Method::GET {
+        // A handshake carries nothing in a body; it is not read.
+        Bytes::new()
+    } else {
+        // The body's share of the memory budget, taken before a byte is read and held
+        // until the answer: its declared length, or the most it may grow to.
+        let Some(_budget) = body_budget(shared, declared.unwrap_or(instance.max_body_bytes)) else {
+            return refused(PipelineError::Overloaded(
+                "request bodies in memory are at server.body_budget_mb",
+            ));
+        };
+        match collect_body(shared, name, &instance, incoming).await {
+            Ok(body) => body,
+            Err(rejection) => return reject(shared, rejection),
         }
     };
-    let request = webhook_request(
-        &parts.method,
-        sub,
-        parts.uri.query().unwrap_or(""),
-        &parts.headers,
-        body,
-    );
+    let request = webhook_request(&parts.method, sub, query, &parts.headers, body);
     let delivery = Delivery {
         headers: parts.headers,
         request,
     };
     match pipeline::handle(shared, &instance, delivery).await {
         Ok(answer) => {
-            instance.metrics.ack(answer.status, started.elapsed());
-            guest_response(answer)
+            let response = guest_response(name, answer);
+            instance
+                .metrics
+                .ack(response.status().as_u16(), started.elapsed());
+            response
         }
-        Err(error) => reject(
-            shared,
-            Rejection::Pipeline {
-                instance: name.to_owned(),
-                error,
-            },
-        ),
+        Err(error) => refused(error),
+    }
+}
+
+/// Bytes are counted in KiB so that any body limit fits the semaphore's `u32` grants.
+const BUDGET_UNIT: u64 = 1024;
+
+/// A share of `server.body_budget_mb` for a body of up to `bytes`, or `None` when the
+/// budget is spent. A body larger than the whole budget may take all of it.
+fn body_budget(shared: &Shared, bytes: u64) -> Option<OwnedSemaphorePermit> {
+    let units = bytes.div_ceil(BUDGET_UNIT).max(1);
+    let whole = shared.server.body_budget_bytes.div_ceil(BUDGET_UNIT).max(1);
+    let units = u32::try_from(units.min(whole)).unwrap_or(u32::MAX);
+    shared
+        .body_budget
+        .clone()
+        .try_acquire_many_owned(units)
+        .ok()
+}
+
+async fn collect_body(
+    shared: &Shared,
+    name: &str,
+    instance: &Instance,
+    incoming: Incoming,
+) -> Result<Bytes, Rejection> {
+    let instance_name = name.to_owned();
+    match body::collect(
+        incoming,
+        instance.max_body_bytes,
+        shared.server.body_timeout,
+    )
+    .await
+    {
+        Ok(body) => Ok(body),
+        Err(BodyError::TooLarge) => Err(Rejection::BodyTooLarge {
+            instance: instance_name,
+            limit: instance.max_body_bytes,
+        }),
+        Err(BodyError::Timeout) => Err(Rejection::BodyTimeout {
+            instance: instance_name,
+        }),
+        Err(BodyError::Read(error)) => Err(Rejection::BodyUnreadable {
+            instance: instance_name,
+            error,
+        }),
     }
 }
 
@@ -136,15 +171,52 @@ fn reject(shared: &Shared, rejection: Rejection) -> Response<Body> {
     rejection.into_response()
 }
 
-fn guest_response(answer: switchboard_runtime::WebhookResponse) -> Response<Body> {
+/// Headers that describe one hop of a connection, not the answer; hyper and the
+/// host own them. `connection` may name more (RFC 9110, 7.6.1).
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// The guest's answer as an HTTP response. The host keeps the connection's framing:
+/// hop-by-hop headers (and those `connection` names) and `content-length` are
+/// dropped, and a status outside 200–599 (a `101` would hand the socket over) becomes
+/// 500, with a log line.
+fn guest_response(instance: &str, answer: switchboard_runtime::WebhookResponse) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::from(answer.body)));
-    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    *response.status_mut() = match StatusCode::from_u16(answer.status) {
+        Ok(status) if (200..=599).contains(&status.as_u16()) => status,
+        _ => {
+            tracing::warn!(
+                instance,
+                status = answer.status,
+                "the channel answered with a status outside 200-599; sending 500"
+            );
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    let named_by_connection: Vec<String> = answer
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("connection"))
+        .flat_map(|(_, value)| value.split(','))
+        .map(|token| token.trim().to_ascii_lowercase())
+        .collect();
+    let mut dropped = Vec::new();
     for (name, value) in answer.headers {
-        // Hop-by-hop and framing headers stay under the host's control.
-        if matches!(
-            name.to_ascii_lowercase().as_str(),
-            "content-length" | "transfer-encoding" | "connection"
-        ) {
+        let lower = name.to_ascii_lowercase();
+        if lower == "content-length"
+            || HOP_BY_HOP.contains(&lower.as_str())
+            || named_by_connection.contains(&lower)
+        {
+            dropped.push(lower);
             continue;
         }
         if let (Ok(name), Ok(value)) = (
@@ -153,6 +225,9 @@ fn guest_response(answer: switchboard_runtime::WebhookResponse) -> Response<Body
         ) {
             response.headers_mut().append(name, value);
         }
+    }
+    if !dropped.is_empty() {
+        tracing::debug!(instance, headers = ?dropped, "dropped hop-by-hop headers from the channel's answer");
     }
     response
 }

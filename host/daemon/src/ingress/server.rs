@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::ingress::routes::{Surface, route};
+use crate::ingress::write_timeout::{STALLED, WriteTimeout, is_stalled};
 use crate::shared::Shared;
 
 /// Accepts connections until `shutdown` resolves, then stops accepting and waits
@@ -24,7 +25,8 @@ pub(crate) async fn serve(
     let connections = Arc::new(Semaphore::new(shared.server.max_connections));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        // Slow clients cannot hold a connection open without sending headers.
+        // Slow clients cannot hold a connection open without sending headers; the same
+        // timer runs while a kept-alive connection waits for its next request.
         .header_read_timeout(shared.server.header_timeout)
         .keep_alive(true);
     tokio::pin!(shutdown);
@@ -48,6 +50,7 @@ pub(crate) async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
+        let stream = WriteTimeout::new(stream, shared.server.write_timeout);
         let shared = shared.clone();
         let service = service_fn(move |request| {
             let shared = shared.clone();
@@ -56,7 +59,11 @@ pub(crate) async fn serve(
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+                if is_stalled(&e) {
+                    tracing::info!(%peer, "closed a connection: {STALLED} (server.write_timeout_ms)");
+                } else {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
             }
             drop(permit);
         });
