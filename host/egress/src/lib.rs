@@ -15,7 +15,7 @@
 //! | Threat | Mitigation |
 //! |---|---|
 //! | A secret picks the destination | Placeholders only in path, query and header values; the origin is decided with placeholders masked and re-checked after filling in |
-//! | Reaching something not granted | Origin (default ports normalised), segment-aware path prefix and method must match a grant |
+//! | Reaching something not granted | Origin (default ports normalised), segment-aware path prefix and method must match a grant; under a prefix, paths a server may read as another path (dot segments, `%2F`, `%5C`, `\`, `;`) are refused |
 //! | SSRF to the host, the LAN or cloud metadata | Manifest grants reach public addresses only: IP literals are checked directly, names by the client's resolver, whose checked answers are the ones dialled |
 //! | Redirect to an ungranted origin | Redirects are never followed; a 3xx goes back to the guest |
 //! | Secrets leaking back | Secret values (raw and URL-encoded) are redacted from response headers, body and error text |
@@ -28,6 +28,7 @@
 mod address;
 mod client;
 mod error;
+mod path;
 mod placeholder;
 mod policy;
 mod prepare;

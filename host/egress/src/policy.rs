@@ -8,6 +8,7 @@ use switchboard_types::HttpCapability;
 use url::{Origin, Url};
 
 use crate::error::{GrantProblem, PolicyError};
+use crate::path::Ambiguity;
 use crate::secret::{Redactor, Secret};
 
 /// One channel instance's outbound permissions and secrets. Built once at startup.
@@ -82,13 +83,15 @@ impl Policy {
 
     /// Finds a grant for `method` on `url`, or says which part is not granted.
     ///
-    /// `shown_path` is the path as the refusal may print it. When several grants match,
-    /// an operator grant wins: the operator said this origin is fine wherever it points.
+    /// `path` is the request path as written, for the refusal to show and for the
+    /// ambiguity check: under a prefix other than `/`, a path that a server may read
+    /// as another path is refused. When several grants match, an operator grant
+    /// wins: the operator said this origin is fine wherever it points.
     pub(crate) fn authorize(
         &self,
         method: &Method,
         url: &Url,
-        shown_path: &str,
+        path: &WrittenPath,
     ) -> Result<GrantedBy, String> {
         let origin = url.origin();
         let same_origin: Vec<&Grant> = self.grants.iter().filter(|g| g.origin == origin).collect();
@@ -101,15 +104,25 @@ impl Policy {
         let in_path: Vec<&Grant> = same_origin
             .iter()
             .copied()
-            .filter(|g| path_within(url.path(), &g.path_prefix))
+            .filter(|g| {
+                g.path_prefix == "/"
+                    || (path.ambiguity.is_none() && path_within(url.path(), &g.path_prefix))
+            })
             .collect();
         if in_path.is_empty() {
             let prefixes: Vec<&str> = same_origin.iter().map(|g| g.path_prefix.as_str()).collect();
-            return Err(format!(
-                "path {shown_path} is outside the granted prefixes of {} ({})",
-                origin.ascii_serialization(),
-                prefixes.join(", ")
-            ));
+            let prefixes = prefixes.join(", ");
+            let origin = origin.ascii_serialization();
+            let shown = &path.shown;
+            return Err(match &path.ambiguity {
+                Some(ambiguity) => format!(
+                    "path {shown} holds {ambiguity}, which a server may read as another path; \
+                     it is refused under the granted prefixes of {origin} ({prefixes})"
+                ),
+                None => {
+                    format!("path {shown} is outside the granted prefixes of {origin} ({prefixes})")
+                }
+            });
         }
         let allowed = in_path
             .iter()
@@ -118,11 +131,20 @@ impl Policy {
         match allowed.max_by_key(|by| *by == GrantedBy::Operator) {
             Some(by) => Ok(by),
             None => Err(format!(
-                "method {method} is not granted for {}{shown_path}",
-                origin.ascii_serialization()
+                "method {method} is not granted for {}{}",
+                origin.ascii_serialization(),
+                path.shown
             )),
         }
     }
+}
+
+/// A request path as the guest wrote it, and what in it a server may read
+/// differently from the host.
+pub(crate) struct WrittenPath {
+    /// What a refusal shows: secret placeholders as written, never their values.
+    pub(crate) shown: String,
+    pub(crate) ambiguity: Option<Ambiguity>,
 }
 
 impl fmt::Debug for Policy {
@@ -240,10 +262,15 @@ mod tests {
         Policy::new(requested, &operator, BTreeMap::new()).expect("valid policy")
     }
 
-    fn check(policy: &Policy, method: &str, url: &str) -> Result<GrantedBy, String> {
-        let url = Url::parse(url).expect("test url");
+    fn check(policy: &Policy, method: &str, raw: &str) -> Result<GrantedBy, String> {
+        let url = Url::parse(raw).expect("test url");
         let method = Method::from_bytes(method.as_bytes()).expect("test method");
-        policy.authorize(&method, &url, url.path())
+        let written = crate::path::written_path(raw);
+        let path = WrittenPath {
+            ambiguity: crate::path::find_ambiguity(&written),
+            shown: written,
+        };
+        policy.authorize(&method, &url, &path)
     }
 
     #[test]
@@ -262,8 +289,30 @@ mod tests {
             err,
             "path /v10 is outside the granted prefixes of https://api.example.com (/v1)"
         );
-        // Dot segments are resolved before matching, so they cannot climb out.
-        assert!(check(&p, "GET", "https://api.example.com/v1/%2e%2e/admin").is_err());
+        // Paths a server may read as another path are refused, naming what.
+        for (raw, what) in [
+            (
+                "https://api.example.com/v1/%2e%2e/admin",
+                "a dot segment `%2e%2e`",
+            ),
+            (
+                "https://api.example.com/v1/..%2Fadmin",
+                "an encoded slash `%2F`",
+            ),
+            ("https://api.example.com/v1/..;/admin", "a `;` parameter"),
+            ("https://api.example.com/v1\\..\\admin", "a backslash"),
+        ] {
+            let err = check(&p, "GET", raw).expect_err("ambiguous");
+            assert!(err.contains(what), "{raw}: {err}");
+            assert!(err.ends_with("(/v1)"), "{raw}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_root_prefix_has_nothing_to_escape_from() {
+        let p = policy(&[capability("https://api.example.com", "/", &[])], &[]);
+        // GitLab-style ids keep working where the whole origin is granted.
+        assert!(check(&p, "GET", "https://api.example.com/projects/a%2Fb").is_ok());
     }
 
     #[test]

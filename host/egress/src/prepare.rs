@@ -41,7 +41,7 @@ pub(crate) fn prepare(policy: &Policy, request: OutgoingRequest) -> Result<Prepa
     // Unknown names are refused before the grant check so a typo reads as a typo.
     let url_secrets = lookup_secrets(policy, target.placeholders())?;
     let granted_by = policy
-        .authorize(&method, target.masked(), &target.shown_path())
+        .authorize(&method, target.masked(), &target.written_path())
         .map_err(FetchError::Denied)?;
     if granted_by == GrantedBy::Manifest {
         target.check_literal_address()?;

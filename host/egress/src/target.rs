@@ -13,8 +13,9 @@ use switchboard_types::FetchError;
 use url::{Host, Url};
 
 use crate::address;
+use crate::path;
 use crate::placeholder::{self, Placeholder, Unterminated};
-use crate::policy::{GrantedBy, Policy};
+use crate::policy::{GrantedBy, Policy, WrittenPath};
 
 const OUTSIDE_PATH: &str = "secret placeholders are only allowed in the url path and query";
 
@@ -22,6 +23,8 @@ const OUTSIDE_PATH: &str = "secret placeholders are only allowed in the url path
 pub(crate) struct Target<'a> {
     raw: &'a str,
     placeholders: Vec<Placeholder<'a>>,
+    /// `raw` with the markers in place, before parsing.
+    masked_text: String,
     masked: Url,
 }
 
@@ -54,6 +57,7 @@ impl<'a> Target<'a> {
         let target = Target {
             raw,
             placeholders,
+            masked_text,
             masked,
         };
         target.check_placement()?;
@@ -114,13 +118,13 @@ impl<'a> Target<'a> {
         &self.masked
     }
 
-    /// The path as a refusal may show it: placeholders as the guest wrote them.
-    pub(crate) fn shown_path(&self) -> String {
-        let mut path = self.masked.path().to_owned();
-        for (index, placeholder) in self.placeholders.iter().enumerate() {
-            path = path.replace(&marker(index), &self.raw[placeholder.span.clone()]);
+    /// The path as written: shown with placeholders as the guest wrote them, judged
+    /// with the inert markers in their place (a placeholder's name is not path text).
+    pub(crate) fn written_path(&self) -> WrittenPath {
+        WrittenPath {
+            shown: path::written_path(self.raw),
+            ambiguity: path::find_ambiguity(&path::written_path(&self.masked_text)),
         }
-        path
     }
 
     /// Refuses an IP-literal host in a restricted range. Names are checked by the
@@ -157,9 +161,13 @@ impl<'a> Target<'a> {
         })?;
         // Encoding keeps structure intact, but a value like `..` is a dot segment the
         // parser resolves; whatever the cause, the filled-in URL must still be granted.
+        let filled = WrittenPath {
+            shown: path::written_path(self.raw),
+            ambiguity: path::find_ambiguity(&path::written_path(&text)),
+        };
         let still_granted = url.origin() == self.masked.origin()
             && matches!(
-                policy.authorize(method, &url, &self.shown_path()),
+                policy.authorize(method, &url, &filled),
                 Ok(by) if by == granted_by
             );
         if !still_granted {
@@ -188,7 +196,9 @@ mod tests {
         let raw = "https://api.telegram.org/bot{{secret:tg}}/send?k={{secret:key}}";
         let target = Target::parse(raw).expect("placement is fine");
         assert_eq!(target.masked().host_str(), Some("api.telegram.org"));
-        assert_eq!(target.shown_path(), "/bot{{secret:tg}}/send");
+        let path = target.written_path();
+        assert_eq!(path.shown, "/bot{{secret:tg}}/send");
+        assert_eq!(path.ambiguity, None);
     }
 
     #[test]

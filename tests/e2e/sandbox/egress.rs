@@ -335,3 +335,60 @@ async fn files_and_environment_are_out_of_reach() {
     assert_no_secret(&answer);
     sandbox.assert_good_still_works("after-wasi").await;
 }
+
+#[tokio::test]
+async fn granted_path_prefixes_cannot_be_escaped_with_ambiguous_paths() {
+    let echo = EchoServer::start().await;
+    let grant = format!("{}/v1/", echo.origin);
+    // Each path passes a lexical `/v1/` prefix check, yet a server that decodes
+    // `%2F`, `%5C` or `%2e`, reads `\` as `/` or drops `;` parameters before
+    // resolving dot segments serves `/admin`.
+    let escapes = [
+        ("encoded-slash", "/v1/..%2Fadmin", "encoded slash"),
+        ("lower-encoded-slash", "/v1/..%2fadmin", "encoded slash"),
+        ("semicolon", "/v1/..;/admin", "`;` parameter"),
+        ("encoded-dots", "/v1/%2e%2E/admin", "dot segment"),
+        ("half-encoded-dots", "/v1/x/.%2e/%2e./admin", "dot segment"),
+        ("encoded-backslash", "/v1/..%5Cadmin", "encoded backslash"),
+        ("backslash", "/v1\\..\\admin", "backslash"),
+        ("plain-dots", "/v1/x/../../admin", "dot segment"),
+    ];
+    let mut channels: Vec<_> = escapes
+        .iter()
+        .map(|(name, path, _)| {
+            channel(name, "fetch")
+                .target(&format!("{}{path}", echo.origin))
+                .allow(&grant)
+        })
+        .collect();
+    channels.push(
+        channel("inside", "fetch")
+            .target(&format!("{}/v1/status", echo.origin))
+            .allow(&grant),
+    );
+    channels.push(channel("good", "well-behaved"));
+    let sandbox = Sandbox::start(&channels, "", &[]);
+
+    for (name, path, what) in escapes {
+        let answer = sandbox.post(name, &format!("{name}-1")).await;
+        assert_denied(&answer, what);
+        assert!(
+            answer.body.contains("/v1"),
+            "{name} ({path}): the refusal names the granted prefix: {}",
+            answer.body
+        );
+    }
+    assert!(
+        echo.seen().is_empty(),
+        "no ambiguous path may leave the host: {:?}",
+        echo.seen()
+    );
+
+    // A plain path under the prefix still goes out.
+    let answer = sandbox.post("inside", "in-1").await;
+    assert!(answer.body.starts_with("status 200"), "{}", answer.body);
+    let seen = echo.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path_and_query, "/v1/status");
+    sandbox.assert_good_still_works("after-paths").await;
+}
