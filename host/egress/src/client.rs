@@ -129,8 +129,12 @@ impl Egress {
             .headers()
             .iter()
             .map(|(name, value)| {
+                // Names too: a server may reflect what it was sent into a header name.
                 let value = String::from_utf8_lossy(value.as_bytes());
-                (name.as_str().to_owned(), redactor.redact_str(&value))
+                (
+                    redactor.redact_str(name.as_str()),
+                    redactor.redact_str(&value),
+                )
             })
             .collect();
         let body = read_body(response, self.limits.max_response_bytes).await?;

@@ -18,7 +18,7 @@
 //! | Reaching something not granted | Origin (default ports normalised), segment-aware path prefix and method must match a grant; under a prefix, paths a server may read as another path (dot segments, `%2F`, `%5C`, `\`, `;`) are refused |
 //! | SSRF to the host, the LAN or cloud metadata | Manifest grants reach public addresses only: IP literals are checked directly, names by the client's resolver, whose checked answers are the ones dialled |
 //! | Redirect to an ungranted origin | Redirects are never followed; a 3xx goes back to the guest |
-//! | Secrets leaking back | Secret values (raw and URL-encoded) are redacted from response headers, body and error text |
+//! | Secrets leaking back | Secret values (raw and URL-encoded, in any ASCII case) are redacted from response header names and values, the body and error text |
 //! | Resource exhaustion | Capped timeout and a streamed, capped response body |
 //!
 //! This crate does not count requests per call, log on behalf of guests, or know any

@@ -37,14 +37,17 @@ impl fmt::Debug for Secret {
 
 /// Replaces every secret value of `policy` in `text` with `[redacted]`.
 ///
-/// Both the value and its URL-encoded form are replaced, because a secret that went into
-/// a URL may come back encoded (in an error, a `Location` header or an echoed URL).
+/// The value and its URL-encoded form are replaced, because a secret that went into
+/// a URL may come back encoded (in an error, a `Location` header or an echoed URL),
+/// and both are matched in any ASCII case, because a transport may fold the case
+/// (header names arrive lower-cased).
 pub fn redact(text: &str, policy: &Policy) -> String {
     policy.redactor().redact_str(text)
 }
 
-/// The byte patterns to hide, longest first, so that a secret that contains another
-/// secret is replaced whole rather than leaving its remainder behind.
+/// The byte patterns to hide, ASCII lower-cased and longest first, so that a secret
+/// that contains another secret is replaced whole rather than leaving its remainder
+/// behind.
 pub(crate) struct Redactor {
     patterns: Vec<String>,
 }
@@ -53,11 +56,9 @@ impl Redactor {
     pub(crate) fn new<'a>(values: impl Iterator<Item = &'a str>) -> Redactor {
         let mut patterns: Vec<String> = Vec::new();
         for value in values.filter(|v| !v.is_empty()) {
-            patterns.push(value.to_owned());
-            let encoded = crate::placeholder::encode_for_url(value);
-            if encoded != value {
-                patterns.push(encoded.into_owned());
-            }
+            patterns.push(value.to_ascii_lowercase());
+            // The host's own encoding uses upper-case hex; case-folding covers `%2f`.
+            patterns.push(crate::placeholder::encode_for_url(value).to_ascii_lowercase());
         }
         patterns.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         patterns.dedup();
@@ -72,11 +73,11 @@ impl Redactor {
         let mut i = 0;
         while i < input.len() {
             let rest = &input[i..];
-            match self
-                .patterns
-                .iter()
-                .find(|p| rest.starts_with(p.as_bytes()))
-            {
+            let found = self.patterns.iter().find(|p| {
+                rest.get(..p.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+            });
+            match found {
                 Some(pattern) => {
                     out.extend_from_slice(REDACTED.as_bytes());
                     i += pattern.len();
@@ -91,9 +92,9 @@ impl Redactor {
     }
 
     pub(crate) fn redact_str(&self, input: &str) -> String {
-        // Patterns are whole UTF-8 strings, so a match always starts and ends on a
-        // character boundary and the output stays valid UTF-8; the lossy branch only
-        // exists to avoid a panic path.
+        // A match differs from its pattern only in the case of ASCII letters, so it
+        // starts and ends on a character boundary and the output stays valid UTF-8;
+        // the lossy branch only exists to avoid a panic path.
         match String::from_utf8(self.redact_bytes(input.as_bytes())) {
             Ok(text) => text,
             Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
@@ -120,6 +121,18 @@ mod tests {
             redactor.redact_str("a tok/en, tok%2Fen and abcabc"),
             "a [redacted], [redacted] and [redacted][redacted]"
         );
+    }
+
+    #[test]
+    fn case_folded_forms_are_redacted_too() {
+        let redactor = Redactor::new(["Tok/En-9x"].into_iter());
+        assert_eq!(
+            redactor.redact_str("x-tok%2fen-9x: TOK/EN-9X tok/en-9x Tok%2FEn-9x"),
+            "x-[redacted]: [redacted] [redacted] [redacted]"
+        );
+        // Non-ASCII letters are compared as they are: only ASCII case is folded.
+        let redactor = Redactor::new(["grün"].into_iter());
+        assert_eq!(redactor.redact_str("GRüN GRÜN"), "[redacted] GRÜN");
     }
 
     #[test]

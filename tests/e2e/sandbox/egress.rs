@@ -2,11 +2,18 @@
 //! through a manifest grant, never a redirect's target, never a secret, a file or
 //! the daemon's environment.
 
-use serde_json::json;
+use std::time::Duration;
 
+use serde_json::json;
+use switchboard_testkit::{Answer as Served, MockServer};
+
+use crate::harness::{TestDaemon, cli};
 use crate::mock::{MockApi, Rule};
 
-use super::support::{API_KEY, Answer, EchoServer, Sandbox, TOKEN, assert_no_secret, channel};
+use super::support::{
+    API_KEY, Answer, EchoServer, ExtraManifest, Sandbox, TOKEN, assert_no_secret, channel,
+    hostile_manifest, hostile_wasm,
+};
 
 /// Asserts the guest's fetch was refused by the host, with `why` in the refusal.
 fn assert_denied(answer: &Answer, why: &str) {
@@ -391,4 +398,134 @@ async fn granted_path_prefixes_cannot_be_escaped_with_ambiguous_paths() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].path_and_query, "/v1/status");
     sandbox.assert_good_still_works("after-paths").await;
+}
+
+/// A sandbox whose `[channels.*]` tables and daemon environment the test writes
+/// itself, for what `Sandbox::start` keeps fixed: the secret values and the
+/// environment (the name servers of outbound requests).
+pub(super) fn start_custom(
+    channels: &str,
+    envs: &[(&str, &str)],
+    extra: &[ExtraManifest],
+) -> Sandbox {
+    let config = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"data\"\n\n\
+         [agent]\nkind = \"echo\"\n\n{channels}"
+    );
+    let mut daemon = TestDaemon::new(&config);
+    for (key, value) in envs {
+        daemon = daemon.env(key, value);
+    }
+    let wasm = hostile_wasm().display().to_string();
+    let mut components = vec![format!("{}={wasm}", hostile_manifest().display())];
+    let mut names = vec!["hostile".to_owned()];
+    for m in extra {
+        let path = daemon.dir.path().join(format!("{}.manifest.json", m.name));
+        std::fs::write(&path, serde_json::to_vec_pretty(&m.manifest).expect("json"))
+            .expect("write manifest");
+        components.push(format!("{}={wasm}", path.display()));
+        names.push(m.name.clone());
+    }
+    let index = daemon.dir.path().join("index.json").display().to_string();
+    let mut args = vec!["registry", "build"];
+    for c in &components {
+        args.extend(["--component", c.as_str()]);
+    }
+    args.extend(["--out", index.as_str()]);
+    let (ok, out, err) = cli(&args, &[]);
+    assert!(ok, "registry build failed:\n{out}\n{err}");
+    for name in &names {
+        let (ok, out, err) = daemon.cli(&["install", name, "--registry", &index]);
+        assert!(ok, "install {name} failed:\n{out}\n{err}");
+    }
+    daemon.start();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client");
+    Sandbox { daemon, http }
+}
+
+/// One `[channels.<name>]` table for [`start_custom`], with the webhook token the
+/// sandbox posts with and `api_key` set to `api_key`.
+pub(super) fn table(
+    name: &str,
+    component: &str,
+    mode: &str,
+    target: &str,
+    allow: &[&str],
+    api_key: &str,
+) -> String {
+    let allow: Vec<String> = allow.iter().map(|a| format!("{a:?}")).collect();
+    format!(
+        "[channels.{name}]\ncomponent = {component:?}\n\
+         secrets = {{ token = {TOKEN:?}, api_key = {api_key:?} }}\n\
+         settings = {{ mode = {mode:?}, target = {target:?} }}\nallow = [{allow}]\n\n",
+        allow = allow.join(", "),
+    )
+}
+
+/// A secret with upper- and lower-case letters and a character that the host
+/// percent-encodes in a URL (`/` becomes `%2F`).
+const MIXED_CASE_KEY: &str = "Sk-Live/MiXeD-7f3A9c";
+
+#[tokio::test]
+async fn a_secret_reflected_into_response_header_names_or_case_folded_is_redacted() {
+    // An API under the granted origin that knows the key and hands it back in
+    // the forms a transport produces: in a header name (lower-cased on the way,
+    // percent-encoded as the host would encode it), and upper- and lower-cased
+    // in header values and the body.
+    let lower = MIXED_CASE_KEY.to_ascii_lowercase();
+    let upper = MIXED_CASE_KEY.to_ascii_uppercase();
+    let encoded = MIXED_CASE_KEY.replace('/', "%2F");
+    let server = {
+        let (lower, upper, encoded) = (lower.clone(), upper.clone(), encoded.clone());
+        MockServer::start(move |_, _| {
+            Served::ok(&format!("raw {MIXED_CASE_KEY} upper {upper} lower {lower}"))
+                .header(&format!("X-Key-{encoded}"), "in-the-name")
+                .header("x-upper", &upper)
+                .header("x-lower-encoded", &encoded.to_ascii_lowercase())
+        })
+        .await
+    };
+    let channels = [
+        table(
+            "reflect",
+            "hostile",
+            "fetch",
+            &format!("{}/reflect", server.origin),
+            &[&server.origin],
+            MIXED_CASE_KEY,
+        ),
+        table("good", "hostile", "well-behaved", "", &[], MIXED_CASE_KEY),
+    ]
+    .concat();
+    let sandbox = start_custom(&channels, &[], &[]);
+
+    let answer = sandbox.post("reflect", "r-1").await;
+    assert_eq!(answer.status, 200, "log:\n{}", sandbox.daemon.log());
+    assert!(answer.body.starts_with("status 200"), "{}", answer.body);
+    let seen = answer.body.to_ascii_lowercase();
+    for form in [lower.as_str(), encoded.to_ascii_lowercase().as_str()] {
+        assert!(
+            !seen.contains(form),
+            "the key came back (as {form:?}, case-folded): {}",
+            answer.body
+        );
+    }
+    assert!(
+        answer.body.contains("\"x-key-[redacted]\""),
+        "the header name is redacted, the header kept: {}",
+        answer.body
+    );
+    assert!(
+        answer
+            .body
+            .contains("raw [redacted] upper [redacted] lower [redacted]"),
+        "{}",
+        answer.body
+    );
+    let log = sandbox.daemon.log().to_ascii_lowercase();
+    assert!(!log.contains(&lower), "the key reached the log");
+    sandbox.assert_good_still_works("after-reflection").await;
 }

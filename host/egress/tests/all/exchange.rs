@@ -56,6 +56,23 @@ async fn secrets_reach_the_server_and_come_back_redacted() {
 }
 
 #[tokio::test]
+async fn a_secret_in_a_header_name_or_in_another_case_is_redacted() {
+    let mock = Mock::start().await;
+    let policy = operator_policy(&[mock.url("")]);
+    let upper = API_KEY.to_ascii_uppercase();
+    let url = mock.url(&format!("/reflect?name=x-{upper}&body=one+{upper}+two"));
+    let response = egress(Duration::from_secs(5))
+        .fetch(&policy, get(&url))
+        .await
+        .expect("granted request succeeds");
+    // The transport lower-cased the name on the way: it holds the value as it is.
+    let names: Vec<&str> = response.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"x-[redacted]"), "{names:?}");
+    assert!(!format!("{:?}", response.headers).contains(API_KEY));
+    assert_eq!(response.body, b"one+[redacted]+two");
+}
+
+#[tokio::test]
 async fn reserved_characters_in_a_secret_are_encoded_in_the_query() {
     let mock = Mock::start().await;
     let mut secrets = crate::secrets();

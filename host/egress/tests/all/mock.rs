@@ -2,6 +2,7 @@
 //!
 //! Routes: `/slow` never answers in time, `/big` sends a 4 KiB body with a length,
 //! `/big-stream` sends 16 KiB in chunks without one, `/redirect?to=URL` answers 302,
+//! `/reflect?name=N&body=B` answers with a header named `N` and the body `B`,
 //! and anything else echoes the request line, `authorization` and body back (in the
 //! body and in an `x-echo-authorization` header).
 
@@ -119,6 +120,24 @@ async fn handle(
         "/big-stream" => {
             let chunks = (0..64).map(|_| Ok(Frame::data(Bytes::from(vec![b'y'; 256]))));
             Response::new(StreamBody::new(futures::stream::iter(chunks)).boxed())
+        }
+        "/reflect" => {
+            // A server that hands text back in a header name and the body, the way a
+            // careless API reflects what it was sent.
+            let query = parts.uri.query().unwrap_or_default();
+            let param = |key: &str| {
+                query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let mut response = Response::new(full(param("body")));
+            let name = http::HeaderName::from_bytes(param("name").as_bytes()).expect("header name");
+            response
+                .headers_mut()
+                .insert(name, "reflected".parse().expect("value"));
+            response
         }
         "/redirect" => {
             let to = parts
