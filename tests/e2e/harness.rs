@@ -61,21 +61,44 @@ pub(crate) struct TestDaemon {
     pub(crate) envs: Vec<(String, String)>,
     child: Option<Child>,
     pub(crate) addr: Option<String>,
+    /// The admin listener's address (`/readyz`, `/metrics`), when one is configured.
+    pub(crate) admin: Option<String>,
     log: Arc<Mutex<String>>,
 }
 
+/// The line [`TestDaemon::new`] adds to `[server]` so that every test daemon serves
+/// `/readyz` and `/metrics`, which only the admin listener answers.
+const ADMIN_LINE: &str = "admin_listen = \"127.0.0.1:0\"";
+
 impl TestDaemon {
-    /// Writes `config` (TOML) to `switchboard.toml` in a fresh temp dir.
+    /// Writes `config` (TOML) to `switchboard.toml` in a fresh temp dir, with an admin
+    /// listener on a free loopback port unless the config sets `admin_listen` itself.
     pub(crate) fn new(config: &str) -> TestDaemon {
         let dir = tempfile::tempdir().expect("temp dir");
+        let config = if config.contains("admin_listen") {
+            config.to_owned()
+        } else {
+            config.replacen("[server]\n", &format!("[server]\n{ADMIN_LINE}\n"), 1)
+        };
         std::fs::write(dir.path().join("switchboard.toml"), config).expect("write config");
         TestDaemon {
             dir,
             envs: Vec::new(),
             child: None,
             addr: None,
+            admin: None,
             log: Arc::new(Mutex::new(String::new())),
         }
+    }
+
+    /// Removes the admin listener [`TestDaemon::new`] added, for tests of a daemon
+    /// that has none.
+    pub(crate) fn without_admin_listener(self) -> TestDaemon {
+        let path = self.dir.path().join("switchboard.toml");
+        let config = std::fs::read_to_string(&path).expect("read config");
+        let config = config.replacen(&format!("{ADMIN_LINE}\n"), "", 1);
+        std::fs::write(&path, config).expect("write config");
+        self
     }
 
     pub(crate) fn config_path(&self) -> String {
@@ -140,15 +163,25 @@ impl TestDaemon {
         });
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
+        let admin = Arc::new(Mutex::new(None));
+        let admin_seen = admin.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("listening on ") {
+                // The admin listener's line comes first, when there is one.
+                if let Some(addr) = line.strip_prefix("admin listening on ") {
+                    if let Ok(mut seen) = admin_seen.lock() {
+                        *seen = Some(addr.to_owned());
+                    }
+                } else if let Some(addr) = line.strip_prefix("listening on ") {
                     let _ = tx.send(addr.to_owned());
                 }
             }
         });
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(addr) => self.addr = Some(addr),
+            Ok(addr) => {
+                self.addr = Some(addr);
+                self.admin = admin.lock().ok().and_then(|a| a.clone());
+            }
             Err(_) => {
                 let _ = child.kill();
                 let status = child.wait().ok();
@@ -201,7 +234,20 @@ impl TestDaemon {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// A URL on the daemon: the admin endpoints on the admin listener when there is
+    /// one (`/readyz` and `/metrics` are served nowhere else), anything else on the
+    /// webhook listener.
     pub(crate) fn url(&self, path: &str) -> String {
+        let admin = matches!(path, "/healthz" | "/readyz" | "/metrics");
+        let addr = match (&self.admin, admin) {
+            (Some(admin), true) => admin,
+            _ => self.addr.as_ref().expect("daemon started"),
+        };
+        format!("http://{addr}{path}")
+    }
+
+    /// A URL on the webhook listener, whatever the path.
+    pub(crate) fn public_url(&self, path: &str) -> String {
         format!(
             "http://{}{path}",
             self.addr.as_ref().expect("daemon started")

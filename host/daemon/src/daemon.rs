@@ -222,7 +222,12 @@ impl Daemon {
                 server::serve(admin, Surface::Admin, shared, stopped).await;
             })
         });
-        server::serve(listener, Surface::Webhooks, shared.clone(), shutdown).await;
+        let surface = if admin_task.is_some() {
+            Surface::Webhooks
+        } else {
+            Surface::WebhooksAndHealth
+        };
+        server::serve(listener, surface, shared.clone(), shutdown).await;
         // silent-ok: the admin server has already stopped if the receiver is gone.
         let _ = admin_stop_tx.send(true);
         if let Some(task) = admin_task {

@@ -98,6 +98,6 @@ mod writer;
 pub use error::StoreError;
 pub use store::Store;
 pub use types::{
-    Counts, DeadLetter, DeadLetterKind, DueMessage, HookOutcome, MessageStatus, NewDeadLetter,
+    Counts, QueueDepths, DeadLetter, DeadLetterKind, DueMessage, HookOutcome, MessageStatus, NewDeadLetter,
     OutboxItem, PersistOutcome, ReplyStatus, StoreOptions, WorkState, WriterStats,
 };

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use crate::readers::Readers;
 use crate::schema::open_writer;
 use crate::writer::Writer;
-use crate::{Counts, StoreError, StoreOptions, WriterStats};
+use crate::{Counts, QueueDepths, StoreError, StoreOptions, WriterStats};
 
 /// The durable store. Cheap to clone; every clone shares one writer thread and one set
 /// of read connections.
@@ -167,6 +167,35 @@ impl Store {
                 })
             })?;
             Ok(counts)
+        })
+        .await
+    }
+
+    /// The queues' depths, for `/metrics`. Each count is answered from a partial index
+    /// that holds only the waiting rows (`messages_hook_queue`, `messages_agent_queue`,
+    /// `replies_queue`, `dead_letters_open`), never by scanning the history.
+    pub async fn queue_depths(&self) -> Result<QueueDepths, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT
+                    (SELECT count(*) FROM messages INDEXED BY messages_hook_queue
+                        WHERE hook_state = 'pending'),
+                    (SELECT count(*) FROM messages INDEXED BY messages_agent_queue
+                        WHERE agent_state = 'pending'),
+                    (SELECT count(*) FROM replies INDEXED BY replies_queue
+                        WHERE status = 'pending'),
+                    (SELECT count(*) FROM dead_letters INDEXED BY dead_letters_open
+                        WHERE replayed_at_ms IS NULL)",
+            )?;
+            let depths = stmt.query_row([], |row| {
+                Ok(QueueDepths {
+                    pending_hooks: row.get(0)?,
+                    pending_turns: row.get(1)?,
+                    replies_pending: row.get(2)?,
+                    dead_letters: row.get(3)?,
+                })
+            })?;
+            Ok(depths)
         })
         .await
     }

@@ -312,6 +312,20 @@ pub struct Counts {
     pub dead_letters: u64,
 }
 
+/// The depth of each queue: what is waiting, not what is done, so that reading it
+/// costs in proportion to the backlog and not to the history kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct QueueDepths {
+    /// Messages whose hook is pending.
+    pub pending_hooks: u64,
+    /// Messages whose agent turn is pending.
+    pub pending_turns: u64,
+    /// Replies waiting for delivery.
+    pub replies_pending: u64,
+    /// Dead letters not yet replayed.
+    pub dead_letters: u64,
+}
+
 /// What the writer thread has done since the store was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct WriterStats {

@@ -16,7 +16,7 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 }
 
 #[tokio::test]
-async fn health_and_readiness_answer_on_the_webhook_listener() {
+async fn health_answers_on_the_webhook_listener_and_readiness_on_the_admin_listener() {
     let mut wa = whatsapp("").await;
     wa.daemon.start();
     assert_eq!(
@@ -27,6 +27,24 @@ async fn health_and_readiness_answer_on_the_webhook_listener() {
         get(&wa.daemon.url("/readyz")).await,
         (200, "ready\n".to_owned())
     );
+}
+
+#[tokio::test]
+async fn without_an_admin_listener_readiness_and_metrics_are_not_public() {
+    // `/metrics` tells about the deployment and reads the store; on the webhook
+    // listener anyone on the internet could ask for it, outside `max_in_flight`.
+    let mut wa = whatsapp("").await;
+    wa.daemon = wa.daemon.without_admin_listener();
+    wa.daemon.start();
+    assert_eq!(
+        get(&wa.daemon.public_url("/healthz")).await,
+        (200, "ok\n".to_owned())
+    );
+    for path in ["/readyz", "/metrics"] {
+        assert_eq!(get(&wa.daemon.public_url(path)).await.0, 404, "{path}");
+        let why = format!("{path} is served only on the admin listener; set server.admin_listen");
+        assert!(wa.daemon.log_shows(&why).await, "log:\n{}", wa.daemon.log());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -325,3 +325,139 @@ async fn spinning_guests_do_not_hold_the_runtime_while_they_spin() {
         );
     }
 }
+
+#[tokio::test]
+async fn requests_that_cannot_verify_are_refused_before_their_body_is_read() {
+    let sandbox = Sandbox::start(&[channel("good", "well-behaved")], "", &[]);
+    let addr = sandbox.addr();
+    // A wrong token and a declared 60 KB body that never comes: the header token
+    // decides, so the answer does not wait for the body (whose timeout is 30 s).
+    let request = format!(
+        "POST /webhooks/good HTTP/1.1\r\nhost: switchboard\r\nx-test-token: wrong\r\n\
+         content-length: 60000\r\n\r\n"
+    );
+    let started = Instant::now();
+    let (response, _) = raw_exchange(&addr, request.as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(status_of(&response), Some(401), "{response:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered only after the body timeout"
+    );
+    sandbox.assert_good_still_works("after-unsigned").await;
+}
+
+#[tokio::test]
+async fn bodies_in_memory_share_one_budget() {
+    // 1 MiB for every body at once: 17 stalled uploads declaring 60 KiB each take
+    // 1020 KiB of it, so the next body that would pass the budget is refused at once,
+    // before a byte of it is read, and a small one still fits.
+    let sandbox = Sandbox::start(
+        &[channel("good", "well-behaved")],
+        "body_budget_mb = 1\nmax_in_flight = 64",
+        &[],
+    );
+    let addr = sandbox.addr();
+    let mut stalled = Vec::new();
+    for _ in 0..17 {
+        let mut stream = TcpStream::connect(&addr).await.expect("connect");
+        stream
+            .write_all(head("good", "content-length: 61440\r\n").as_bytes())
+            .await
+            .expect("headers");
+        stream.write_all(b"partial").await.expect("some body");
+        stalled.push(stream);
+    }
+    // The stalled uploads are read concurrently; give them a moment to take their share.
+    let over = head("good", "content-length: 65536\r\n");
+    let mut refused = None;
+    for _ in 0..50 {
+        let (response, _) = raw_exchange(&addr, over.as_bytes(), Duration::from_secs(3)).await;
+        if status_of(&response) == Some(503) {
+            refused = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = refused.unwrap_or_else(|| {
+        panic!(
+            "a body past the budget was not refused; log:\n{}",
+            sandbox.daemon.log()
+        )
+    });
+    assert!(
+        refused.to_ascii_lowercase().contains("retry-after: 5"),
+        "{refused}"
+    );
+    assert!(
+        sandbox
+            .daemon
+            .log_shows("request bodies in memory are at server.body_budget_mb")
+            .await,
+        "log:\n{}",
+        sandbox.daemon.log()
+    );
+    // A small body fits in what is left.
+    sandbox.assert_good_still_works("within-budget").await;
+    // Once the stalled uploads are gone, their share comes back.
+    drop(stalled);
+    let mut admitted = false;
+    for attempt in 0..50 {
+        let body = format!("after-budget-{attempt}{}", " ".repeat(60_000));
+        if sandbox.post("good", &body).await.status == 200 {
+            admitted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(admitted, "the budget was not given back");
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_its_responses_loses_its_connection() {
+    // One connection at a time: while a client that pipelines requests and reads
+    // nothing holds it, nobody else is served, until the write timeout closes it.
+    // The header timeout, which also closes idle connections, is out of the way.
+    let sandbox = Sandbox::start(
+        &[
+            channel("good", "well-behaved"),
+            channel("big", "big-answer"),
+        ],
+        "max_connections = 1\nwrite_timeout_ms = 1000\nheader_timeout_ms = 120000",
+        &[],
+    );
+    let addr: std::net::SocketAddr = sandbox.addr().parse().expect("address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    // A small receive window, so the server's writes block soon.
+    socket.set_recv_buffer_size(4096).expect("buffer size");
+    let stream = socket.connect(addr).await.expect("connect");
+    let (_unread, mut writer) = stream.into_split();
+    // Twenty answers of 1 MiB each: more than any socket buffers hold.
+    let one = format!(
+        "POST /webhooks/big HTTP/1.1\r\nhost: switchboard\r\nx-test-token: {TOKEN}\r\n\
+         content-length: 1\r\n\r\nx"
+    );
+    let pipelined = one.repeat(20);
+    let flood = tokio::spawn(async move {
+        // Fails once the server gives up on the connection; that is the point.
+        let _ = writer.write_all(pipelined.as_bytes()).await;
+        writer
+    });
+
+    let started = Instant::now();
+    let answer = sandbox.post("good", "after-the-silent-reader").await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "served only after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        sandbox
+            .daemon
+            .log_shows("closed a connection: the client did not read its responses in time")
+            .await,
+        "log:\n{}",
+        sandbox.daemon.log()
+    );
+    flood.abort();
+}

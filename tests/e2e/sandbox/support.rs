@@ -44,6 +44,8 @@ pub(crate) struct Channel {
     mode: String,
     target: Option<String>,
     allow: Vec<String>,
+    settings: Vec<(String, String)>,
+    secrets: Vec<(String, String)>,
     extra: Vec<String>,
 }
 
@@ -55,6 +57,8 @@ pub(crate) fn channel(name: &str, mode: &str) -> Channel {
         mode: mode.to_owned(),
         target: None,
         allow: Vec::new(),
+        settings: Vec::new(),
+        secrets: Vec::new(),
         extra: Vec::new(),
     }
 }
@@ -78,6 +82,18 @@ impl Channel {
         self
     }
 
+    /// Another setting for the guest (`status`, say).
+    pub(crate) fn setting(mut self, name: &str, value: &str) -> Channel {
+        self.settings.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Another secret, for a manifest that declares it.
+    pub(crate) fn secret(mut self, name: &str, value: &str) -> Channel {
+        self.secrets.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     /// A raw `key = value` line for the table, e.g. `call_timeout_ms = 1500`.
     pub(crate) fn option(mut self, line: &str) -> Channel {
         self.extra.push(line.to_owned());
@@ -89,10 +105,18 @@ impl Channel {
         if let Some(target) = &self.target {
             settings.push_str(&format!(", target = {target:?}"));
         }
+        for (name, value) in &self.settings {
+            settings.push_str(&format!(", {name:?} = {value:?}"));
+        }
+        let secrets: String = self
+            .secrets
+            .iter()
+            .map(|(name, value)| format!(", {name:?} = {value:?}"))
+            .collect();
         let allow: Vec<String> = self.allow.iter().map(|a| format!("{a:?}")).collect();
         format!(
             "[channels.{name}]\ncomponent = {component:?}\n\
-             secrets = {{ token = {{ env = {TOKEN_ENV:?} }}, api_key = {API_KEY:?} }}\n\
+             secrets = {{ token = {{ env = {TOKEN_ENV:?} }}, api_key = {API_KEY:?}{secrets} }}\n\
              settings = {{ {settings} }}\nallow = [{allow}]\n{extra}\n",
             name = self.name,
             component = self.component,

@@ -18,9 +18,12 @@ use crate::shared::Shared;
 /// Which routes a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Surface {
-    /// `/webhooks/...` and `/healthz`. `/readyz` and `/metrics` read the store and
-    /// tell about the deployment, so the public listener never serves them.
+    /// Only `/webhooks/...`: the admin endpoints have their own listener.
     Webhooks,
+    /// `/webhooks/...` and `/healthz`, when there is no admin listener. `/readyz` and
+    /// `/metrics` read the store and tell about the deployment, so the public listener
+    /// never serves them.
+    WebhooksAndHealth,
     /// `/healthz`, `/readyz` and `/metrics`, on `server.admin_listen`.
     Admin,
 }
@@ -34,10 +37,12 @@ pub(crate) async fn route(
     let path = request.uri().path().to_owned();
     let admin = surface == Surface::Admin;
     match path.as_str() {
-        "/healthz" => text(StatusCode::OK, "ok\n"),
+        "/healthz" if surface != Surface::Webhooks => text(StatusCode::OK, "ok\n"),
         "/readyz" if admin => readyz(&shared).await,
         "/metrics" if admin => metrics(&shared).await,
-        "/readyz" | "/metrics" => Rejection::AdminOnly(path).into_response(),
+        "/readyz" | "/metrics" if surface == Surface::WebhooksAndHealth => {
+            Rejection::AdminOnly(path).into_response()
+        }
         _ => match path.strip_prefix("/webhooks/") {
             Some(rest) if !admin => webhook(&shared, rest, request).await,
             _ => Rejection::NotFound.into_response(),
@@ -250,7 +255,7 @@ async fn readyz(shared: &Shared) -> Response<Body> {
 
 async fn metrics(shared: &Shared) -> Response<Body> {
     // Values kept by the store, the runtime and the writer thread, read now.
-    let counts = match shared.store.counts().await {
+    let counts = match shared.store.queue_depths().await {
         Ok(counts) => Some(counts),
         Err(e) => {
             tracing::warn!(error = %e, "metrics: cannot read the queue depths from the store");

@@ -87,6 +87,23 @@ async fn a_dead_reply_is_dead_lettered_and_can_be_requeued() {
     assert_eq!(payload["attempts"], 2);
     let counts = s.counts().await.unwrap();
     assert_eq!((counts.replies_dead, counts.dead_letters), (1, 1));
+    let depths = s.queue_depths().await.unwrap();
+    assert_eq!(
+        (
+            depths.pending_hooks,
+            depths.pending_turns,
+            depths.replies_pending,
+            depths.dead_letters
+        ),
+        (
+            counts.pending_hooks,
+            counts.pending_turns,
+            counts.replies_pending,
+            counts.dead_letters
+        ),
+        "the cheap depths agree with the full counts"
+    );
+    assert_eq!(depths.dead_letters, 1);
 
     s.requeue_reply(id).await.unwrap();
     s.mark_replayed(letter.id).await.unwrap();

@@ -11,7 +11,7 @@
 //! a secret placeholder in the body), `state-flood` (write state until refused),
 //! `hop-by-hop` (answer with the `status` setting, 101 by default, and hop-by-hop
 //! headers), `hook-loop` and `reply-loop` (spin in `on-message-persisted` or
-//! `on-respond`), `error-forge` (log, fail hooks and fail replies with huge
+//! `on-respond`), `big-answer` (answer every request with 1 MiB), `error-forge` (log, fail hooks and fail replies with huge
 //! strings that carry forged log lines); anything else is well-behaved.
 
 #[expect(unsafe_code, reason = "generated bindings")]
@@ -229,6 +229,7 @@ impl Guest for Hostile {
                 };
                 ok(format!("stored {stored}; then {refusal}"))
             }
+            "big-answer" => ok("x".repeat(1 << 20)),
             "hop-by-hop" => {
                 let status = host::setting("status")
                     .and_then(|s| s.parse().ok())
