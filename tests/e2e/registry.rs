@@ -4,6 +4,7 @@
 //! up by a running daemon are in `live`, the compiled-code cache in `cache`.
 
 mod cache;
+mod integrity;
 mod live;
 mod support;
 

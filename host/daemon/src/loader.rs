@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use switchboard_registry::Sha256Digest;
 use switchboard_runtime::{Channel, Runtime, RuntimeConfig};
 
 use crate::config::InstanceConfig;
@@ -52,19 +53,51 @@ impl WasmLoader {
 impl ChannelLoader for WasmLoader {
     fn load(&self, instance: &InstanceConfig) -> anyhow::Result<LoadedChannel> {
         let component = &instance.component;
+        let context = || {
+            format!(
+                "channels.{}: cannot load component {} {}",
+                instance.name, component.name, component.version
+            )
+        };
+        let path = &component.wasm_path;
+        let wasm = std::fs::read(path)
+            .with_context(|| format!("cannot read {}", path.display()))
+            .with_context(context)?;
+        // The digest was verified when the file was installed; checking it again here
+        // means a file changed since (by hand, a bad restore, an attacker with write
+        // access to the data directory) is never compiled or run.
+        let actual = Sha256Digest::of(&wasm).to_string();
+        if !actual.eq_ignore_ascii_case(&component.sha256) {
+            return Err(ArtifactChanged {
+                path: path.clone(),
+                expected: component.sha256.clone(),
+                actual,
+            })
+            .with_context(context);
+        }
         let loaded = self
             .runtime
-            .load_file(&component.name, &component.wasm_path, Some(&self.cache_dir))
-            .with_context(|| {
-                format!(
-                    "channels.{}: cannot load component {} {}",
-                    instance.name, component.name, component.version
-                )
-            })?;
+            .load(&component.name, &wasm, Some(&self.cache_dir))
+            .with_context(context)?;
         Ok(LoadedChannel {
             wit_version: Some(loaded.wit_version().clone()),
             from_cache: loaded.loaded_from_cache(),
             channel: Arc::new(loaded),
         })
     }
+}
+
+/// An installed artifact whose bytes no longer hash to the digest `installed.json`
+/// records for it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{path}: sha256 is {actual}, but installed.json records {expected}; the file changed after it was installed, so it is not loaded (install the component again)"
+)]
+pub(crate) struct ArtifactChanged {
+    /// The `.wasm` file.
+    pub(crate) path: PathBuf,
+    /// The digest recorded at install.
+    pub(crate) expected: String,
+    /// The digest of the file as it is now.
+    pub(crate) actual: String,
 }

@@ -250,3 +250,59 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// How a `switchboard serve` that is expected to refuse to start ended.
+pub(crate) struct Refusal {
+    /// Whether it exited with success.
+    pub(crate) success: bool,
+    /// Whether it printed `listening on` first (it should not have).
+    pub(crate) listened: bool,
+    /// Its stderr.
+    pub(crate) stderr: String,
+}
+
+/// Runs `switchboard serve` for the daemon's config and waits up to 60 s for it to
+/// exit on its own. A daemon that is still running by then is killed, and the
+/// refusal reports what it printed.
+pub(crate) fn serve_expecting_refusal(daemon: &crate::harness::TestDaemon) -> Refusal {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(crate::harness::binary())
+        .args(["serve", "--config", &daemon.config_path()])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn switchboard serve");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout = out.join().unwrap_or_default();
+    Refusal {
+        success: status.is_some_and(|s| s.success()),
+        listened: status.is_none() || stdout.contains("listening on"),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
