@@ -3,6 +3,8 @@
 //! each misbehaviour must cost only its own call, never the daemon, another
 //! channel, a secret, or a network the operator did not grant.
 
+mod answers;
+mod background;
 mod edge;
 mod egress;
 mod guest_limits;
