@@ -1,11 +1,14 @@
 //! Registries and installation through the real binary: `registry list`, `install`
 //! from a path and over HTTP, `list`, `inspect`, and the refusals (tampered
 //! artifact, incompatible WIT, no matching version). Upgrades and uninstalls picked
-//! up by a running daemon are in `live`, the compiled-code cache in `cache`.
+//! up by a running daemon are in `live`, the compiled-code cache in `cache`,
+//! artifacts changed after install in `integrity`, plain-http registries in
+//! `plain_http`.
 
 mod cache;
 mod integrity;
 mod live;
+mod plain_http;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -200,11 +203,17 @@ async fn install_from_an_http_registry_fetches_the_index_and_the_artifact() {
     let url = format!("{}/index.json", server.origin);
     let mut daemon = hostile_daemon();
 
-    let (ok, out, err) = daemon.cli(&["registry", "list", "--registry", &url]);
+    let (ok, out, err) = daemon.cli(&["registry", "list", "--registry", &url, "--allow-http"]);
     assert!(ok, "registry list over http failed:\n{out}\n{err}");
     assert!(out.starts_with("hostile"), "{out}");
 
-    let (ok, out, err) = daemon.cli(&["install", "hostile@0.1.0", "--registry", &url]);
+    let (ok, out, err) = daemon.cli(&[
+        "install",
+        "hostile@0.1.0",
+        "--registry",
+        &url,
+        "--allow-http",
+    ]);
     assert!(ok, "install over http failed:\n{out}\n{err}");
     assert!(out.contains("installed hostile 0.1.0"), "{out}");
     assert!(out.contains("requests no outbound network access"), "{out}");

@@ -164,6 +164,31 @@ pub enum RegistryError {
         #[source]
         source: reqwest::Error,
     },
+    /// A plain `http:` index, artifact or redirect target, and plain http was not
+    /// allowed.
+    #[error(
+        "refusing to fetch {url} over plain http: anyone on the network path could read or change it; use https, or allow plain http explicitly (--allow-http)"
+    )]
+    PlainHttp {
+        /// The refused URL.
+        url: String,
+    },
+    /// An `https:` URL redirected to a plain `http:` one.
+    #[error("{from} redirects to {to}: a redirect from https to plain http is never followed")]
+    InsecureRedirect {
+        /// The URL that answered with the redirect.
+        from: String,
+        /// Where it pointed.
+        to: String,
+    },
+    /// A fetch was redirected more often than the limit.
+    #[error("fetching {url} failed: more than {limit} redirects")]
+    TooManyRedirects {
+        /// The URL first requested.
+        url: String,
+        /// The most redirects followed.
+        limit: usize,
+    },
     /// The server answered with a non-2xx status.
     #[error("fetching {url} failed: http status {status}")]
     HttpStatus {

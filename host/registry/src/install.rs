@@ -101,7 +101,7 @@ pub async fn install(
     }
 
     let source = index.artifact_source(&component.name, entry)?;
-    let (bytes, _) = fetch::fetch(&source, Kind::Artifact).await?;
+    let (bytes, _) = fetch::fetch(&source, Kind::Artifact, index.plain_http()).await?;
     let actual = Sha256Digest::of(&bytes);
     if actual != entry.sha256 {
         return Err(RegistryError::ChecksumMismatch {

@@ -5,7 +5,8 @@
 //! - the [`Manifest`] of a component and its validation;
 //! - the registry [`Index`] format (`registry/README.md` documents it field by field,
 //!   `registry/schema/index.schema.json` is its JSON Schema);
-//! - loading an index from a path or an http(s) URL ([`Source`], [`load_index`]);
+//! - loading an index from a path or an http(s) URL ([`Source`], [`load_index`]),
+//!   plain http only when the caller allows it ([`PlainHttp`]);
 //! - installing a component into a data directory with its sha256 verified first
 //!   ([`install`]), the installed set ([`installed`], [`uninstall`]);
 //! - building an index from manifests and built `.wasm` files ([`build_index`]).
@@ -17,9 +18,10 @@
 //!
 //! ```no_run
 //! # async fn example(data_dir: &std::path::Path) -> Result<(), switchboard_registry::RegistryError> {
-//! use switchboard_registry::{InstallRequest, Source, WitSupport, install, load_index};
+//! use switchboard_registry::{InstallRequest, PlainHttp, Source, WitSupport, install, load_index};
 //!
-//! let index = load_index(&Source::parse("https://example.org/registry/index.json")?).await?;
+//! let source = Source::parse("https://example.org/registry/index.json")?;
+//! let index = load_index(&source, PlainHttp::Refuse).await?;
 //! let wit = WitSupport { supported: vec![semver::Version::new(0, 1, 0)] };
 //! let report = install(&index, InstallRequest {
 //!     name: "whatsapp",
@@ -55,6 +57,7 @@ mod wit;
 pub use builder::{build_index, read_manifest};
 pub use digest::{DigestParseError, Sha256Digest};
 pub use error::{ManifestError, RegistryError};
+pub use fetch::PlainHttp;
 pub use index::{ComponentEntry, Index, SCHEMA_VERSION, VersionEntry};
 pub use install::{InstallOutcome, InstallReport, InstallRequest, install};
 pub use installed::{

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use url::Url;
 
 use crate::error::RegistryError;
-use crate::fetch::{self, Kind};
+use crate::fetch::{self, Kind, PlainHttp};
 use crate::index::{ComponentEntry, Index, VersionEntry};
 
 /// A local file or a remote http(s) URL.
@@ -88,6 +88,7 @@ impl fmt::Display for Source {
 pub struct LoadedIndex {
     index: Index,
     source: Source,
+    plain_http: PlainHttp,
 }
 
 /// Loads and parses the index at `src`.
@@ -95,14 +96,21 @@ pub struct LoadedIndex {
 /// A local directory stands for the `index.json` inside it. An index larger than
 /// 8 MiB is refused. Each version's manifest is checked when it is installed, not
 /// here, so that one broken entry does not hide the rest of a registry.
-pub async fn load_index(src: &Source) -> Result<LoadedIndex, RegistryError> {
+///
+/// `plain_http` says whether an `http:` URL may be fetched; it applies to the index,
+/// its redirects, and later to the artifacts it lists.
+pub async fn load_index(src: &Source, plain_http: PlainHttp) -> Result<LoadedIndex, RegistryError> {
     let source = match src {
         Source::Path(path) if is_dir(path).await => Source::Path(path.join("index.json")),
         other => other.clone(),
     };
-    let (bytes, source) = fetch::fetch(&source, Kind::Index).await?;
+    let (bytes, source) = fetch::fetch(&source, Kind::Index, plain_http).await?;
     let index = Index::parse(&bytes, &source.to_string())?;
-    Ok(LoadedIndex { index, source })
+    Ok(LoadedIndex {
+        index,
+        source,
+        plain_http,
+    })
 }
 
 async fn is_dir(path: &Path) -> bool {
@@ -123,6 +131,12 @@ impl LoadedIndex {
     /// a URL to the final URL after redirects.
     pub fn source(&self) -> &Source {
         &self.source
+    }
+
+    /// Whether plain http was allowed when the index was loaded; artifacts are
+    /// fetched under the same rule.
+    pub fn plain_http(&self) -> PlainHttp {
+        self.plain_http
     }
 
     /// The component called `name`, or [`RegistryError::NotFound`].

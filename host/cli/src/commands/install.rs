@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use switchboard_registry::{
-    ComponentSpec, InstallOutcome, InstallRequest, Source, install, load_index,
+    ComponentSpec, InstallOutcome, InstallRequest, PlainHttp, Source, install, load_index,
 };
 
 use crate::commands::wit_support;
@@ -19,13 +19,25 @@ pub(crate) struct Args {
     /// Registry index: a path, `file:` or `http(s):` URL. Defaults to `[registry] index`.
     #[arg(long, value_name = "PATH_OR_URL")]
     registry: Option<String>,
+    /// Accept an index or artifact over plain `http://` (anyone on the way can change it).
+    #[arg(long)]
+    allow_http: bool,
+}
+
+/// `--allow-http` as the registry crate takes it.
+pub(crate) fn plain_http(allow: bool) -> PlainHttp {
+    if allow {
+        PlainHttp::Allow
+    } else {
+        PlainHttp::Refuse
+    }
 }
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let file = ConfigFile::load(&args.config)?;
     let source = registry_source(&file, args.registry.as_deref())?;
     let spec: ComponentSpec = args.spec.parse()?;
-    let index = load_index(&source).await?;
+    let index = load_index(&source, plain_http(args.allow_http)).await?;
     let data_dir = file.data_dir();
     let wit = wit_support();
     let report = install(

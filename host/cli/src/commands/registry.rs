@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use switchboard_registry::{build_index, load_index, read_manifest};
 
-use crate::commands::install::registry_source;
+use crate::commands::install::{plain_http, registry_source};
 use crate::commands::wit_support;
 use crate::config::ConfigFile;
 
@@ -18,6 +18,9 @@ pub(crate) enum Command {
         /// Registry index: a path, `file:` or `http(s):` URL.
         #[arg(long, value_name = "PATH_OR_URL")]
         registry: Option<String>,
+        /// Accept an index over plain `http://` (anyone on the way can change it).
+        #[arg(long)]
+        allow_http: bool,
     },
     /// Write a registry index for built components: one `--component MANIFEST=WASM`
     /// per component; artifact paths are written relative to the index.
@@ -33,10 +36,14 @@ pub(crate) enum Command {
 
 pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::List { config, registry } => {
+        Command::List {
+            config,
+            registry,
+            allow_http,
+        } => {
             let file = ConfigFile::load(&config)?;
             let source = registry_source(&file, registry.as_deref())?;
-            let index = load_index(&source).await?;
+            let index = load_index(&source, plain_http(allow_http)).await?;
             let wit = wit_support();
             for c in &index.index().components {
                 let latest = c.versions.iter().max_by(|a, b| a.version.cmp(&b.version));

@@ -1,8 +1,8 @@
 //! Building an index from manifests and built artifacts, then installing from it.
 
 use switchboard_registry::{
-    InstallOutcome, ManifestError, RegistryError, Sha256Digest, Source, build_index, load_index,
-    read_manifest,
+    InstallOutcome, ManifestError, PlainHttp, RegistryError, Sha256Digest, Source, build_index,
+    load_index, read_manifest,
 };
 
 use crate::support::{fake_wasm, install_spec, manifest};
@@ -56,7 +56,7 @@ async fn a_built_index_round_trips_through_load_and_install() {
     ];
     build_index(&entries, &tree.index_path()).expect("build");
 
-    let index = load_index(&Source::Path(tree.index_path()))
+    let index = load_index(&Source::Path(tree.index_path()), PlainHttp::Refuse)
         .await
         .expect("load");
     let whatsapp = index

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use switchboard_registry::{InstallOutcome, RegistryError, Source, load_index};
+use switchboard_registry::{InstallOutcome, PlainHttp, RegistryError, Source, load_index};
 
 use crate::support::{MockServer, Published, files_under, index_json, install_spec};
 
@@ -11,7 +11,9 @@ async fn installs_from_an_http_index_with_relative_artifacts() {
     let published = [Published::new("whatsapp", "0.1.0", "0.1.0")];
     let server = MockServer::registry(&published).await;
     let source = Source::parse(&server.url("/registry/index.json")).expect("http source");
-    let index = load_index(&source).await.expect("load over http");
+    let index = load_index(&source, PlainHttp::Allow)
+        .await
+        .expect("load over http");
     let data = tempfile::tempdir().expect("data dir");
 
     let report = install_spec(&index, "whatsapp", data.path())
@@ -43,9 +45,12 @@ async fn relative_artifacts_resolve_against_the_index_url_after_redirects() {
     );
     let redirects = HashMap::from([("/latest.json".to_owned(), "/v2/index.json".to_owned())]);
     let server = MockServer::with_redirects(files, redirects).await;
-    let index = load_index(&Source::parse(&server.url("/latest.json")).expect("http source"))
-        .await
-        .expect("load through a redirect");
+    let index = load_index(
+        &Source::parse(&server.url("/latest.json")).expect("http source"),
+        PlainHttp::Allow,
+    )
+    .await
+    .expect("load through a redirect");
     let data = tempfile::tempdir().expect("data dir");
 
     install_spec(&index, "whatsapp", data.path())
@@ -63,7 +68,9 @@ async fn relative_artifacts_resolve_against_the_index_url_after_redirects() {
 async fn reinstalling_over_http_does_not_download_again() {
     let server = MockServer::registry(&[Published::new("whatsapp", "0.1.0", "0.1.0")]).await;
     let source = Source::parse(&server.url("/registry/index.json")).expect("http source");
-    let index = load_index(&source).await.expect("load over http");
+    let index = load_index(&source, PlainHttp::Allow)
+        .await
+        .expect("load over http");
     let data = tempfile::tempdir().expect("data dir");
     install_spec(&index, "whatsapp", data.path())
         .await
@@ -89,7 +96,9 @@ async fn a_missing_artifact_names_the_url_and_status() {
     files.insert("/registry/index.json".to_owned(), index_json(&published));
     let server = MockServer::start(files).await;
     let source = Source::parse(&server.url("/registry/index.json")).expect("http source");
-    let index = load_index(&source).await.expect("load over http");
+    let index = load_index(&source, PlainHttp::Allow)
+        .await
+        .expect("load over http");
     let data = tempfile::tempdir().expect("data dir");
 
     let err = install_spec(&index, "whatsapp", data.path())
@@ -112,7 +121,7 @@ async fn a_missing_artifact_names_the_url_and_status() {
 async fn a_missing_index_names_the_url_and_status() {
     let server = MockServer::start(HashMap::new()).await;
     let url = server.url("/nothing/index.json");
-    let err = load_index(&Source::parse(&url).expect("http source"))
+    let err = load_index(&Source::parse(&url).expect("http source"), PlainHttp::Allow)
         .await
         .expect_err("index 404");
     assert_eq!(
@@ -128,9 +137,12 @@ async fn a_remote_index_may_not_point_at_local_files() {
     let mut files = HashMap::new();
     files.insert("/index.json".to_owned(), index_json(&[published]));
     let server = MockServer::start(files).await;
-    let index = load_index(&Source::parse(&server.url("/index.json")).expect("http source"))
-        .await
-        .expect("load over http");
+    let index = load_index(
+        &Source::parse(&server.url("/index.json")).expect("http source"),
+        PlainHttp::Allow,
+    )
+    .await
+    .expect("load over http");
     let data = tempfile::tempdir().expect("data dir");
 
     let err = install_spec(&index, "whatsapp", data.path())
@@ -153,12 +165,66 @@ async fn an_oversized_index_is_refused() {
     files.insert("/index.json".to_owned(), huge);
     let server = MockServer::start(files).await;
 
-    let err = load_index(&Source::parse(&server.url("/index.json")).expect("http source"))
-        .await
-        .expect_err("9 MiB index");
+    let err = load_index(
+        &Source::parse(&server.url("/index.json")).expect("http source"),
+        PlainHttp::Allow,
+    )
+    .await
+    .expect_err("9 MiB index");
 
     assert!(
         matches!(err, RegistryError::TooLarge { limit, .. } if limit == 8 << 20),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_unless_allowed_and_nothing_is_requested() {
+    let server = MockServer::registry(&[Published::new("whatsapp", "0.1.0", "0.1.0")]).await;
+    let url = server.url("/registry/index.json");
+
+    let err = load_index(
+        &Source::parse(&url).expect("http source"),
+        PlainHttp::Refuse,
+    )
+    .await
+    .expect_err("plain http without permission");
+
+    assert!(
+        matches!(&err, RegistryError::PlainHttp { url: u } if *u == url),
+        "{err:?}"
+    );
+    assert_eq!(server.requests(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn artifacts_are_fetched_under_the_rule_the_index_was_loaded_with() {
+    let server = MockServer::registry(&[Published::new("whatsapp", "0.1.0", "0.1.0")]).await;
+    let artifact = server.url("/registry/artifacts/whatsapp-0.1.0.wasm");
+    let mut published = Published::new("whatsapp", "0.1.0", "0.1.0");
+    published.artifact = artifact.clone();
+    let registry = crate::support::LocalRegistry::new(&[published]);
+    let data = tempfile::tempdir().expect("data dir");
+
+    let index = registry.load().await;
+    let err = install_spec(&index, "whatsapp", data.path())
+        .await
+        .expect_err("plain-http artifact without permission");
+    assert!(
+        matches!(&err, RegistryError::PlainHttp { url } if *url == artifact),
+        "{err:?}"
+    );
+    assert_eq!(server.requests(), Vec::<String>::new());
+    assert_eq!(files_under(data.path()), Vec::<String>::new());
+
+    let index = load_index(&Source::Path(registry.index_path()), PlainHttp::Allow)
+        .await
+        .expect("index loads");
+    install_spec(&index, "whatsapp", data.path())
+        .await
+        .expect("allowed");
+    assert_eq!(
+        server.requests(),
+        ["/registry/artifacts/whatsapp-0.1.0.wasm"]
     );
 }

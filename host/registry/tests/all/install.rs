@@ -2,7 +2,8 @@
 
 use semver::Version;
 use switchboard_registry::{
-    InstallOutcome, RegistryError, Sha256Digest, Source, installed, load_index, uninstall,
+    InstallOutcome, PlainHttp, RegistryError, Sha256Digest, Source, installed, load_index,
+    uninstall,
 };
 
 use crate::support::{LocalRegistry, Published, files_under, install_spec};
@@ -47,9 +48,12 @@ async fn installs_from_a_local_path_into_the_documented_layout() {
 #[tokio::test]
 async fn a_directory_source_reads_the_index_inside_it() {
     let registry = LocalRegistry::new(&[Published::new("whatsapp", "0.1.0", "0.1.0")]);
-    let index = load_index(&Source::Path(registry.dir.path().to_owned()))
-        .await
-        .expect("directory source");
+    let index = load_index(
+        &Source::Path(registry.dir.path().to_owned()),
+        PlainHttp::Refuse,
+    )
+    .await
+    .expect("directory source");
     assert_eq!(index.source(), &Source::Path(registry.index_path()));
     assert!(index.index().component("whatsapp").is_some());
 }
@@ -69,7 +73,9 @@ async fn file_urls_work_for_the_index_and_the_artifact() {
     let index_url = url::Url::from_file_path(registry.index_path()).expect("file url");
     let source = Source::parse(index_url.as_str()).expect("file: source");
     assert_eq!(source, Source::Path(registry.index_path()));
-    let index = load_index(&source).await.expect("load through file: url");
+    let index = load_index(&source, PlainHttp::Refuse)
+        .await
+        .expect("load through file: url");
     let data = tempfile::tempdir().expect("data dir");
     let report = install_spec(&index, "telegram", data.path())
         .await
@@ -266,7 +272,7 @@ async fn an_unsupported_schema_version_is_refused_naming_both_versions() {
     )
     .expect("write index");
 
-    let err = load_index(&Source::Path(path.clone()))
+    let err = load_index(&Source::Path(path.clone()), PlainHttp::Refuse)
         .await
         .expect_err("schema 7");
 

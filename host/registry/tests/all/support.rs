@@ -12,8 +12,9 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use semver::Version;
 use switchboard_registry::{
-    ComponentEntry, Index, InstallReport, InstallRequest, LoadedIndex, Manifest, RegistryError,
-    SCHEMA_VERSION, Sha256Digest, Source, VersionEntry, WitSupport, install, load_index,
+    ComponentEntry, Index, InstallReport, InstallRequest, LoadedIndex, Manifest, PlainHttp,
+    RegistryError, SCHEMA_VERSION, Sha256Digest, Source, VersionEntry, WitSupport, install,
+    load_index,
 };
 
 /// The host under test runs `switchboard:channel@0.1.0`.
@@ -130,7 +131,7 @@ impl LocalRegistry {
     }
 
     pub(crate) async fn load(&self) -> LoadedIndex {
-        load_index(&Source::Path(self.index_path()))
+        load_index(&Source::Path(self.index_path()), PlainHttp::Refuse)
             .await
             .expect("index loads")
     }
