@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use switchboard_egress::{Egress, EgressOptions};
+use switchboard_egress::{DnsOptions, Egress, EgressOptions};
 use switchboard_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -97,6 +97,7 @@ impl Daemon {
             default_timeout: Duration::from_secs(10),
             max_timeout: Duration::from_secs(30),
             user_agent: format!("switchboard/{}", env!("CARGO_PKG_VERSION")),
+            dns: DnsOptions::from_env()?,
         })
         .context("cannot build the outbound HTTP client")?;
         let metrics = Metrics::default();

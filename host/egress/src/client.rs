@@ -7,12 +7,13 @@ use std::time::Duration;
 use http::HeaderValue;
 use reqwest::{Client, Response, redirect};
 use switchboard_types::{FetchError, IncomingResponse, OutgoingRequest};
+use url::Host;
 
 use crate::address::RestrictedAddress;
 use crate::error::EgressError;
 use crate::policy::{GrantedBy, Policy};
 use crate::prepare::{Prepared, prepare};
-use crate::resolver::PublicOnly;
+use crate::resolver::{self, DnsOptions, Lookups, NoAnswer, Pending};
 use crate::secret::Redactor;
 
 /// Limits and identity for outbound requests.
@@ -26,6 +27,8 @@ pub struct EgressOptions {
     pub max_timeout: Duration,
     /// Sent as `User-Agent` unless the request sets its own.
     pub user_agent: String,
+    /// Name servers and the lookup timeout.
+    pub dns: DnsOptions,
 }
 
 /// Sends channel requests. Shared by all instances; cloning is cheap and shares the
@@ -39,11 +42,14 @@ pub struct Egress {
     /// manifest capability.
     operator: Client,
     limits: Arc<EgressOptions>,
+    /// Names being resolved right now, shared by both clients' resolvers.
+    lookups: Arc<Pending>,
 }
 
 impl Egress {
     /// Builds the clients. Fails if the timeouts are inconsistent, the user agent is
-    /// not a valid header value, or TLS cannot be set up.
+    /// not a valid header value, the system's resolver configuration cannot be read,
+    /// or TLS cannot be set up.
     pub fn new(opts: EgressOptions) -> Result<Egress, EgressError> {
         if opts.default_timeout > opts.max_timeout {
             return Err(EgressError::TimeoutAboveMax {
@@ -57,25 +63,30 @@ impl Egress {
                 source,
             }
         })?;
-        let builder = || {
+        let resolver = resolver::build(&opts.dns)?;
+        let lookups = Arc::new(Pending::default());
+        let client = |public_only: bool| {
+            let resolve = Lookups::new(
+                resolver.clone(),
+                public_only,
+                opts.dns.lookup_timeout,
+                lookups.clone(),
+            );
             Client::builder()
                 .redirect(redirect::Policy::none())
                 // A proxy from the environment would dial on our behalf and bypass the
                 // address checks.
                 .no_proxy()
                 .user_agent(user_agent.clone())
+                .dns_resolver(Arc::new(resolve))
+                .build()
+                .map_err(|source| EgressError::Client { source })
         };
-        let public = builder()
-            .dns_resolver(Arc::new(PublicOnly))
-            .build()
-            .map_err(|source| EgressError::Client { source })?;
-        let operator = builder()
-            .build()
-            .map_err(|source| EgressError::Client { source })?;
         Ok(Egress {
-            public,
-            operator,
+            public: client(true)?,
+            operator: client(false)?,
             limits: Arc::new(opts),
+            lookups,
         })
     }
 
@@ -90,15 +101,33 @@ impl Egress {
         let timeout = self.timeout_for(req.timeout_ms);
         let result = match prepare(policy, req) {
             Ok(prepared) => {
+                let host = match prepared.url.host() {
+                    Some(Host::Domain(name)) => Some(name.to_owned()),
+                    _ => None,
+                };
                 let exchange = self.exchange(policy.redactor(), prepared);
-                match tokio::time::timeout(timeout, exchange).await {
+                tokio::pin!(exchange);
+                // Borrowed, so that a lookup under way is still pending when the
+                // timeout is classified.
+                match tokio::time::timeout(timeout, exchange.as_mut()).await {
                     Ok(result) => result,
-                    Err(_elapsed) => Err(FetchError::Timeout),
+                    Err(_elapsed) => Err(self.timed_out(host.as_deref(), timeout)),
                 }
             }
             Err(refusal) => Err(refusal),
         };
         result.map_err(|err| scrub(err, policy.redactor()))
+    }
+
+    /// A request that ran out of time while its name was still being looked up
+    /// says so: the name server is the problem, not the API.
+    fn timed_out(&self, host: Option<&str>, after: Duration) -> FetchError {
+        match host {
+            Some(host) if self.lookups.contains(host) => {
+                FetchError::Network(NoAnswer::new(host, after).to_string())
+            }
+            _ => FetchError::Timeout,
+        }
     }
 
     fn timeout_for(&self, requested_ms: Option<u32>) -> Duration {
@@ -175,6 +204,9 @@ fn send_error(err: reqwest::Error) -> FetchError {
     if let Some(refused) = find_in_chain::<RestrictedAddress>(&err) {
         return FetchError::Denied(refused.to_string());
     }
+    if let Some(no_answer) = find_in_chain::<NoAnswer>(&err) {
+        return FetchError::Network(no_answer.to_string());
+    }
     if err.is_timeout() {
         return FetchError::Timeout;
     }
@@ -222,6 +254,7 @@ mod tests {
             default_timeout: Duration::from_secs(default),
             max_timeout: Duration::from_secs(max),
             user_agent: "switchboard-test".to_owned(),
+            dns: DnsOptions::default(),
         }
     }
 

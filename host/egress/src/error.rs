@@ -27,6 +27,25 @@ pub enum EgressError {
         #[source]
         source: http::header::InvalidHeaderValue,
     },
+    /// An entry of the name server list is not an IP address with an optional port.
+    #[error(
+        "invalid name server {entry:?} in {env}: use ip or ip:port",
+        env = crate::resolver::NAME_SERVERS_ENV
+    )]
+    InvalidNameServer {
+        /// The rejected entry.
+        entry: String,
+    },
+    /// The system's resolver configuration (`/etc/resolv.conf`) cannot be read.
+    #[error(
+        "cannot read the system's name servers; set {env} to name them",
+        env = crate::resolver::NAME_SERVERS_ENV
+    )]
+    SystemDns {
+        /// The resolver's complaint.
+        #[source]
+        source: hickory_resolver::ResolveError,
+    },
     /// The HTTP client could not be built (for example, TLS could not be initialised).
     #[error("could not build the http client")]
     Client {

@@ -19,7 +19,7 @@
 //! | SSRF to the host, the LAN or cloud metadata | Manifest grants reach public addresses only: IP literals are checked directly, names by the client's resolver, whose checked answers are the ones dialled |
 //! | Redirect to an ungranted origin | Redirects are never followed; a 3xx goes back to the guest |
 //! | Secrets leaking back | Secret values (raw and URL-encoded, in any ASCII case) are redacted from response header names and values, the body and error text |
-//! | Resource exhaustion | Capped timeout and a streamed, capped response body |
+//! | Resource exhaustion | Capped timeout, a streamed, capped response body, and name lookups on the async runtime with their own timeout (never on the blocking pool) |
 //!
 //! This crate does not count requests per call, log on behalf of guests, or know any
 //! platform's API; the runtime and the channels own those. It never reads config files:
@@ -39,4 +39,5 @@ mod target;
 pub use client::{Egress, EgressOptions};
 pub use error::{EgressError, GrantProblem, PolicyError};
 pub use policy::Policy;
+pub use resolver::{DnsOptions, NAME_SERVERS_ENV};
 pub use secret::{Secret, redact};

@@ -2,7 +2,7 @@
 //! through a manifest grant, never a redirect's target, never a secret, a file or
 //! the daemon's environment.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use switchboard_testkit::{Answer as Served, MockServer};
@@ -528,4 +528,128 @@ async fn a_secret_reflected_into_response_header_names_or_case_folded_is_redacte
     let log = sandbox.daemon.log().to_ascii_lowercase();
     assert!(!log.contains(&lower), "the key reached the log");
     sandbox.assert_good_still_works("after-reflection").await;
+}
+
+/// Holds a UDP port on loopback that receives DNS queries and never answers.
+struct SilentNameServer {
+    socket: std::net::UdpSocket,
+}
+
+impl SilentNameServer {
+    fn start() -> SilentNameServer {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a loopback UDP port");
+        SilentNameServer { socket }
+    }
+
+    fn addr(&self) -> String {
+        self.socket.local_addr().expect("local address").to_string()
+    }
+}
+
+#[tokio::test]
+async fn a_name_server_that_never_answers_costs_only_the_fetches_that_need_it() {
+    let dns = SilentNameServer::start();
+    // `.test` is reserved (RFC 6761): nothing real answers for it anywhere.
+    let origin = "http://never-answers.test";
+    let by_manifest = Sandbox::manifest_with_capabilities(
+        "hostile-dns",
+        json!([{ "origin": origin, "path_prefix": "/", "methods": ["GET"] }]),
+    );
+    let target = format!("{origin}/x");
+    let channels = [
+        table(
+            "operator-granted",
+            "hostile",
+            "fetch",
+            &target,
+            &[origin],
+            API_KEY,
+        ),
+        table(
+            "manifest-granted",
+            "hostile-dns",
+            "fetch",
+            &target,
+            &[],
+            API_KEY,
+        ),
+        table("good", "hostile", "well-behaved", "", &[], API_KEY),
+    ]
+    .concat();
+    let sandbox = start_custom(
+        &channels,
+        &[("SWITCHBOARD_NAME_SERVERS", &dns.addr())],
+        &[by_manifest],
+    );
+
+    // One fetch first: it fails within the guest's 500 ms request timeout and
+    // says that the name did not resolve in time.
+    let fetch_fails_in_time = |answer: &Answer, elapsed: Duration| {
+        assert_eq!(answer.status, 200, "the guest answers normally: {answer:?}");
+        assert!(
+            answer.body.starts_with("fetch error: FetchError::Network(")
+                && answer.body.contains("never-answers.test")
+                && answer.body.contains("no DNS answer"),
+            "the guest is told the lookup got no answer: {}",
+            answer.body
+        );
+        assert!(
+            elapsed < Duration::from_millis(1500),
+            "the fetch outlived its timeout: {elapsed:?}"
+        );
+    };
+    for instance in ["operator-granted", "manifest-granted"] {
+        let started = Instant::now();
+        let answer = sandbox.post(instance, &format!("{instance}-first")).await;
+        fetch_fails_in_time(&answer, started.elapsed());
+    }
+
+    // Then many at once, while the well-behaved instance keeps storing messages.
+    let mut flood = tokio::task::JoinSet::new();
+    for n in 0..40 {
+        let instance = if n % 2 == 0 {
+            "operator-granted"
+        } else {
+            "manifest-granted"
+        };
+        let (http, url) = (
+            sandbox.http.clone(),
+            sandbox.daemon.url(&format!("/webhooks/{instance}")),
+        );
+        flood.spawn(async move {
+            let started = Instant::now();
+            let response = http
+                .post(url)
+                .header("x-test-token", TOKEN)
+                .body(format!("{instance}-{n}"))
+                .send()
+                .await
+                .expect("post to the daemon");
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            let answer = Answer {
+                status,
+                headers: Vec::new(),
+                body,
+            };
+            (answer, started.elapsed())
+        });
+    }
+    for n in 0..5 {
+        let started = Instant::now();
+        sandbox
+            .assert_good_still_works(&format!("during-dns-{n}"))
+            .await;
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the well-behaved instance slowed down: {:?}",
+            started.elapsed()
+        );
+    }
+    let answers = flood.join_all().await;
+    assert_eq!(answers.len(), 40);
+    for (answer, elapsed) in &answers {
+        fetch_fails_in_time(answer, *elapsed);
+    }
+    sandbox.assert_good_still_works("after-dns").await;
 }

@@ -8,7 +8,7 @@ mod mock;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use switchboard_egress::{Egress, EgressOptions, Policy, Secret};
+use switchboard_egress::{DnsOptions, Egress, EgressOptions, Policy, Secret};
 use switchboard_types::{HttpCapability, OutgoingRequest};
 
 /// A Telegram-style bot token: the `:` must reach the server verbatim.
@@ -22,6 +22,7 @@ pub(crate) fn egress(max_timeout: Duration) -> Egress {
         default_timeout: max_timeout,
         max_timeout,
         user_agent: "switchboard-egress-tests".to_owned(),
+        dns: DnsOptions::default(),
     })
     .expect("valid options")
 }
