@@ -12,6 +12,7 @@ use crate::cache;
 use crate::convert;
 use crate::engine::{EPOCH_TICK, Runtime};
 use crate::error::{CallError, LoadError};
+use crate::guest_text::{MAX_GUEST_ERROR_BYTES, MAX_GUEST_LOG_LINE_BYTES, guest_text};
 use crate::limits::CallLimits;
 use crate::services::InstanceServices;
 use crate::state::{CallState, GuestCounters, Phase};
@@ -216,15 +217,17 @@ impl ChannelComponent {
         message: &OutboundMessage,
     ) -> Result<Result<Receipt, DeliveryError>, CallError> {
         let message = convert::outbound_to_wit(message);
-        let (result, _) = self
+        let (result, state) = self
             .call(Phase::Respond, services, limits, async |store, instance| {
                 let guest = self.inner.channel.load(&mut *store, instance)?;
                 guest.call_on_respond(&mut *store, &message).await
             })
             .await?;
-        Ok(result
-            .map(convert::receipt_from_wit)
-            .map_err(convert::delivery_error_from_wit))
+        Ok(result.map(convert::receipt_from_wit).map_err(|e| {
+            let mut error = convert::delivery_error_from_wit(e);
+            error.message = clean_error(&state, &error.message);
+            error
+        }))
     }
 
     /// Runs `on-message-persisted` on a fresh instance; `NotExported` if the
@@ -239,7 +242,7 @@ impl ChannelComponent {
             return Err(CallError::NotExported("persistence.on-message-persisted"));
         };
         let message = convert::message_to_wit(message);
-        let (result, _) = self
+        let (result, state) = self
             .call(
                 Phase::Persisted,
                 services,
@@ -250,7 +253,7 @@ impl ChannelComponent {
                 },
             )
             .await?;
-        Ok(result)
+        Ok(result.map_err(|error| clean_error(&state, &error)))
     }
 
     /// Instantiates a fresh instance under the call's limits, runs `f`, and maps
@@ -307,6 +310,12 @@ impl ChannelComponent {
     }
 }
 
+/// A guest's error message as the host logs and stores it: secrets masked, control
+/// characters escaped, at most [`MAX_GUEST_ERROR_BYTES`].
+fn clean_error(state: &CallState, message: &str) -> String {
+    guest_text(&state.services.redact(message), MAX_GUEST_ERROR_BYTES)
+}
+
 fn classify(error: &wasmtime::Error, state: &CallState, deadline_ms: u64) -> CallError {
     if let Some(why) = &state.limit_hit {
         return CallError::Limit(why.clone());
@@ -318,7 +327,8 @@ fn classify(error: &wasmtime::Error, state: &CallState, deadline_ms: u64) -> Cal
         Some(Trap::Interrupt) => CallError::Deadline { deadline_ms },
         Some(trap) => CallError::Trap(trap.to_string()),
         None => {
-            let text = format!("{error:#}");
+            // The text may quote the guest (names from its own custom sections).
+            let text = clean_error(state, &format!("{error:#}"));
             // `trap_on_grow_failure` reports a refused memory or table growth as a
             // plain error rather than a `Trap` code.
             if text.contains("forcing trap when growing") {
@@ -340,6 +350,7 @@ fn forward_stdio(component: &str, state: &CallState) {
         }
         let text = state.services.redact(&String::from_utf8_lossy(&bytes));
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let line = guest_text(line, MAX_GUEST_LOG_LINE_BYTES);
             tracing::info!(target: "guest", component, instance = state.services.instance(), stream, "{line}");
         }
     }

@@ -7,6 +7,7 @@ use wasmtime::bail;
 
 use crate::bindings::{Host, wit};
 use crate::convert;
+use crate::guest_text::{MAX_GUEST_LOG_LINE_BYTES, guest_text};
 use crate::limits::{MAX_EXTERNAL_ID_BYTES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES};
 use crate::state::{CallState, Phase};
 
@@ -23,7 +24,7 @@ impl Host for CallState {
             return Ok(());
         }
         self.log_bytes += message.len();
-        let message = self.services.redact(&message);
+        let message = guest_text(&self.services.redact(&message), MAX_GUEST_LOG_LINE_BYTES);
         let instance = self.services.instance();
         match level {
             wit::LogLevel::Trace => tracing::trace!(target: "guest", instance, "{message}"),

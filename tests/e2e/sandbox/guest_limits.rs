@@ -237,3 +237,63 @@ async fn outbound_requests_are_capped_per_call() {
     assert_eq!(mock.requests_to("/flood").len(), 32);
     sandbox.assert_good_still_works("after-fetch-flood").await;
 }
+
+#[tokio::test]
+async fn guest_strings_reach_logs_and_dead_letters_capped_and_escaped() {
+    // The guest logs, fails its hook and fails its reply with 1.6 MB strings that
+    // carry a forged log line and a terminal escape.
+    let sandbox = Sandbox::start(
+        &[
+            channel("forger", "error-forge"),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    let answer = sandbox.post("forger", "forge-1").await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let letter = crate::harness::eventually(Duration::from_secs(10), || {
+        sandbox
+            .daemon
+            .json_lines(&["dead-letters", "list", "--json"])
+            .into_iter()
+            .find(|l| l["instance"] == "forger" && l["kind"] == "reply")
+    })
+    .await
+    .unwrap_or_else(|| panic!("no reply dead letter; log:\n{}", sandbox.daemon.log()));
+    let stored = letter["error"].as_str().expect("error text");
+    assert!(
+        stored.starts_with("reply failed\\n2026-01-01T00:00:00Z"),
+        "{stored:.200}"
+    );
+    assert!(stored.len() < 4096, "{} bytes stored", stored.len());
+    assert!(!stored.chars().any(char::is_control), "{stored:.200}");
+    assert!(
+        sandbox
+            .daemon
+            .log_shows("on-message-persisted failed")
+            .await,
+        "log:\n{}",
+        sandbox.daemon.log()
+    );
+    sandbox.assert_good_still_works("after-forgery").await;
+
+    let log = sandbox.daemon.log();
+    for line in log.lines() {
+        assert!(
+            !line.contains("2026-01-01T00:00:00Z") || line.contains("\\n2026-01-01T00:00:00Z"),
+            "a guest forged a log line: {line:.200}"
+        );
+        assert!(
+            !line.contains('\u{1b}'),
+            "a terminal escape reached the log: {line:.200}"
+        );
+        assert!(line.len() < 16 << 10, "a {} byte log line", line.len());
+    }
+    for what in ["logging failed", "hook failed", "reply failed"] {
+        assert!(
+            log.contains(&format!("{what}\\n2026")),
+            "{what} not logged:\n{log:.2000}"
+        );
+    }
+}

@@ -110,11 +110,11 @@ fn spin() -> u64 {
 }
 
 /// A string that tries to forge a log line of its own and is far larger than any
-/// sane error message.
-fn forged(what: &str) -> String {
+/// sane error message (`pads` times eight bytes of padding).
+fn forged(what: &str, pads: usize) -> String {
     format!(
         "{what} failed\n2026-01-01T00:00:00Z  INFO switchboard: forged line \u{1b}[31mred\r\n{}",
-        "padding ".repeat(200_000)
+        "padding ".repeat(pads)
     )
 }
 
@@ -258,7 +258,8 @@ impl Guest for Hostile {
             "read-env" => ok(format!("env: {:?}", std::env::vars().collect::<Vec<_>>())),
             _ => {
                 if mode == "error-forge" {
-                    host::log(host::LogLevel::Warn, &forged("logging"));
+                    // Within the call's log budget, past any sane line.
+                    host::log(host::LogLevel::Warn, &forged("logging", 4_000));
                 }
                 let text = String::from_utf8_lossy(&request.body).into_owned();
                 match host::emit(&message(id, text)) {
@@ -281,7 +282,7 @@ impl Guest for Hostile {
                 retry_after_secs: None,
             }),
             "error-forge" => Err(DeliveryError {
-                message: forged("reply"),
+                message: forged("reply", 200_000),
                 retryable: false,
                 retry_after_secs: None,
             }),
@@ -294,7 +295,7 @@ impl Persistence for Hostile {
     fn on_message_persisted(_message: InboundMessage) -> Result<(), String> {
         match mode().as_str() {
             "hook-loop" => Err(spin().to_string()),
-            "error-forge" => Err(forged("hook")),
+            "error-forge" => Err(forged("hook", 200_000)),
             _ => Ok(()),
         }
     }
