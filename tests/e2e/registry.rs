@@ -6,6 +6,7 @@
 //! `plain_http`.
 
 mod cache;
+mod ceilings;
 mod integrity;
 mod live;
 mod plain_http;

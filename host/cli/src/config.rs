@@ -12,7 +12,7 @@ use anyhow::{Context as _, anyhow, bail};
 use serde::Deserialize;
 use switchboard_agent::{Agent, EchoAgent, HttpAgent, HttpAgentConfig, OpenAiAgent, OpenAiConfig};
 use switchboard_daemon::{ComponentRef, DaemonConfig, InstanceConfig, ServerLimits, WorkerConfig};
-use switchboard_registry::Installed;
+use switchboard_registry::{Installed, LimitCeilings};
 use switchboard_runtime::RuntimeConfig;
 
 use crate::secrets::{SecretRef, resolve};
@@ -31,7 +31,21 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) delivery: RawDelivery,
     #[serde(default)]
+    pub(crate) limits: RawLimits,
+    #[serde(default)]
     pub(crate) channels: BTreeMap<String, RawChannel>,
+}
+
+/// Ceilings on what a component's manifest may ask for; only the operator raises
+/// them. A channel's own `max_body_bytes` and `call_timeout_ms` are the operator's
+/// choice and are not capped.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimits {
+    #[serde(default)]
+    pub(crate) max_body_bytes: Option<u64>,
+    #[serde(default)]
+    pub(crate) call_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +211,16 @@ impl ConfigFile {
         self.base_dir().join(&self.raw.server.data_dir)
     }
 
+    /// `[limits]`: the host's ceilings, raised where the operator says so.
+    pub(crate) fn ceilings(&self) -> LimitCeilings {
+        let raw = &self.raw.limits;
+        let defaults = LimitCeilings::default();
+        LimitCeilings {
+            max_body_bytes: raw.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            call_timeout_ms: raw.call_timeout_ms.unwrap_or(defaults.call_timeout_ms),
+        }
+    }
+
     pub(crate) fn listen(&self) -> anyhow::Result<SocketAddr> {
         parse_addr("server.listen", &self.raw.server.listen)
     }
@@ -235,9 +259,17 @@ impl ConfigFile {
                 self.path.display()
             ));
         }
+        let ceilings = self.ceilings();
         let mut instances = Vec::new();
         for (name, channel) in &self.raw.channels {
-            match lower_channel(name, channel, installed.as_ref(), &data_dir, &base) {
+            match lower_channel(
+                name,
+                channel,
+                installed.as_ref(),
+                &data_dir,
+                &base,
+                &ceilings,
+            ) {
                 Ok(instance) => instances.push(instance),
                 Err(mut errs) => problems.0.append(&mut errs),
             }
@@ -281,6 +313,7 @@ impl ConfigFile {
                 .body_budget_mb
                 .map_or(defaults.body_budget_bytes, |mb| mb.saturating_mul(1 << 20)),
             max_database_bytes: s.max_database_mb.map(|mb| mb.saturating_mul(1 << 20)),
+            ceilings,
         };
         let mut runtime = RuntimeConfig::default();
         if let Some(n) = s.max_concurrent_calls {
@@ -384,6 +417,7 @@ fn lower_channel(
     installed: Option<&Installed>,
     data_dir: &Path,
     base: &Path,
+    ceilings: &LimitCeilings,
 ) -> Result<InstanceConfig, Vec<String>> {
     let mut errs = Vec::new();
     if !switchboard_registry::is_valid_name(name) {
@@ -411,6 +445,9 @@ fn lower_channel(
         ));
     }
     let manifest = &component.manifest;
+    if let Err(e) = ceilings.check(manifest) {
+        errs.push(format!("channels.{name}.component: {e}"));
+    }
     let mut secrets = BTreeMap::new();
     for (key, reference) in &raw.secrets {
         if !manifest.secrets.iter().any(|s| &s.name == key) {

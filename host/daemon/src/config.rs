@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_agent::Agent;
-use switchboard_registry::Manifest;
+use switchboard_registry::{LimitCeilings, Manifest};
 use switchboard_runtime::RuntimeConfig;
 
 /// Everything the daemon needs to run.
@@ -94,6 +94,9 @@ pub struct ServerLimits {
     /// Cap on the database file's size. Once reached, deliveries are answered 503 +
     /// `Retry-After` (nothing is acknowledged), as on a full disk; `None` means no cap.
     pub max_database_bytes: Option<u64>,
+    /// The most a component's manifest may ask for; an instance whose component asks
+    /// for more is not built (at start, or when an install is picked up).
+    pub ceilings: LimitCeilings,
 }
 
 impl Default for ServerLimits {
@@ -110,6 +113,7 @@ impl Default for ServerLimits {
             write_timeout: Duration::from_secs(30),
             body_budget_bytes: 64 << 20,
             max_database_bytes: None,
+            ceilings: LimitCeilings::default(),
         }
     }
 }

@@ -46,6 +46,12 @@ impl Instance {
     ) -> anyhow::Result<Instance> {
         let name = &config.name;
         let manifest = &config.component.manifest;
+        // Before anything is compiled: a component asking for more than the operator
+        // allows never runs, whether at start or when an install is picked up.
+        cx.server
+            .ceilings
+            .check(manifest)
+            .with_context(|| format!("channels.{name}.component"))?;
         let secret = |key: &str| -> anyhow::Result<&[u8]> {
             config
                 .secrets

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use semver::{Version, VersionReq};
 
+use crate::ceilings::Exceeded;
 use crate::digest::Sha256Digest;
 use crate::wit::WitSupport;
 
@@ -62,6 +63,19 @@ pub enum RegistryError {
         expected: Sha256Digest,
         /// The digest of the bytes that were fetched.
         actual: Sha256Digest,
+    },
+    /// A manifest asks for limits above the host's ceilings.
+    #[error(
+        "the manifest of {name} {version} asks for more than this host allows: {}",
+        list_exceeded(exceeded)
+    )]
+    AboveCeiling {
+        /// The component.
+        name: String,
+        /// The version.
+        version: Version,
+        /// Every limit above its ceiling.
+        exceeded: Vec<Exceeded>,
     },
     /// An index entry and the manifest it embeds disagree.
     #[error(
@@ -355,4 +369,12 @@ fn list_versions(versions: &[Version]) -> String {
         .map(Version::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn list_exceeded(exceeded: &[Exceeded]) -> String {
+    exceeded
+        .iter()
+        .map(Exceeded::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

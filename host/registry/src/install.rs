@@ -10,7 +10,8 @@
 //!
 //! The order of operations is what makes an install safe to interrupt:
 //!
-//! 1. choose the version and check its manifest against the index entry;
+//! 1. choose the version, check its manifest against the index entry, and its limits
+//!    against the operator's ceilings;
 //! 2. fetch the artifact into memory and verify its sha256, before anything is written;
 //! 3. write the artifact and manifest under temporary names, flush, rename, flush the
 //!    directory;
@@ -27,6 +28,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use semver::{Version, VersionReq};
 
 use crate::atomic;
+use crate::ceilings::LimitCeilings;
 use crate::digest::Sha256Digest;
 use crate::error::RegistryError;
 use crate::fetch::{self, Kind};
@@ -47,6 +49,9 @@ pub struct InstallRequest<'a> {
     pub data_dir: &'a Path,
     /// What the runtime can run.
     pub wit: &'a WitSupport,
+    /// The most the manifest may ask for; a manifest above them is refused before
+    /// anything is fetched.
+    pub ceilings: LimitCeilings,
 }
 
 /// What an install did.
@@ -85,6 +90,7 @@ pub async fn install(
     let component = index.component(req.name)?;
     let entry = select(component, req.version.as_ref(), req.wit)?;
     entry.check_manifest(&component.name)?;
+    req.ceilings.check(&entry.manifest)?;
 
     if let Some(current) = installed::installed(req.data_dir)?
         .components

@@ -8,7 +8,8 @@
 //! - loading an index from a path or an http(s) URL ([`Source`], [`load_index`]),
 //!   plain http only when the caller allows it ([`PlainHttp`]);
 //! - installing a component into a data directory with its sha256 verified first
-//!   ([`install`]), the installed set ([`installed`], [`uninstall`]);
+//!   and its manifest's limits under the operator's ceilings ([`install`],
+//!   [`LimitCeilings`]), the installed set ([`installed`], [`uninstall`]);
 //! - building an index from manifests and built `.wasm` files ([`build_index`]).
 //!
 //! It does not run, compile or inspect components: artifact bytes are opaque here, and
@@ -18,7 +19,9 @@
 //!
 //! ```no_run
 //! # async fn example(data_dir: &std::path::Path) -> Result<(), switchboard_registry::RegistryError> {
-//! use switchboard_registry::{InstallRequest, PlainHttp, Source, WitSupport, install, load_index};
+//! use switchboard_registry::{
+//!     InstallRequest, LimitCeilings, PlainHttp, Source, WitSupport, install, load_index,
+//! };
 //!
 //! let source = Source::parse("https://example.org/registry/index.json")?;
 //! let index = load_index(&source, PlainHttp::Refuse).await?;
@@ -28,6 +31,7 @@
 //!     version: Some("0.1".parse().expect("valid requirement")),
 //!     data_dir,
 //!     wit: &wit,
+//!     ceilings: LimitCeilings::default(),
 //! }).await?;
 //! println!("installed {} at {}", report.component.version,
 //!          report.component.wasm_path(data_dir).display());
@@ -43,6 +47,7 @@
 
 mod atomic;
 mod builder;
+mod ceilings;
 mod digest;
 mod error;
 mod fetch;
@@ -55,6 +60,7 @@ mod spec;
 mod wit;
 
 pub use builder::{build_index, read_manifest};
+pub use ceilings::{Exceeded, LimitCeilings};
 pub use digest::{DigestParseError, Sha256Digest};
 pub use error::{ManifestError, RegistryError};
 pub use fetch::PlainHttp;

@@ -40,6 +40,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let index = load_index(&source, plain_http(args.allow_http)).await?;
     let data_dir = file.data_dir();
     let wit = wit_support();
+    let ceilings = file.ceilings();
     let report = install(
         &index,
         InstallRequest {
@@ -47,6 +48,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
             version: spec.version.clone(),
             data_dir: &data_dir,
             wit: &wit,
+            ceilings,
         },
     )
     .await?;
@@ -86,6 +88,15 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("    {}{} ({methods})", cap.origin, cap.path_prefix);
         }
     }
+    let limits: Vec<String> = ceilings
+        .asked(&c.manifest)
+        .into_iter()
+        .map(|(limit, asked, ceiling)| match asked {
+            Some(asked) => format!("{limit} = {asked} (ceiling {ceiling})"),
+            None => format!("{limit} = host default"),
+        })
+        .collect();
+    println!("  asks for limits: {}", limits.join(", "));
     println!("  a running daemon picks this up within a few seconds");
     Ok(ExitCode::SUCCESS)
 }

@@ -348,3 +348,25 @@ async fn an_unknown_component_is_not_found_naming_the_index() {
     assert!(matches!(err, RegistryError::NotFound { ref name, .. } if name == "signal"));
     assert!(err.to_string().contains("index.json"), "{err}");
 }
+
+#[tokio::test]
+async fn a_manifest_above_a_ceiling_is_refused_before_anything_is_fetched() {
+    let mut greedy = Published::new("whatsapp", "0.1.0", "0.1.0");
+    greedy.manifest.limits.max_body_bytes = Some(8 << 30);
+    // The artifact is never read: a missing file would be the error otherwise.
+    greedy.artifact = "artifacts/missing.wasm".to_owned();
+    let files = LocalRegistry::new(&[]);
+    std::fs::write(files.index_path(), crate::support::index_json(&[greedy])).expect("index");
+    let data = tempfile::tempdir().expect("data dir");
+
+    let err = install_spec(&files.load().await, "whatsapp", data.path())
+        .await
+        .expect_err("above the ceiling");
+
+    assert!(
+        matches!(&err, RegistryError::AboveCeiling { exceeded, .. }
+            if exceeded.len() == 1 && exceeded[0].asked == 8 << 30),
+        "{err:?}"
+    );
+    assert_eq!(files_under(data.path()), Vec::<String>::new());
+}

@@ -12,9 +12,9 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use semver::Version;
 use switchboard_registry::{
-    ComponentEntry, Index, InstallReport, InstallRequest, LoadedIndex, Manifest, PlainHttp,
-    RegistryError, SCHEMA_VERSION, Sha256Digest, Source, VersionEntry, WitSupport, install,
-    load_index,
+    ComponentEntry, Index, InstallReport, InstallRequest, LimitCeilings, LoadedIndex, Manifest,
+    PlainHttp, RegistryError, SCHEMA_VERSION, Sha256Digest, Source, VersionEntry, WitSupport,
+    install, load_index,
 };
 
 /// The host under test runs `switchboard:channel@0.1.0`.
@@ -151,6 +151,7 @@ pub(crate) async fn install_spec(
             version: spec.version,
             data_dir,
             wit: &host_wit(),
+            ceilings: LimitCeilings::default(),
         },
     )
     .await
