@@ -87,20 +87,33 @@ impl Runtime {
     }
 }
 
+/// Core module instances one component may create; more is refused at load.
+pub const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+/// Linear memories one component may contain; more is refused at load.
+pub const MAX_MEMORIES_PER_COMPONENT: u32 = 2;
+/// Tables one component may contain; more is refused at load.
+pub const MAX_TABLES_PER_COMPONENT: u32 = 8;
+
 fn engine_config(config: &RuntimeConfig) -> Config {
     let mut c = Config::new();
     c.wasm_component_model(true);
     c.epoch_interruption(true);
     // The pool is sized for the concurrency limit so that exhaustion shows up as a
-    // clean `Busy` instead of an allocation error deep inside instantiation. A Rust
-    // wasip2 component instantiates a handful of core instances and tables; the
-    // multipliers leave headroom for that.
+    // clean `Busy` instead of an allocation error deep inside instantiation. Every
+    // component is held to the share of the pool one call may take, so that one that
+    // instantiates a core module hundreds of times is refused when it is loaded,
+    // instead of taking every slot (and every other call getting `Busy`) or
+    // committing gigabytes. A Rust wasip2 component needs 3 to 5 core instances, one
+    // memory and a few tables.
     let n = config.max_concurrent_calls.max(1);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(n)
-        .total_core_instances(n * 16)
-        .total_memories(n * 2)
-        .total_tables(n * 8)
+        .total_core_instances(n * MAX_CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(n * MAX_MEMORIES_PER_COMPONENT)
+        .total_tables(n * MAX_TABLES_PER_COMPONENT)
+        .max_core_instances_per_component(MAX_CORE_INSTANCES_PER_COMPONENT)
+        .max_memories_per_component(MAX_MEMORIES_PER_COMPONENT)
+        .max_tables_per_component(MAX_TABLES_PER_COMPONENT)
         .total_stacks(n)
         .max_memory_size(config.max_memory_bytes)
         // Keeping a little memory resident per slot avoids re-faulting the

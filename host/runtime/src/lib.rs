@@ -33,7 +33,10 @@ mod version;
 
 pub use channel::Channel;
 pub use component::{ChannelComponent, HandledRequest, WebhookResponse};
-pub use engine::{EPOCH_TICK, Runtime, RuntimeConfig};
+pub use engine::{
+    EPOCH_TICK, MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT,
+    MAX_TABLES_PER_COMPONENT, Runtime, RuntimeConfig,
+};
 pub use error::{CallError, LoadError};
 pub use guest_text::{MAX_GUEST_ERROR_BYTES, MAX_GUEST_LOG_LINE_BYTES, guest_text};
 pub use limits::{CallLimits, MAX_EXTERNAL_ID_BYTES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES};

@@ -297,3 +297,106 @@ async fn guest_strings_reach_logs_and_dead_letters_capped_and_escaped() {
         );
     }
 }
+
+/// A component binary that only instantiates a core module `instances` times; the
+/// module defines one linear memory when `memory` is set. Encoded by hand (the
+/// component-model binary format: preamble, a core module section, a core instance
+/// section), so the test needs no assembler.
+fn greedy_component(instances: u8, memory: bool) -> Vec<u8> {
+    let mut module = b"\0asm\x01\0\0\0".to_vec();
+    if memory {
+        // Memory section: one memory, at least one page.
+        module.extend_from_slice(&[0x05, 0x03, 0x01, 0x00, 0x01]);
+    }
+    assert!(
+        module.len() < 128 && instances < 128,
+        "one-byte LEB sizes only"
+    );
+    let mut component = b"\0asm\x0d\0\x01\0".to_vec();
+    component.push(0x01);
+    component.push(module.len() as u8);
+    component.extend_from_slice(&module);
+    // Each core instance: instantiate module 0 with no arguments.
+    let body: Vec<u8> = std::iter::once(instances)
+        .chain((0..instances).flat_map(|_| [0x00, 0x00, 0x00]))
+        .collect();
+    assert!(body.len() < 128, "one-byte LEB sizes only");
+    component.push(0x02);
+    component.push(body.len() as u8);
+    component.extend_from_slice(&body);
+    component
+}
+
+#[tokio::test]
+async fn a_component_that_would_take_the_pool_is_refused_before_the_daemon_listens() {
+    for (instances, memory, refusal) in [
+        (
+            40,
+            false,
+            "40 core module instances, which exceeds the configured maximum of 16",
+        ),
+        (
+            3,
+            true,
+            "3 Wasm linear memories, which exceeds the configured maximum of 2",
+        ),
+    ] {
+        let config = "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"data\"\n\n\
+                      [agent]\nkind = \"echo\"\n\n\
+                      [channels.greedy]\ncomponent = \"greedy\"\n\
+                      secrets = { token = \"t0ken\" }\n";
+        let daemon = crate::harness::TestDaemon::new(config);
+        let dir = daemon.dir.path();
+        let wasm = dir.join("greedy.wasm");
+        std::fs::write(&wasm, greedy_component(instances, memory)).expect("write component");
+        let text = std::fs::read(super::support::hostile_manifest()).expect("manifest");
+        let mut manifest: serde_json::Value = serde_json::from_slice(&text).expect("json");
+        manifest["name"] = serde_json::json!("greedy");
+        let manifest_path = dir.join("greedy.manifest.json");
+        std::fs::write(&manifest_path, manifest.to_string()).expect("write manifest");
+        let index = dir.join("index.json").display().to_string();
+        let component = format!("{}={}", manifest_path.display(), wasm.display());
+        let (ok, out, err) = crate::harness::cli(
+            &[
+                "registry",
+                "build",
+                "--component",
+                &component,
+                "--out",
+                &index,
+            ],
+            &[],
+        );
+        assert!(ok, "{out}{err}");
+        let (ok, out, err) = daemon.cli(&["install", "greedy", "--registry", &index]);
+        assert!(ok, "{out}{err}");
+
+        let mut serve = std::process::Command::new(crate::harness::binary())
+            .args(["serve", "--config", &daemon.config_path()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn serve");
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = serve.try_wait().expect("wait") {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = serve.kill();
+                panic!("the daemon started with a component over the pool's share");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let output = serve.wait_with_output().expect("output");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!status.success(), "{stdout}{stderr}");
+        assert!(!stdout.contains("listening on"), "{stdout}");
+        assert!(stderr.contains(refusal), "{stderr}");
+        assert!(
+            stderr.contains("greedy"),
+            "the error names the instance: {stderr}"
+        );
+    }
+}
