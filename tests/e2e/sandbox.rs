@@ -8,4 +8,5 @@ mod background;
 mod edge;
 mod egress;
 mod guest_limits;
+mod secrets;
 mod support;

@@ -80,7 +80,10 @@ impl Instance {
             .secrets
             .iter()
             .filter(|(k, _)| !verification_only.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), Secret::new(v.clone())))
+            .map(|(k, v)| {
+                let placed = Secret::new(v.clone()).placed(manifest.placement_of(k));
+                (k.clone(), placed)
+            })
             .collect();
         let withheld: Vec<String> = config
             .secrets

@@ -97,6 +97,17 @@ pub enum PolicyError {
         #[source]
         source: http::method::InvalidMethod,
     },
+    /// A secret's placement is unusable.
+    #[error("secret {secret:?}, placement {index}: {problem}")]
+    Placement {
+        /// The secret's name.
+        secret: String,
+        /// The placement's position in the secret's list, from 0.
+        index: usize,
+        /// What is wrong with it.
+        #[source]
+        problem: crate::PlacementProblem,
+    },
     /// An empty secret could never be redacted, so it is refused up front.
     #[error("secret {name:?} is empty")]
     EmptySecret {

@@ -9,12 +9,15 @@ use url::{Origin, Url};
 
 use crate::error::{GrantProblem, PolicyError};
 use crate::path::Ambiguity;
+use crate::placement::Placement;
 use crate::secret::{Redactor, Secret};
 
 /// One channel instance's outbound permissions and secrets. Built once at startup.
 pub struct Policy {
     grants: Vec<Grant>,
     secrets: BTreeMap<String, Secret>,
+    /// Where each secret may be filled in; a secret without any goes nowhere.
+    placements: BTreeMap<String, Vec<Placement>>,
     redactor: Redactor,
 }
 
@@ -44,7 +47,8 @@ impl Policy {
     /// `requested`: the manifest's capabilities (public addresses only).
     /// `operator_grants`: origins the operator added in config, each
     /// `scheme://host[:port][/path-prefix]`; these may be private or loopback.
-    /// `secrets`: name → value for `{{secret:NAME}}` placeholders.
+    /// `secrets`: name → value for `{{secret:NAME}}` placeholders, each with the
+    /// placements its manifest declares (checked against `requested`).
     pub fn new(
         requested: &[HttpCapability],
         operator_grants: &[String],
@@ -60,10 +64,27 @@ impl Policy {
         if let Some((name, _)) = secrets.iter().find(|(_, s)| s.expose().is_empty()) {
             return Err(PolicyError::EmptySecret { name: name.clone() });
         }
+        let mut placements = BTreeMap::new();
+        for (name, secret) in &secrets {
+            let mut compiled = Vec::with_capacity(secret.placements().len());
+            for (index, placement) in secret.placements().iter().enumerate() {
+                let checked =
+                    placement
+                        .compile(requested)
+                        .map_err(|problem| PolicyError::Placement {
+                            secret: name.clone(),
+                            index,
+                            problem,
+                        })?;
+                compiled.push(checked);
+            }
+            placements.insert(name.clone(), compiled);
+        }
         let redactor = Redactor::new(secrets.values().map(Secret::expose));
         Ok(Policy {
             grants,
             secrets,
+            placements,
             redactor,
         })
     }
@@ -75,6 +96,11 @@ impl Policy {
 
     pub(crate) fn secret(&self, name: &str) -> Option<&Secret> {
         self.secrets.get(name)
+    }
+
+    /// The checked placements of secret `name` (none for an unknown name).
+    pub(crate) fn placements(&self, name: &str) -> &[Placement] {
+        self.placements.get(name).map_or(&[], Vec::as_slice)
     }
 
     pub(crate) fn redactor(&self) -> &Redactor {

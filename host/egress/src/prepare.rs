@@ -5,16 +5,17 @@ use std::borrow::Cow;
 use http::Method;
 use http::header::{HOST, HeaderMap, HeaderName, HeaderValue};
 use switchboard_types::{FetchError, Headers, OutgoingRequest};
-use url::Url;
+use url::{Origin, Url};
 
 use crate::placeholder::{self, Placeholder, Unterminated};
+use crate::placement::{self, Spot};
 use crate::policy::{GrantedBy, Policy};
 use crate::secret::Secret;
 use crate::target::Target;
 
 /// Headers that frame the message or the connection. The client sets them from the
 /// body and URL; letting a guest set them invites request smuggling.
-const FRAMING_HEADERS: [&str; 8] = [
+pub(crate) const FRAMING_HEADERS: [&str; 8] = [
     "connection",
     "content-length",
     "keep-alive",
@@ -43,11 +44,14 @@ pub(crate) fn prepare(policy: &Policy, request: OutgoingRequest) -> Result<Prepa
     let granted_by = policy
         .authorize(&method, target.masked(), &target.written_path())
         .map_err(FetchError::Denied)?;
-    if granted_by == GrantedBy::Manifest {
+    let operator_granted = granted_by == GrantedBy::Operator;
+    target.check_placements(policy, operator_granted)?;
+    let origin = target.masked().origin();
+    let headers = fill_headers(policy, &request.headers, &origin, operator_granted)?;
+    if !operator_granted {
         target.check_literal_address()?;
     }
     let url = target.fill_in(policy, &url_secrets, &method, granted_by)?;
-    let headers = fill_headers(policy, &request.headers)?;
     Ok(Prepared {
         method,
         url,
@@ -84,7 +88,13 @@ fn parse_method(method: &str) -> Result<Method, FetchError> {
     Ok(parsed)
 }
 
-fn fill_headers(policy: &Policy, pairs: &Headers) -> Result<HeaderMap, FetchError> {
+/// The headers to send, with secrets filled in where their placements allow.
+fn fill_headers(
+    policy: &Policy,
+    pairs: &Headers,
+    origin: &Origin,
+    operator_granted: bool,
+) -> Result<HeaderMap, FetchError> {
     let mut headers = HeaderMap::with_capacity(pairs.len());
     for (name, value) in pairs {
         if name.contains("{{secret:") {
@@ -110,6 +120,22 @@ fn fill_headers(policy: &Policy, pairs: &Headers) -> Result<HeaderMap, FetchErro
             FetchError::Invalid(format!("unterminated secret placeholder in header {name}"))
         })?;
         let secrets = lookup_secrets(policy, &placeholders)?;
+        for placeholder in &placeholders {
+            let spot = Spot::Header {
+                name: &name,
+                value,
+                filler: &value[placeholder.span.clone()],
+            };
+            let placements = policy.placements(placeholder.name);
+            placement::allow(
+                placeholder.name,
+                placements,
+                &spot,
+                origin,
+                operator_granted,
+            )
+            .map_err(FetchError::Denied)?;
+        }
         let filled = placeholder::replace(value, &placeholders, |i, _| Cow::Borrowed(secrets[i]));
         let mut value = HeaderValue::from_bytes(filled.as_bytes()).map_err(|source| {
             FetchError::Invalid(format!("invalid value for header {name}: {source}"))
@@ -137,11 +163,44 @@ mod tests {
             path_prefix: "/v1".to_owned(),
             methods: vec!["POST".to_owned()],
         }];
+        let placed = |value: &str, placements: serde_json::Value| {
+            let placements = serde_json::from_value(placements).expect("placements");
+            Secret::new(value).placed(placements)
+        };
+        let api = "https://api.example.com";
         let secrets = BTreeMap::from([
-            ("token".to_owned(), Secret::new("123:ABC-def")),
-            ("key".to_owned(), Secret::new("a&b=c/d")),
-            ("dots".to_owned(), Secret::new("..")),
-            ("newline".to_owned(), Secret::new("a\r\nX-Evil: 1")),
+            (
+                "token".to_owned(),
+                placed(
+                    "123:ABC-def",
+                    serde_json::json!([
+                        { "path_segment": "bot{secret}", "origins": [api] },
+                        { "header": "Authorization", "value": "Bearer {secret}", "origins": [api] },
+                    ]),
+                ),
+            ),
+            (
+                "key".to_owned(),
+                placed(
+                    "a&b=c/d",
+                    serde_json::json!([{ "query": "key", "origins": [api] }]),
+                ),
+            ),
+            (
+                "dots".to_owned(),
+                placed(
+                    "..",
+                    serde_json::json!([{ "path_segment": "{secret}", "origins": [api] }]),
+                ),
+            ),
+            (
+                "newline".to_owned(),
+                placed(
+                    "a\r\nX-Evil: 1",
+                    serde_json::json!([{ "header": "x", "origins": [api] }]),
+                ),
+            ),
+            ("unplaced".to_owned(), Secret::new("legacy-value")),
         ]);
         Policy::new(&capabilities, &["http://127.0.0.1:9".to_owned()], secrets)
             .expect("valid policy")
@@ -183,6 +242,67 @@ mod tests {
         assert_eq!(auth, "Bearer 123:ABC-def");
         assert!(auth.is_sensitive());
         assert_eq!(prepared.granted_by, GrantedBy::Manifest);
+    }
+
+    #[test]
+    fn secrets_go_only_where_they_are_placed() {
+        let denied = |req: OutgoingRequest| match refusal(prepare(&policy(), req)) {
+            FetchError::Denied(why) => why,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        let url = "https://api.example.com/v1/send";
+        assert_eq!(
+            denied(request(
+                "POST",
+                &format!("{url}?text={{{{secret:token}}}}"),
+                &[]
+            )),
+            "secret `token` may not be placed in the query parameter `text`"
+        );
+        assert_eq!(
+            denied(request("POST", url, &[("x-token", "{{secret:token}}")])),
+            "secret `token` may not be placed in the header `x-token`"
+        );
+        assert_eq!(
+            denied(request(
+                "POST",
+                url,
+                &[("authorization", "{{secret:token}}")]
+            )),
+            "secret `token` may not be placed in the header `authorization`",
+            "the declared value template must match whole"
+        );
+        assert_eq!(
+            denied(request(
+                "POST",
+                "https://api.example.com/v1/x{{secret:token}}/send",
+                &[]
+            )),
+            "secret `token` may not be placed in the path segment `x{{secret:token}}`"
+        );
+        assert_eq!(
+            denied(request("POST", &format!("{url}?{{{{secret:key}}}}=1"), &[])),
+            "secret `key` may not be placed in a query parameter name"
+        );
+        assert_eq!(
+            denied(request("POST", url, &[("x", "{{secret:unplaced}}")])),
+            "secret `unplaced` declares no placement in its manifest, so it is never sent"
+        );
+        // An operator's grant receives a secret wherever it is declared, and only there.
+        let operator = "http://127.0.0.1:9/bot{{secret:token}}/send";
+        assert!(prepare(&policy(), request("POST", operator, &[])).is_ok());
+        assert!(
+            denied(request("POST", "http://127.0.0.1:9/{{secret:token}}", &[]))
+                .contains("path segment")
+        );
+    }
+
+    #[test]
+    fn a_placeholder_in_the_body_goes_out_as_written() {
+        let mut req = request("POST", "https://api.example.com/v1/send", &[]);
+        req.body = br#"{"text":"{{secret:token}}"}"#.to_vec();
+        let prepared = prepare(&policy(), req).expect("granted");
+        assert_eq!(prepared.body, br#"{"text":"{{secret:token}}"}"#);
     }
 
     #[test]

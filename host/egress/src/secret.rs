@@ -3,29 +3,49 @@
 use std::fmt;
 
 use crate::Policy;
+use crate::placement::SecretPlacement;
 
 /// The text that replaces a secret value.
 const REDACTED: &str = "[redacted]";
 
-/// A secret value, such as an API token. `Debug` never shows the value.
+/// A secret value, such as an API token, and where its manifest lets the host fill
+/// it in. `Debug` never shows the value.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret {
+    value: String,
+    placements: Vec<SecretPlacement>,
+}
 
 impl Secret {
-    /// Wraps a secret value.
+    /// Wraps a secret value. Until [`Secret::placed`] says where, it is never
+    /// filled in anywhere (it is still redacted everywhere).
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret {
+            value: value.into(),
+            placements: Vec::new(),
+        }
+    }
+
+    /// The places the manifest declares for this secret.
+    #[must_use]
+    pub fn placed(mut self, placements: Vec<SecretPlacement>) -> Secret {
+        self.placements = placements;
+        self
     }
 
     /// The value itself, for the few places that must send or match it.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.value
+    }
+
+    pub(crate) fn placements(&self) -> &[SecretPlacement] {
+        &self.placements
     }
 }
 
 impl From<String> for Secret {
     fn from(value: String) -> Secret {
-        Secret(value)
+        Secret::new(value)
     }
 }
 

@@ -15,6 +15,7 @@ use url::{Host, Url};
 use crate::address;
 use crate::path;
 use crate::placeholder::{self, Placeholder, Unterminated};
+use crate::placement::{self, Spot};
 use crate::policy::{GrantedBy, Policy, WrittenPath};
 
 const OUTSIDE_PATH: &str = "secret placeholders are only allowed in the url path and query";
@@ -125,6 +126,64 @@ impl<'a> Target<'a> {
             shown: path::written_path(self.raw),
             ambiguity: path::find_ambiguity(&path::written_path(&self.masked_text)),
         }
+    }
+
+    /// Refuses a placeholder that sits where its secret's placements do not allow,
+    /// or towards an origin they do not name (unless the operator granted it).
+    pub(crate) fn check_placements(
+        &self,
+        policy: &Policy,
+        operator_granted: bool,
+    ) -> Result<(), FetchError> {
+        let origin = self.masked.origin();
+        let path = self.masked.path();
+        let query = self.masked.query().unwrap_or_default();
+        for (index, placeholder) in self.placeholders.iter().enumerate() {
+            let filler = marker(index);
+            let shown;
+            // `check_placement` made sure the marker is in the path or the query.
+            let spot = match path.split('/').find(|s| s.contains(&filler)) {
+                Some(segment) => {
+                    shown = self.show(segment);
+                    Spot::PathSegment {
+                        segment,
+                        filler: &filler,
+                        shown: &shown,
+                    }
+                }
+                None => {
+                    let pair = query.split('&').find(|p| p.contains(&filler));
+                    match pair.and_then(|p| p.split_once('=')) {
+                        Some((name, value)) if !name.contains(&filler) => Spot::Query {
+                            name,
+                            value,
+                            filler: &filler,
+                        },
+                        _ => Spot::QueryName,
+                    }
+                }
+            };
+            let placements = policy.placements(placeholder.name);
+            placement::allow(
+                placeholder.name,
+                placements,
+                &spot,
+                &origin,
+                operator_granted,
+            )
+            .map_err(FetchError::Denied)?;
+        }
+        Ok(())
+    }
+
+    /// `text` from the masked URL with each marker shown as the placeholder the
+    /// guest wrote.
+    fn show(&self, text: &str) -> String {
+        let mut shown = text.to_owned();
+        for (index, placeholder) in self.placeholders.iter().enumerate() {
+            shown = shown.replace(&marker(index), &self.raw[placeholder.span.clone()]);
+        }
+        shown
     }
 
     /// Refuses an IP-literal host in a restricted range. Names are checked by the

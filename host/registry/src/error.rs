@@ -325,6 +325,29 @@ pub enum ManifestError {
         /// `verification.post` or `verification.get`.
         used_by: &'static str,
     },
+    /// A secret's placement is unusable.
+    #[error(
+        "secret `{secret}`: placement[{index}]{field}: {problem}",
+        field = problem.field().map(|f| format!(".{f}")).unwrap_or_default()
+    )]
+    InvalidPlacement {
+        /// The secret's name.
+        secret: String,
+        /// The placement's position in the secret's `placement` list, from 0.
+        index: usize,
+        /// What is wrong with it.
+        problem: switchboard_egress::PlacementProblem,
+    },
+    /// A verification secret may never be filled into an outbound request.
+    #[error(
+        "secret `{secret}` is used by {used_by}, so it is never sent anywhere; remove its `placement`"
+    )]
+    PlacedVerificationSecret {
+        /// The secret's name.
+        secret: String,
+        /// `verification.post` or `verification.get`.
+        used_by: &'static str,
+    },
     /// A capability origin is not a URL.
     #[error("capability origin `{origin}` is not a url")]
     UnparsableOrigin {

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
+use switchboard_egress::SecretPlacement;
 use switchboard_types::HttpCapability;
 use switchboard_verify::Verification;
 
@@ -53,6 +54,10 @@ pub struct SecretSpec {
     /// A missing required secret is a startup error.
     #[serde(default = "yes")]
     pub required: bool,
+    /// Where the host may fill it into an outbound request. Empty (older manifests):
+    /// nowhere. Verification secrets never have one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placement: Vec<SecretPlacement>,
 }
 
 /// One setting the component reads.
@@ -94,8 +99,10 @@ fn yes() -> bool {
 
 impl Manifest {
     /// Checks what serde cannot: the name's character set, that secret and setting
-    /// names are unique, that verification uses declared, required secrets, and that
-    /// every capability is a well-formed origin, path prefix and method list.
+    /// names are unique, that verification uses declared, required secrets, that
+    /// every capability is a well-formed origin, path prefix and method list, and
+    /// that every secret placement is usable, towards requested origins, and not on
+    /// a verification secret.
     pub fn validate(&self) -> Result<(), ManifestError> {
         if !is_valid_name(&self.name) {
             return Err(ManifestError::InvalidName {
@@ -129,6 +136,52 @@ impl Manifest {
         }
         for capability in &self.capabilities.http {
             check_capability(capability)?;
+        }
+        self.check_placements()
+    }
+
+    /// The placements of secret `name`, for the egress policy: empty when the secret
+    /// declares none, which means it is never sent.
+    pub fn placement_of(&self, name: &str) -> Vec<SecretPlacement> {
+        self.secrets
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.placement.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every placement must be usable and name only origins the manifest requests,
+    /// and the secrets that verify webhooks are never placed.
+    fn check_placements(&self) -> Result<(), ManifestError> {
+        let verification =
+            std::iter::once(("verification.post", self.verification.post.secret_name())).chain(
+                self.verification
+                    .get
+                    .as_ref()
+                    .map(|g| ("verification.get", g.secret_name())),
+            );
+        for (used_by, name) in verification {
+            if self
+                .secrets
+                .iter()
+                .any(|s| s.name == name && !s.placement.is_empty())
+            {
+                return Err(ManifestError::PlacedVerificationSecret {
+                    secret: name.to_owned(),
+                    used_by,
+                });
+            }
+        }
+        for secret in &self.secrets {
+            for (index, placement) in secret.placement.iter().enumerate() {
+                placement
+                    .check(&self.capabilities.http)
+                    .map_err(|problem| ManifestError::InvalidPlacement {
+                        secret: secret.name.clone(),
+                        index,
+                        problem,
+                    })?;
+            }
         }
         Ok(())
     }
@@ -221,7 +274,10 @@ mod tests {
             "secrets": [
                 { "name": "app_secret" },
                 { "name": "verify_token" },
-                { "name": "access_token" }
+                { "name": "access_token", "placement": [
+                    { "header": "authorization", "value": "Bearer {secret}",
+                      "origins": ["https://graph.facebook.com"] }
+                ] }
             ],
             "settings": [ { "name": "api_base", "default": "https://graph.facebook.com" } ],
             "capabilities": { "http": [
@@ -291,6 +347,7 @@ mod tests {
     fn capability_origins_must_be_bare_http_origins() {
         let with_origin = |origin: &str| {
             let mut m = whatsapp();
+            m.secrets[2].placement.clear();
             m.capabilities.http[0].origin = origin.to_owned();
             m.validate()
         };
@@ -312,6 +369,67 @@ mod tests {
                 "{bad:?} accepted"
             );
         }
+    }
+
+    #[test]
+    fn placements_are_checked_naming_the_secret_and_the_field() {
+        let with_placement = |json: serde_json::Value| {
+            let mut m = whatsapp();
+            m.secrets[2].placement = serde_json::from_value(json).expect("placements");
+            m.validate()
+        };
+        let err = with_placement(serde_json::json!([{ "path_segment": "bot" }]))
+            .expect_err("no {secret}");
+        assert_eq!(
+            err.to_string(),
+            "secret `access_token`: placement[0].path_segment: `path_segment` \"bot\" must hold `{secret}` exactly once"
+        );
+        let err = with_placement(serde_json::json!([
+            { "header": "authorization" },
+            { "header": "x", "origins": ["https://attacker.example"] }
+        ]))
+        .expect_err("ungranted origin");
+        assert!(
+            err.to_string()
+                .starts_with("secret `access_token`: placement[1].origins: "),
+            "{err}"
+        );
+        let err = with_placement(serde_json::json!([{ "header": "a", "query": "b" }]))
+            .expect_err("two places");
+        assert!(
+            err.to_string()
+                .starts_with("secret `access_token`: placement[0]: sets `header` and `query`"),
+            "{err}"
+        );
+
+        // A secret without placement is valid: it is just never sent.
+        assert!(with_placement(serde_json::json!([])).is_ok());
+    }
+
+    #[test]
+    fn verification_secrets_are_never_placed() {
+        let mut m = whatsapp();
+        m.secrets[1].placement = vec![switchboard_egress::SecretPlacement {
+            query: Some("hub.verify_token".to_owned()),
+            ..Default::default()
+        }];
+        let err = m.validate().expect_err("verification secret placed");
+        assert_eq!(
+            err.to_string(),
+            "secret `verify_token` is used by verification.get, so it is never sent anywhere; remove its `placement`"
+        );
+    }
+
+    #[test]
+    fn placements_survive_a_round_trip_and_older_manifests_have_none() {
+        let m = whatsapp();
+        let back: Manifest =
+            serde_json::from_value(serde_json::to_value(&m).expect("json")).expect("parses");
+        assert_eq!(back, m);
+        assert_eq!(m.placement_of("access_token").len(), 1);
+        assert!(m.placement_of("app_secret").is_empty());
+        let plain = serde_json::to_value(&m.secrets[0]).expect("json");
+        assert!(plain.get("placement").is_none(), "{plain}");
     }
 
     #[test]

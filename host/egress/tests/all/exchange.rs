@@ -76,7 +76,9 @@ async fn a_secret_in_a_header_name_or_in_another_case_is_redacted() {
 async fn reserved_characters_in_a_secret_are_encoded_in_the_query() {
     let mock = Mock::start().await;
     let mut secrets = crate::secrets();
-    secrets.insert("odd".to_owned(), switchboard_egress::Secret::new("a&b=c/d"));
+    let odd = switchboard_egress::Secret::new("a&b=c/d")
+        .placed(crate::placements(serde_json::json!([{ "query": "v" }])));
+    secrets.insert("odd".to_owned(), odd);
     let policy = switchboard_egress::Policy::new(&[], &[mock.url("")], secrets).expect("policy");
 
     let response = egress(Duration::from_secs(5))

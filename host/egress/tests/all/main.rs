@@ -8,7 +8,7 @@ mod mock;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use switchboard_egress::{DnsOptions, Egress, EgressOptions, Policy, Secret};
+use switchboard_egress::{DnsOptions, Egress, EgressOptions, Policy, Secret, SecretPlacement};
 use switchboard_types::{HttpCapability, OutgoingRequest};
 
 /// A Telegram-style bot token: the `:` must reach the server verbatim.
@@ -27,11 +27,28 @@ pub(crate) fn egress(max_timeout: Duration) -> Egress {
     .expect("valid options")
 }
 
+/// The test secrets, placed the way the tests use them. Their placements name no
+/// origin, so they go only to the operator's grants (the mock).
 pub(crate) fn secrets() -> BTreeMap<String, Secret> {
     BTreeMap::from([
-        ("token".to_owned(), Secret::new(TOKEN)),
-        ("api_key".to_owned(), Secret::new(API_KEY)),
+        (
+            "token".to_owned(),
+            Secret::new(TOKEN).placed(placements(serde_json::json!([
+                { "path_segment": "bot{secret}" },
+            ]))),
+        ),
+        (
+            "api_key".to_owned(),
+            Secret::new(API_KEY).placed(placements(serde_json::json!([
+                { "query": "key" },
+                { "header": "authorization", "value": "Bearer {secret}" },
+            ]))),
+        ),
     ])
+}
+
+pub(crate) fn placements(json: serde_json::Value) -> Vec<SecretPlacement> {
+    serde_json::from_value(json).expect("valid placements")
 }
 
 /// A policy with only operator grants.
