@@ -9,6 +9,7 @@ pub(crate) mod messages;
 pub(crate) mod registry;
 pub(crate) mod send_test;
 pub(crate) mod serve;
+pub(crate) mod state;
 pub(crate) mod uninstall;
 
 use switchboard_registry::WitSupport;

@@ -14,6 +14,7 @@ use switchboard_agent::{Agent, EchoAgent, HttpAgent, HttpAgentConfig, OpenAiAgen
 use switchboard_daemon::{ComponentRef, DaemonConfig, InstanceConfig, ServerLimits, WorkerConfig};
 use switchboard_registry::{Installed, LimitCeilings};
 use switchboard_runtime::RuntimeConfig;
+use switchboard_store::StateQuota;
 
 use crate::secrets::{SecretRef, resolve};
 
@@ -178,6 +179,12 @@ pub(crate) struct RawChannel {
     pub(crate) max_body_bytes: Option<u64>,
     #[serde(default)]
     pub(crate) call_timeout_ms: Option<u64>,
+    /// Keys of key-value state the guest may keep.
+    #[serde(default)]
+    pub(crate) state_max_keys: Option<u64>,
+    /// Megabytes of key-value state (keys and values) the guest may keep.
+    #[serde(default)]
+    pub(crate) state_max_mb: Option<u64>,
 }
 
 /// A parsed config file and where it lives (relative paths resolve against it).
@@ -501,6 +508,12 @@ fn lower_channel(
         allow: raw.allow.clone(),
         max_body_bytes: raw.max_body_bytes,
         call_timeout: raw.call_timeout_ms.map(Duration::from_millis),
+        state_quota: StateQuota {
+            max_keys: raw.state_max_keys.unwrap_or(StateQuota::default().max_keys),
+            max_bytes: raw
+                .state_max_mb
+                .map_or(StateQuota::default().max_bytes, |mb| mb.saturating_mul(1 << 20)),
+        },
     })
 }
 

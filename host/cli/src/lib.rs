@@ -49,6 +49,9 @@ enum Command {
     /// Inspect and replay dead letters.
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(commands::dead_letters::Command),
+    /// Show or remove the key-value state channels keep.
+    #[command(subcommand)]
+    State(commands::state::Command),
     /// Send a realistic signed test delivery to a running daemon.
     #[command(name = "send-test")]
     SendTest(commands::send_test::Args),
@@ -116,6 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Messages(args) => commands::messages::messages(&args).await,
         Command::Replies(args) => commands::messages::replies(&args).await,
         Command::DeadLetters(cmd) => commands::dead_letters::run(cmd, cli.log_format).await,
+        Command::State(cmd) => commands::state::run(cmd).await,
         Command::SendTest(args) => commands::send_test::run(&args).await,
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use switchboard_agent::Agent;
 use switchboard_registry::{LimitCeilings, Manifest};
 use switchboard_runtime::RuntimeConfig;
+use switchboard_store::StateQuota;
 
 /// Everything the daemon needs to run.
 #[derive(Debug, Clone)]
@@ -42,6 +43,8 @@ pub struct InstanceConfig {
     pub max_body_bytes: Option<u64>,
     /// Overrides the manifest's (or the default) guest call deadline.
     pub call_timeout: Option<Duration>,
+    /// The most key-value state the guest may keep.
+    pub state_quota: StateQuota,
 }
 
 impl std::fmt::Debug for InstanceConfig {

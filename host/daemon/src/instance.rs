@@ -121,6 +121,7 @@ impl Instance {
             policy,
             withheld,
             store: cx.store.clone(),
+            state_quota: config.state_quota,
         });
         tracing::info!(
             instance = %name,

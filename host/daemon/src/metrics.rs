@@ -42,6 +42,16 @@ const REJECTED: Family = family(
     "counter",
     "Webhook requests rejected, by reason.",
 );
+const STATE_KEYS: Family = family(
+    "switchboard_state_keys",
+    "gauge",
+    "Keys of key-value state an instance's guest keeps (quota: state_max_keys).",
+);
+const STATE_BYTES: Family = family(
+    "switchboard_state_bytes",
+    "gauge",
+    "Bytes of key-value state (keys and values) an instance's guest keeps (quota: state_max_mb).",
+);
 const LOG_BYTES_DROPPED: Family = family(
     "switchboard_guest_log_bytes_dropped_total",
     "counter",
@@ -356,6 +366,8 @@ pub(crate) struct Scraped {
     pub(crate) store_commands: u64,
     /// Per configured instance.
     pub(crate) log_bytes_dropped: Vec<(String, u64)>,
+    /// Keys and bytes of state per instance with any; `None` when unreadable.
+    pub(crate) state: Option<Vec<(String, u64, u64)>>,
 }
 
 /// The daemon's metrics.
@@ -452,6 +464,20 @@ impl Metrics {
                 "{}{{instance=\"\",reason=\"unknown_instance\"}} {unknown}",
                 REJECTED.name
             );
+        }
+        if let Some(state) = &scraped.state {
+            for (family, pick) in [(STATE_KEYS, 0), (STATE_BYTES, 1)] {
+                header(&mut out, family);
+                for (name, keys, bytes) in state {
+                    let value = if pick == 0 { keys } else { bytes };
+                    let _ = writeln!(
+                        out,
+                        "{}{{instance=\"{}\"}} {value}",
+                        family.name,
+                        escape(name)
+                    );
+                }
+            }
         }
         header(&mut out, LOG_BYTES_DROPPED);
         for (name, dropped) in &scraped.log_bytes_dropped {

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use switchboard_egress::{Egress, Policy, redact};
 use switchboard_runtime::InstanceServices;
-use switchboard_store::Store;
+use switchboard_store::{StateQuota, Store};
 use switchboard_types::{FetchError, IncomingResponse, OutgoingRequest};
 
 /// What one channel instance's guest calls may reach: its grants and secrets (via
@@ -16,6 +16,8 @@ pub(crate) struct Services {
     /// still never appear in logs or in what the guest reads.
     pub(crate) withheld: Vec<String>,
     pub(crate) store: Store,
+    /// The most state the guest may keep.
+    pub(crate) state_quota: StateQuota,
 }
 
 #[async_trait::async_trait]
@@ -51,7 +53,7 @@ impl InstanceServices for Services {
 
     async fn state_set(&self, key: &str, value: Vec<u8>) -> Result<(), String> {
         self.store
-            .state_set(&self.instance, key, value)
+            .state_set(&self.instance, key, value, self.state_quota)
             .await
             .map_err(|e| e.to_string())
     }

@@ -10,6 +10,23 @@ use rusqlite::ErrorCode;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// A state write would take an instance past its quota; nothing was written.
+    #[error(
+        "state quota of instance {instance} exceeded: the write would make {keys} keys and \
+         {bytes} bytes, past the quota of {} keys and {} bytes",
+        quota.max_keys,
+        quota.max_bytes
+    )]
+    StateQuota {
+        /// The instance.
+        instance: String,
+        /// Keys the instance would have after the write.
+        keys: u64,
+        /// Bytes the instance would have after the write.
+        bytes: u64,
+        /// Its quota.
+        quota: crate::StateQuota,
+    },
     /// The writer queue is full; the caller should shed load (503 + `Retry-After`).
     #[error("the store writer is overloaded")]
     Overloaded,
@@ -114,6 +131,7 @@ impl StoreError {
             }
             StoreError::BlockingTask { .. } => true,
             StoreError::ReadOnly
+            | StoreError::StateQuota { .. }
             | StoreError::CreateDir { .. }
             | StoreError::NotFound { .. }
             | StoreError::SchemaVersion { .. }

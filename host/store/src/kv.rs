@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::store::now_ms;
-use crate::{Store, StoreError};
+use crate::{StateQuota, StateUsage, Store, StoreError};
 
 impl Store {
     /// The value stored under `key` for `instance`.
@@ -23,16 +23,40 @@ impl Store {
         .await
     }
 
-    /// Stores `value` under `key` for `instance`, replacing any earlier value.
+    /// Stores `value` under `key` for `instance`, replacing any earlier value, unless
+    /// the instance's state would then pass `quota`
+    /// ([`StoreError::StateQuota`]; nothing is written).
     pub async fn state_set(
         &self,
         instance: &str,
         key: &str,
         value: Vec<u8>,
+        quota: StateQuota,
     ) -> Result<(), StoreError> {
         let instance = instance.to_owned();
         let key = key.to_owned();
         self.write(move |conn| {
+            let usage = usage_of(conn, &instance)?;
+            let old: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT length(key) + length(value) FROM state WHERE instance = ?1 AND key = ?2",
+                )?
+                .query_row([&instance, &key], |row| row.get(0))
+                .optional()?;
+            let new_bytes = (key.len() + value.len()) as u64;
+            let (keys, bytes) = match old {
+                Some(old) => (usage.keys, usage.bytes - u64::try_from(old).unwrap_or(0)),
+                None => (usage.keys + 1, usage.bytes),
+            };
+            let bytes = bytes + new_bytes;
+            if keys > quota.max_keys || bytes > quota.max_bytes {
+                return Err(StoreError::StateQuota {
+                    instance: instance.clone(),
+                    keys,
+                    bytes,
+                    quota,
+                });
+            }
             conn.prepare_cached(
                 "INSERT INTO state (instance, key, value, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (instance, key)
@@ -40,6 +64,39 @@ impl Store {
             )?
             .execute(params![instance, key, value, now_ms()])?;
             Ok(())
+        })
+        .await
+    }
+
+    /// What each instance's state takes, by instance name; instances with no state
+    /// are left out. Read from the running totals, never by scanning the state.
+    pub async fn state_usage(&self) -> Result<Vec<(String, StateUsage)>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT instance, keys, bytes FROM state_usage ORDER BY instance",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    StateUsage {
+                        keys: row.get(1)?,
+                        bytes: row.get(2)?,
+                    },
+                ))
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Removes every key of `instance` (say, one that was removed from the config);
+    /// returns how many there were.
+    pub async fn state_clear(&self, instance: &str) -> Result<usize, StoreError> {
+        let instance = instance.to_owned();
+        self.write(move |conn| {
+            Ok(conn
+                .prepare_cached("DELETE FROM state WHERE instance = ?1")?
+                .execute([&instance])?)
         })
         .await
     }
@@ -55,4 +112,17 @@ impl Store {
         })
         .await
     }
+}
+
+fn usage_of(conn: &rusqlite::Connection, instance: &str) -> Result<StateUsage, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT keys, bytes FROM state_usage WHERE instance = ?1")?
+        .query_row([instance], |row| {
+            Ok(StateUsage {
+                keys: row.get(0)?,
+                bytes: row.get(1)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
 }

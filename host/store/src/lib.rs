@@ -98,6 +98,7 @@ mod writer;
 pub use error::StoreError;
 pub use store::Store;
 pub use types::{
-    Counts, QueueDepths, DeadLetter, DeadLetterKind, DueMessage, HookOutcome, MessageStatus, NewDeadLetter,
-    OutboxItem, PersistOutcome, ReplyStatus, StoreOptions, WorkState, WriterStats,
+    Counts, DeadLetter, DeadLetterKind, DueMessage, HookOutcome, MessageStatus, NewDeadLetter,
+    OutboxItem, PersistOutcome, QueueDepths, ReplyStatus, StateQuota, StateUsage, StoreOptions,
+    WorkState, WriterStats,
 };

@@ -14,6 +14,7 @@ use crate::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_fewer_pages.sql"),
+    include_str!("../migrations/0003_state_usage.sql"),
 ];
 
 /// The schema version this build writes and reads.

@@ -312,6 +312,33 @@ pub struct Counts {
     pub dead_letters: u64,
 }
 
+/// The most state one instance may keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StateQuota {
+    /// Keys at most.
+    pub max_keys: u64,
+    /// Bytes of keys and values together at most.
+    pub max_bytes: u64,
+}
+
+impl Default for StateQuota {
+    fn default() -> Self {
+        StateQuota {
+            max_keys: 10_000,
+            max_bytes: 16 << 20,
+        }
+    }
+}
+
+/// What one instance's state takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct StateUsage {
+    /// Keys stored.
+    pub keys: u64,
+    /// Bytes of keys and values together.
+    pub bytes: u64,
+}
+
 /// The depth of each queue: what is waiting, not what is done, so that reading it
 /// costs in proportion to the backlog and not to the history kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

@@ -400,3 +400,75 @@ async fn a_component_that_would_take_the_pool_is_refused_before_the_daemon_liste
         );
     }
 }
+
+#[tokio::test]
+async fn guest_state_has_a_quota_shown_in_metrics_and_cleared_on_request() {
+    let sandbox = Sandbox::start(
+        &[
+            channel("flood", "state-flood").option("state_max_mb = 1"),
+            channel("good", "well-behaved"),
+        ],
+        "",
+        &[],
+    );
+    // 60 KiB values: 17 fit in 1 MiB with their keys, the 18th does not.
+    let answer = sandbox.post("flood", "s").await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(
+        answer
+            .body
+            .starts_with("stored 17; then state quota of instance flood exceeded"),
+        "{}",
+        answer.body
+    );
+    // Another attempt stores nothing more.
+    let again = sandbox.post("flood", "t").await;
+    assert!(
+        again.body.starts_with("stored 0; then state quota"),
+        "{}",
+        again.body
+    );
+    sandbox.assert_good_still_works("after-state-flood").await;
+
+    let scrape = || async {
+        sandbox
+            .http
+            .get(sandbox.daemon.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    };
+    let text = scrape().await;
+    let value = |text: &str, series: &str| {
+        text.lines().find_map(|l| {
+            l.strip_prefix(series)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        })
+    };
+    assert_eq!(
+        value(&text, "switchboard_state_keys{instance=\"flood\"} "),
+        Some(17),
+        "{text}"
+    );
+    let bytes = value(&text, "switchboard_state_bytes{instance=\"flood\"} ").expect("bytes");
+    assert!(bytes > 17 * 61_440 && bytes <= 1 << 20, "{bytes}");
+
+    let (ok, out, err) = sandbox.daemon.cli(&["state", "clear", "flood"]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(out.trim(), "flood: 17 keys removed");
+    let text = scrape().await;
+    assert_eq!(
+        value(&text, "switchboard_state_keys{instance=\"flood\"} "),
+        None,
+        "{text}"
+    );
+    let answer = sandbox.post("flood", "u").await;
+    assert!(
+        answer.body.starts_with("stored 17; then"),
+        "room again: {}",
+        answer.body
+    );
+}

@@ -262,6 +262,18 @@ async fn metrics(shared: &Shared) -> Response<Body> {
             None
         }
     };
+    let state = match shared.store.state_usage().await {
+        Ok(usage) => Some(
+            usage
+                .into_iter()
+                .map(|(name, usage)| (name, usage.keys, usage.bytes))
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot read the state usage from the store");
+            None
+        }
+    };
     let writer = shared.store.stats();
     let mut log_bytes_dropped: Vec<(String, u64)> = shared
         .instances()
@@ -282,6 +294,7 @@ async fn metrics(shared: &Shared) -> Response<Body> {
         store_commits: writer.commits,
         store_commands: writer.commands,
         log_bytes_dropped,
+        state,
     };
     let mut response = Response::new(Full::new(Bytes::from(shared.metrics.render(&scraped))));
     response.headers_mut().insert(

@@ -340,5 +340,6 @@ fn instance(name: &str) -> InstanceConfig {
         allow: Vec::new(),
         max_body_bytes: None,
         call_timeout: None,
+        state_quota: Default::default(),
     }
 }

@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use switchboard_store::StateQuota;
 
 use switchboard_store::{
     DeadLetterKind, NewDeadLetter, PersistOutcome, Store, StoreError, StoreOptions,
@@ -18,7 +19,7 @@ async fn data_survives_close_and_reopen() {
         .id;
     let pending = stored(&t.store, "wa", message("wamid.2", "c", "still pending")).await;
     t.store
-        .state_set("wa", "cursor", b"7".to_vec())
+        .state_set("wa", "cursor", b"7".to_vec(), StateQuota::default())
         .await
         .unwrap();
     let letter = NewDeadLetter {
@@ -101,7 +102,9 @@ async fn read_only_mode_reads_beside_a_writer_and_rejects_writes() {
     assert!(matches!(err, StoreError::ReadOnly), "{err:?}");
     assert!(!err.is_transient());
     assert!(matches!(
-        reader.state_set("wa", "k", vec![]).await,
+        reader
+            .state_set("wa", "k", vec![], StateQuota::default())
+            .await,
         Err(StoreError::ReadOnly)
     ));
     assert!(matches!(

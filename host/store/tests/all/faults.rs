@@ -2,6 +2,7 @@
 //! the same store works again once the fault is gone.
 
 use std::error::Error as _;
+use switchboard_store::StateQuota;
 
 use switchboard_store::{PersistOutcome, StoreError, WorkState};
 
@@ -32,7 +33,11 @@ async fn a_read_only_database_fails_writes_until_it_is_writable_again() {
         .await
         .unwrap_err();
     assert_transient_sqlite(&err, "readonly");
-    assert!(s.state_set("wa", "k", vec![1]).await.is_err());
+    assert!(
+        s.state_set("wa", "k", vec![1], StateQuota::default())
+            .await
+            .is_err()
+    );
     assert!(s.ping_write().await.is_err(), "readiness reports it too");
     // Nothing of the failed calls is visible: the turn is still pending, no reply exists.
     assert_eq!(
