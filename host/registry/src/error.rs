@@ -237,6 +237,17 @@ pub enum RegistryError {
         #[source]
         source: serde_json::Error,
     },
+    /// Another command installed or removed the component between choosing what to
+    /// install and recording it.
+    #[error(
+        "`{name}` was installed or removed in {data_dir} by another command while this install ran; nothing was recorded, run the install again"
+    )]
+    ChangedMeanwhile {
+        /// The component.
+        name: String,
+        /// The data directory.
+        data_dir: PathBuf,
+    },
     /// `uninstall` was asked for a component that is not installed.
     #[error("`{name}` is not installed in {data_dir}")]
     NotInstalled {

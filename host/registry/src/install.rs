@@ -22,7 +22,7 @@
 //! running daemon may still be using them; the files of one version are never
 //! rewritten with different content, because the digest is part of their name.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use semver::{Version, VersionReq};
@@ -35,6 +35,7 @@ use crate::fetch::{self, Kind};
 use crate::index::{ComponentEntry, VersionEntry};
 use crate::installed::{self, InstalledComponent, components_dir};
 use crate::manifest::{Capabilities, Manifest};
+use crate::permissions::PermissionChanges;
 use crate::source::LoadedIndex;
 use crate::wit::WitSupport;
 
@@ -81,70 +82,148 @@ pub struct InstallReport {
     pub capabilities: Capabilities,
 }
 
-/// Installs the newest version of `req.name` that matches `req.version` and whose WIT
-/// the host supports. See the module documentation for the guarantees.
-pub async fn install(
-    index: &LoadedIndex,
+/// An install decided but not yet done: the version is chosen and checked, and what
+/// it changes in the installed component's permissions is known, but nothing has
+/// been fetched or written. [`InstallPlan::apply`] does the install; dropping the
+/// plan leaves everything as it was.
+#[derive(Debug)]
+pub struct InstallPlan<'i> {
+    index: &'i LoadedIndex,
+    name: String,
+    entry: &'i VersionEntry,
+    data_dir: PathBuf,
+    current: Option<InstalledComponent>,
+    already_installed: bool,
+    changes: PermissionChanges,
+}
+
+/// Chooses the newest version of `req.name` that matches `req.version` and whose WIT
+/// the host supports, checks it against the index and the ceilings, and compares its
+/// permissions with the installed version's.
+pub async fn plan_install<'i>(
+    index: &'i LoadedIndex,
     req: InstallRequest<'_>,
-) -> Result<InstallReport, RegistryError> {
+) -> Result<InstallPlan<'i>, RegistryError> {
     let component = index.component(req.name)?;
     let entry = select(component, req.version.as_ref(), req.wit)?;
     entry.check_manifest(&component.name)?;
     req.ceilings.check(&entry.manifest)?;
 
-    if let Some(current) = installed::installed(req.data_dir)?
+    let current = installed::installed(req.data_dir)?
         .components
-        .remove(&component.name)
-        && current.version == entry.version
-        && current.sha256 == entry.sha256
-        && is_intact(&current, req.data_dir).await
-    {
-        return Ok(InstallReport {
-            capabilities: current.manifest.capabilities.clone(),
-            component: current,
-            outcome: InstallOutcome::AlreadyInstalled,
-        });
+        .remove(&component.name);
+    let already_installed = match &current {
+        Some(current) => {
+            current.version == entry.version
+                && current.sha256 == entry.sha256
+                && is_intact(current, req.data_dir).await
+        }
+        None => false,
+    };
+    let changes = match &current {
+        Some(current) if !already_installed => {
+            PermissionChanges::between(&current.manifest, &entry.manifest)
+        }
+        _ => PermissionChanges::default(),
+    };
+    Ok(InstallPlan {
+        index,
+        name: component.name.clone(),
+        entry,
+        data_dir: req.data_dir.to_owned(),
+        current,
+        already_installed,
+        changes,
+    })
+}
+
+impl InstallPlan<'_> {
+    /// The manifest of the version that would be installed.
+    pub fn manifest(&self) -> &Manifest {
+        &self.entry.manifest
     }
 
-    let source = index.artifact_source(&component.name, entry)?;
-    let (bytes, _) = fetch::fetch(&source, Kind::Artifact, index.plain_http()).await?;
-    let actual = Sha256Digest::of(&bytes);
-    if actual != entry.sha256 {
-        return Err(RegistryError::ChecksumMismatch {
-            name: component.name.clone(),
-            version: entry.version.clone(),
-            expected: entry.sha256,
-            actual,
-        });
+    /// What is installed under this name now, if anything.
+    pub fn current(&self) -> Option<&InstalledComponent> {
+        self.current.as_ref()
     }
 
-    // The commit is a handful of small writes and fsyncs; they run off the async
-    // workers so that a slow disk does not stall other tasks.
-    let data_dir = req.data_dir.to_owned();
-    let manifest = entry.manifest.clone();
-    let committed =
-        tokio::task::spawn_blocking(move || commit(&data_dir, manifest, actual, &bytes)).await;
-    let (component, previous) = match committed {
-        Ok(result) => result?,
-        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-        Err(source) => {
-            return Err(RegistryError::Cancelled {
-                data_dir: req.data_dir.to_owned(),
-                source,
+    /// How the new version's permissions differ from the installed version's;
+    /// empty for a first install, and when this build is already installed.
+    pub fn changes(&self) -> &PermissionChanges {
+        &self.changes
+    }
+
+    /// Fetches and verifies the artifact, then writes it and records it as
+    /// installed. See the module documentation for the guarantees. Fails with
+    /// [`RegistryError::ChangedMeanwhile`], recording nothing, when another command
+    /// changed what is installed under this name since the plan was made, since
+    /// the changes the caller accepted were computed against that.
+    pub async fn apply(self) -> Result<InstallReport, RegistryError> {
+        if self.already_installed
+            && let Some(current) = self.current
+        {
+            return Ok(InstallReport {
+                capabilities: current.manifest.capabilities.clone(),
+                component: current,
+                outcome: InstallOutcome::AlreadyInstalled,
             });
         }
-    };
-    let outcome = match previous {
-        Some(previous) => InstallOutcome::Replaced {
-            previous: previous.version,
-        },
-        None => InstallOutcome::Installed,
-    };
-    Ok(InstallReport {
-        capabilities: component.manifest.capabilities.clone(),
-        component,
-        outcome,
-    })
+        let entry = self.entry;
+        let source = self.index.artifact_source(&self.name, entry)?;
+        let (bytes, _) = fetch::fetch(&source, Kind::Artifact, self.index.plain_http()).await?;
+        let actual = Sha256Digest::of(&bytes);
+        if actual != entry.sha256 {
+            return Err(RegistryError::ChecksumMismatch {
+                name: self.name,
+                version: entry.version.clone(),
+                expected: entry.sha256,
+                actual,
+            });
+        }
+
+        // The commit is a handful of small writes and fsyncs; they run off the async
+        // workers so that a slow disk does not stall other tasks.
+        let data_dir = self.data_dir.clone();
+        let manifest = entry.manifest.clone();
+        let expected = self.current;
+        let committed = tokio::task::spawn_blocking(move || {
+            commit(&data_dir, manifest, actual, &bytes, expected.as_ref())
+        })
+        .await;
+        let (component, previous) = match committed {
+            Ok(result) => result?,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(source) => {
+                return Err(RegistryError::Cancelled {
+                    data_dir: self.data_dir,
+                    source,
+                });
+            }
+        };
+        let outcome = match previous {
+            Some(previous) => InstallOutcome::Replaced {
+                previous: previous.version,
+            },
+            None => InstallOutcome::Installed,
+        };
+        Ok(InstallReport {
+            capabilities: component.manifest.capabilities.clone(),
+            component,
+            outcome,
+        })
+    }
+}
+
+/// Installs the newest version of `req.name` that matches `req.version` and whose WIT
+/// the host supports: [`plan_install`], then [`InstallPlan::apply`] whatever the plan
+/// changes. Callers that let an operator review widened permissions first use the
+/// two steps.
+pub async fn install(
+    index: &LoadedIndex,
+    req: InstallRequest<'_>,
+) -> Result<InstallReport, RegistryError> {
+    plan_install(index, req).await?.apply().await
 }
 
 /// Picks the newest matching version whose WIT the host supports.
@@ -193,12 +272,14 @@ async fn is_intact(component: &InstalledComponent, data_dir: &Path) -> bool {
         .is_ok_and(|bytes| Sha256Digest::of(&bytes) == component.sha256)
 }
 
-/// Writes the verified artifact and its manifest, then records them as installed.
+/// Writes the verified artifact and its manifest, then records them as installed if
+/// what is installed under the name is still `expected`.
 fn commit(
     data_dir: &Path,
     manifest: Manifest,
     sha256: Sha256Digest,
     artifact: &[u8],
+    expected: Option<&InstalledComponent>,
 ) -> Result<(InstalledComponent, Option<InstalledComponent>), RegistryError> {
     let dir = components_dir(data_dir).join(&manifest.name);
     atomic::create_dir_durable(&dir, data_dir)?;
@@ -216,7 +297,7 @@ fn commit(
 
     let relative = format!("{}/{stem}.wasm", manifest.name);
     let component = InstalledComponent::new(manifest, sha256, relative, now_ms());
-    let previous = installed::record(data_dir, component.clone())?;
+    let previous = installed::record(data_dir, component.clone(), expected)?;
     Ok((component, previous))
 }
 

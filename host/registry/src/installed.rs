@@ -176,12 +176,23 @@ pub fn uninstall(data_dir: &Path, name: &str) -> Result<InstalledComponent, Regi
 
 /// Records `component` as installed (replacing any entry of the same name) and
 /// returns the entry it replaced. The artifact must already be durably in place.
+///
+/// The entry it replaces must be `expected`, checked under the lock: an install
+/// decided against one installed version must not land on another that a
+/// concurrent command put there.
 pub(crate) fn record(
     data_dir: &Path,
     component: InstalledComponent,
+    expected: Option<&InstalledComponent>,
 ) -> Result<Option<InstalledComponent>, RegistryError> {
     let _lock = lock(data_dir)?;
     let mut current = installed(data_dir)?;
+    if current.components.get(&component.name) != expected {
+        return Err(RegistryError::ChangedMeanwhile {
+            name: component.name,
+            data_dir: data_dir.to_owned(),
+        });
+    }
     let previous = current.components.insert(component.name.clone(), component);
     write(data_dir, current)?;
     Ok(previous)

@@ -10,6 +10,8 @@
 //! - installing a component into a data directory with its sha256 verified first
 //!   and its manifest's limits under the operator's ceilings ([`install`],
 //!   [`LimitCeilings`]), the installed set ([`installed`], [`uninstall`]);
+//! - what an upgrade changes in a component's permissions ([`plan_install`],
+//!   [`PermissionChanges`]), so that the caller can ask before anything is written;
 //! - building an index from manifests and built `.wasm` files ([`build_index`]).
 //!
 //! It does not run, compile or inspect components: artifact bytes are opaque here, and
@@ -55,6 +57,7 @@ mod index;
 mod install;
 mod installed;
 mod manifest;
+mod permissions;
 mod source;
 mod spec;
 mod wit;
@@ -65,13 +68,16 @@ pub use digest::{DigestParseError, Sha256Digest};
 pub use error::{ManifestError, RegistryError};
 pub use fetch::PlainHttp;
 pub use index::{ComponentEntry, Index, SCHEMA_VERSION, VersionEntry};
-pub use install::{InstallOutcome, InstallReport, InstallRequest, install};
+pub use install::{
+    InstallOutcome, InstallPlan, InstallReport, InstallRequest, install, plan_install,
+};
 pub use installed::{
     INSTALLED_FILE, Installed, InstalledComponent, components_dir, installed, uninstall,
 };
 pub use manifest::{
     Capabilities, LimitDefaults, MAX_NAME_LEN, Manifest, SecretSpec, SettingSpec, is_valid_name,
 };
+pub use permissions::{Change, PermissionChanges};
 pub use source::{LoadedIndex, Source, load_index};
 pub use spec::ComponentSpec;
 pub use wit::WitSupport;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::cache::cache_entries;
-use super::support::{plain, poll};
+use super::support::{Registry, hostile, plain, poll, rebuilt, variant};
 use super::{hostile_daemon, install, post, two_versions};
 use crate::harness::{TestDaemon, eventually};
 
@@ -124,5 +124,56 @@ async fn uninstall_while_serving_stops_serving_the_instance() {
     assert!(
         ids.contains(&"u-1".into()),
         "what was stored before stays stored: {ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_upgrade_that_widens_permissions_waits_for_yes_and_the_old_version_serves_meanwhile() {
+    let (manifest, wasm) = hostile();
+    let mut wider = variant(&manifest, "0.2.0", "mode", "read-env");
+    wider["capabilities"]["http"] = serde_json::json!([
+        { "origin": "https://api.example.org", "path_prefix": "/v1/", "methods": ["POST"] }
+    ]);
+    let (_registry, index) = Registry::new()
+        .add(&manifest, &wasm)
+        .add(&wider, &rebuilt(&wasm, "0.2.0"))
+        .build();
+    let mut daemon = hostile_daemon();
+    let (ok, out, err) = install(&daemon, "hostile@0.1.0", &index);
+    assert!(ok, "{out}\n{err}");
+    daemon.start();
+    assert_eq!(post(&daemon, "v1-1").await, (200, "stored".to_owned()));
+
+    let (ok, out, err) = install(&daemon, "hostile", &index);
+    assert!(
+        !ok,
+        "a wider version was installed without confirmation:\n{out}"
+    );
+    assert!(
+        out.contains("hostile 0.1.0 -> 0.2.0")
+            && out.contains("+ outbound https://api.example.org/v1/ (POST)"),
+        "the permission diff is shown:\n{out}"
+    );
+    assert!(err.contains("--yes"), "and how to accept it:\n{err}");
+    // The daemon looks for installs every second; after three, it must still be
+    // serving 0.1.0.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(post(&daemon, "v1-2").await, (200, "stored".to_owned()));
+    let (ok, out, _) = daemon.cli(&["list"]);
+    assert!(ok && out.contains("hostile 0.1.0"), "{out}");
+
+    let index = index.to_str().expect("utf-8");
+    let (ok, out, err) = daemon.cli(&["install", "hostile", "--registry", index, "--yes"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("upgraded hostile 0.1.0 -> 0.2.0"), "{out}");
+    let served = poll(Duration::from_secs(20), || async {
+        let (status, body) = post(&daemon, "probe").await;
+        (status == 200 && body.starts_with("env:")).then_some(())
+    })
+    .await;
+    assert!(
+        served.is_some(),
+        "0.2.0 was never served after --yes; log:\n{}",
+        daemon.log()
     );
 }

@@ -3,11 +3,13 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use switchboard_registry::{
-    ComponentSpec, InstallOutcome, InstallRequest, PlainHttp, Source, install, load_index,
+    ComponentSpec, InstallOutcome, InstallRequest, PlainHttp, Source, load_index, plan_install,
 };
 
 use crate::commands::wit_support;
 use crate::config::ConfigFile;
+
+mod confirm;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -22,6 +24,10 @@ pub(crate) struct Args {
     /// Accept an index or artifact over plain `http://` (anyone on the way can change it).
     #[arg(long)]
     allow_http: bool,
+    /// Accept an upgrade that widens the installed component's permissions (new
+    /// origins, higher limits, other verification) without asking.
+    #[arg(long, short)]
+    yes: bool,
 }
 
 /// `--allow-http` as the registry crate takes it.
@@ -41,7 +47,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let data_dir = file.data_dir();
     let wit = wit_support();
     let ceilings = file.ceilings();
-    let report = install(
+    let plan = plan_install(
         &index,
         InstallRequest {
             name: &spec.name,
@@ -52,6 +58,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     )
     .await?;
+    confirm::approve(&plan, args.yes)?;
+    let report = plan.apply().await?;
     let c = &report.component;
     match &report.outcome {
         InstallOutcome::Installed => println!(

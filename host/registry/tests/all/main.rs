@@ -8,3 +8,4 @@ mod http;
 mod install;
 mod select;
 mod support;
+mod upgrade;
