@@ -8,5 +8,6 @@ mod background;
 mod edge;
 mod egress;
 mod guest_limits;
+mod neighbours;
 mod secrets;
 mod support;

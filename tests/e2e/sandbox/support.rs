@@ -159,6 +159,18 @@ impl Sandbox {
     /// Installs the hostile component (and `extra` manifests for the same code) and
     /// starts a daemon with `channels`; `server` holds extra `[server]` lines.
     pub(crate) fn start(channels: &[Channel], server: &str, extra: &[ExtraManifest]) -> Sandbox {
+        Sandbox::start_beside(channels, server, extra, "", &[])
+    }
+
+    /// Like [`Sandbox::start`], with `tables` (raw TOML, say a `[channels.wa]`) added to
+    /// the config and the `first_party` components installed from the built registry.
+    pub(crate) fn start_beside(
+        channels: &[Channel],
+        server: &str,
+        extra: &[ExtraManifest],
+        tables: &str,
+        first_party: &[&str],
+    ) -> Sandbox {
         let mut config = format!(
             "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"data\"\n{server}\n\n\
              [agent]\nkind = \"echo\"\n\n"
@@ -167,7 +179,11 @@ impl Sandbox {
             config.push_str(&channel.toml());
             config.push('\n');
         }
+        config.push_str(tables);
         let mut daemon = TestDaemon::new(&config).env(TOKEN_ENV, TOKEN);
+        for component in first_party {
+            daemon.install(component);
+        }
         let wasm = hostile_wasm().display().to_string();
         let mut components = vec![format!("{}={wasm}", hostile_manifest().display())];
         let mut names = vec!["hostile".to_owned()];
