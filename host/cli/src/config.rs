@@ -512,7 +512,9 @@ fn lower_channel(
             max_keys: raw.state_max_keys.unwrap_or(StateQuota::default().max_keys),
             max_bytes: raw
                 .state_max_mb
-                .map_or(StateQuota::default().max_bytes, |mb| mb.saturating_mul(1 << 20)),
+                .map_or(StateQuota::default().max_bytes, |mb| {
+                    mb.saturating_mul(1 << 20)
+                }),
         },
     })
 }
