@@ -57,6 +57,11 @@ const LOG_BYTES_DROPPED: Family = family(
     "counter",
     "Bytes of guest log output dropped because a call exceeded its log budget, since the instance's component was loaded.",
 );
+const BODY_BYTES_RESERVED: Family = family(
+    "switchboard_body_budget_bytes_in_use",
+    "gauge",
+    "Bytes of server.body_budget_mb taken by request bodies being read or processed.",
+);
 const STORE_COMMITS: Family = family(
     "switchboard_store_commits_total",
     "counter",
@@ -363,6 +368,7 @@ pub(crate) struct Scraped {
     /// Per queue (`hooks`, `turns`, `replies`).
     pub(crate) queue_items: Vec<(&'static str, u64)>,
     pub(crate) store_commits: u64,
+    pub(crate) body_bytes_in_use: u64,
     pub(crate) store_commands: u64,
     /// Per configured instance.
     pub(crate) log_bytes_dropped: Vec<(String, u64)>,
@@ -488,6 +494,12 @@ impl Metrics {
                 escape(name)
             );
         }
+        header(&mut out, BODY_BYTES_RESERVED);
+        let _ = writeln!(
+            out,
+            "{} {}",
+            BODY_BYTES_RESERVED.name, scraped.body_bytes_in_use
+        );
         header(&mut out, STORE_COMMITS);
         let _ = writeln!(out, "{} {}", STORE_COMMITS.name, scraped.store_commits);
         header(&mut out, STORE_COMMANDS);

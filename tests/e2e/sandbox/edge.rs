@@ -365,7 +365,25 @@ async fn bodies_in_memory_share_one_budget() {
         stream.write_all(b"partial").await.expect("some body");
         stalled.push(stream);
     }
-    // The stalled uploads are read concurrently; give them a moment to take their share.
+    // Every stalled upload has taken its share before the next body is tried.
+    let metrics = sandbox.daemon.url("/metrics");
+    let reserved = format!("switchboard_body_budget_bytes_in_use {}", 17 * 61_440);
+    let mut all_reserved = false;
+    for _ in 0..200 {
+        let text = match sandbox.http.get(&metrics).send().await {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.lines().any(|line| line == reserved) {
+            all_reserved = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        all_reserved,
+        "the stalled uploads did not all take their share"
+    );
     let over = head("good", "content-length: 65536\r\n");
     let mut refused = None;
     for _ in 0..50 {

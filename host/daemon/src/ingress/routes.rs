@@ -140,6 +140,13 @@ fn body_budget(shared: &Shared, bytes: u64) -> Option<OwnedSemaphorePermit> {
         .ok()
 }
 
+/// Bytes of the body budget taken right now, in whole budget units.
+fn body_budget_in_use(shared: &Shared) -> u64 {
+    let whole = shared.server.body_budget_bytes.div_ceil(BUDGET_UNIT).max(1);
+    let free = u64::try_from(shared.body_budget.available_permits()).unwrap_or(u64::MAX);
+    whole.saturating_sub(free) * BUDGET_UNIT
+}
+
 async fn collect_body(
     shared: &Shared,
     name: &str,
@@ -292,6 +299,7 @@ async fn metrics(shared: &Shared) -> Response<Body> {
             ("replies", shared.feeds.replies.in_memory()),
         ],
         store_commits: writer.commits,
+        body_bytes_in_use: body_budget_in_use(shared),
         store_commands: writer.commands,
         log_bytes_dropped,
         state,
