@@ -3,10 +3,11 @@
 //! artifact, incompatible WIT, no matching version). Upgrades and uninstalls picked
 //! up by a running daemon are in `live`, the compiled-code cache in `cache`,
 //! artifacts changed after install in `integrity`, plain-http registries in
-//! `plain_http`.
+//! `plain_http`, an https registry and its redirects in `https`.
 
 mod cache;
 mod ceilings;
+mod https;
 mod integrity;
 mod live;
 mod plain_http;

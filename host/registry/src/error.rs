@@ -9,6 +9,7 @@ use semver::{Version, VersionReq};
 
 use crate::ceilings::Exceeded;
 use crate::digest::Sha256Digest;
+use crate::fetch::REGISTRY_CA_ENV;
 use crate::wit::WitSupport;
 
 /// A failed registry operation: loading an index, installing, uninstalling, reading the
@@ -186,6 +187,14 @@ pub enum RegistryError {
     PlainHttp {
         /// The refused URL.
         url: String,
+    },
+    /// The extra trust roots named by `SWITCHBOARD_REGISTRY_CA` could not be used.
+    #[error("{REGISTRY_CA_ENV}={path}: {problem}")]
+    TrustRoots {
+        /// The file named.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
     },
     /// An `https:` URL redirected to a plain `http:` one.
     #[error("{from} redirects to {to}: a redirect from https to plain http is never followed")]

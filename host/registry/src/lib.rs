@@ -66,7 +66,7 @@ pub use builder::{build_index, read_manifest};
 pub use ceilings::{Exceeded, LimitCeilings};
 pub use digest::{DigestParseError, Sha256Digest};
 pub use error::{ManifestError, RegistryError};
-pub use fetch::PlainHttp;
+pub use fetch::{PlainHttp, REGISTRY_CA_ENV};
 pub use index::{ComponentEntry, Index, SCHEMA_VERSION, VersionEntry};
 pub use install::{
     InstallOutcome, InstallPlan, InstallReport, InstallRequest, install, plan_install,
