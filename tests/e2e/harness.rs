@@ -312,6 +312,16 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     }
 }
 
+/// The value of the sample `series` (name with its labels, exactly as rendered) in a
+/// `/metrics` text.
+pub(crate) fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        line.strip_prefix(series)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|value| value.trim().parse().ok())
+    })
+}
+
 /// Whether a `/metrics` text shows empty queues, in memory and in the store.
 fn is_idle(metrics: &str) -> bool {
     let gauges = [

@@ -11,6 +11,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::DaemonConfig;
+use crate::ingress::budget::BodyBudget;
 use crate::ingress::routes::Surface;
 use crate::ingress::server;
 use crate::instance::{BuildContext, Instance};
@@ -126,11 +127,7 @@ impl Daemon {
             instances: Instances::new(instances),
             agent: config.agent.clone(),
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight)),
-            body_budget: Arc::new(Semaphore::new(
-                usize::try_from(config.server.body_budget_bytes.div_ceil(1024).max(1))
-                    .unwrap_or(Semaphore::MAX_PERMITS)
-                    .min(Semaphore::MAX_PERMITS),
-            )),
+            body_budget: BodyBudget::new(config.server.body_budget_bytes),
             server: config.server.clone(),
             workers: config.workers.clone(),
             feeds,

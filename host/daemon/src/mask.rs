@@ -11,6 +11,9 @@ const MASKED: &str = "[redacted]";
 /// its name and loses its value; one whose decoded name holds a secret is masked
 /// whole. Parameters without secrets are kept byte for byte.
 pub(crate) fn query(query: &str, redact: impl Fn(&str) -> String) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
     let mut out = String::with_capacity(query.len());
     for (index, pair) in query.split('&').enumerate() {
         if index > 0 {

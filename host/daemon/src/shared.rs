@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 
 use crate::clock::Clock;
 use crate::config::{ServerLimits, WorkerConfig};
+use crate::ingress::budget::BodyBudget;
 use crate::instance::Instance;
 use crate::metrics::Metrics;
 use crate::queue::engine::Feed;
@@ -24,8 +25,8 @@ pub(crate) struct Shared {
     pub(crate) workers: WorkerConfig,
     /// Bounds webhook requests in progress; beyond it requests get 503.
     pub(crate) in_flight: Arc<Semaphore>,
-    /// `server.body_budget_bytes` in KiB: bodies take their share before being read.
-    pub(crate) body_budget: Arc<Semaphore>,
+    /// `server.body_budget_bytes`: bodies take their share before being read.
+    pub(crate) body_budget: BodyBudget,
     /// Where freshly stored work is handed to the queues.
     pub(crate) feeds: Feeds,
     pub(crate) clock: Arc<dyn Clock>,

@@ -85,27 +85,17 @@ fn capabilities(old: &Manifest, new: &Manifest, out: &mut Vec<Change>) {
     for cap in new.iter().filter(|c| !old.contains(c)) {
         out.push(Change {
             sign: '+',
-            what: format!("outbound {}", describe(cap)),
+            what: format!("outbound {cap}"),
             widens: !old.iter().any(|o| covers(o, cap)),
         });
     }
     for cap in old.iter().filter(|c| !new.contains(c)) {
         out.push(Change {
             sign: '-',
-            what: format!("outbound {}", describe(cap)),
+            what: format!("outbound {cap}"),
             widens: false,
         });
     }
-}
-
-/// The capability as `install` and `list` show it.
-fn describe(cap: &HttpCapability) -> String {
-    let methods = if cap.methods.is_empty() {
-        "any method".to_owned()
-    } else {
-        cap.methods.join(", ")
-    };
-    format!("{}{} ({methods})", cap.origin, cap.path_prefix)
 }
 
 /// Whether everything `inner` allows, `outer` allowed already: the same origin, a

@@ -17,6 +17,20 @@ pub struct HttpCapability {
     pub methods: Vec<String>,
 }
 
+/// As `install`, `list` and the permission diff of an upgrade show it:
+/// `https://api.example/v1/ (GET, POST)`, or `(any method)`.
+impl std::fmt::Display for HttpCapability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{} (", self.origin, self.path_prefix)?;
+        if self.methods.is_empty() {
+            f.write_str("any method")?;
+        } else {
+            f.write_str(&self.methods.join(", "))?;
+        }
+        f.write_str(")")
+    }
+}
+
 fn root_path() -> String {
     "/".to_owned()
 }

@@ -4,16 +4,7 @@ use std::time::Duration;
 
 use super::serve::{RustLog, Serve};
 use super::{delivery, get, post, sign, whatsapp};
-use crate::harness::eventually;
-
-/// The value of the sample `series` (name with its labels, exactly as rendered).
-fn sample(metrics: &str, series: &str) -> Option<f64> {
-    metrics.lines().find_map(|l| {
-        l.strip_prefix(series)
-            .and_then(|rest| rest.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-    })
-}
+use crate::harness::{eventually, sample};
 
 #[tokio::test]
 async fn health_answers_on_the_webhook_listener_and_readiness_on_the_admin_listener() {

@@ -6,14 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::support::{ExtraManifest, Sandbox, channel, hostile_manifest, raw_exchange};
-
-fn status_of(response: &str) -> Option<u16> {
-    response
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|rest| rest.get(..3))
-        .and_then(|code| code.parse().ok())
-}
+use super::support::{ExtraManifest, Sandbox, channel, hostile_manifest, raw_exchange, status_of};
 
 /// The header lines of a raw response, lower-cased.
 fn header_names(response: &str) -> Vec<String> {

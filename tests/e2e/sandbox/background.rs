@@ -5,18 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::eventually;
+use crate::harness::{eventually, sample};
 
 use super::support::{Sandbox, channel};
-
-/// The value of one sample of a `/metrics` text.
-fn sample(metrics: &str, series: &str) -> Option<f64> {
-    metrics.lines().find_map(|line| {
-        line.strip_prefix(series)
-            .and_then(|rest| rest.strip_prefix(' '))
-            .and_then(|value| value.trim().parse().ok())
-    })
-}
 
 async fn metrics(sandbox: &Sandbox) -> String {
     match sandbox

@@ -9,20 +9,13 @@ use tokio::net::TcpStream;
 
 use crate::harness::TestDaemon;
 
-use super::support::{Sandbox, TOKEN, channel, raw_exchange, read_until_closed};
+use super::support::{Sandbox, TOKEN, channel, raw_exchange, read_until_closed, status_of};
 
 /// Request head for a POST to `instance` with extra header lines.
 fn head(instance: &str, extra: &str) -> String {
     format!(
         "POST /webhooks/{instance} HTTP/1.1\r\nhost: switchboard\r\nx-test-token: {TOKEN}\r\n{extra}\r\n"
     )
-}
-
-fn status_of(response: &str) -> Option<u16> {
-    response
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|rest| rest.get(..3))
-        .and_then(|code| code.parse().ok())
 }
 
 #[tokio::test]

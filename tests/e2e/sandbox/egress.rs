@@ -7,12 +7,11 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use switchboard_testkit::{Answer as Served, MockServer};
 
-use crate::harness::{TestDaemon, cli};
+use crate::harness::TestDaemon;
 use crate::mock::{MockApi, Rule};
 
 use super::support::{
     API_KEY, Answer, EchoServer, ExtraManifest, Sandbox, TOKEN, assert_no_secret, channel,
-    hostile_manifest, hostile_wasm,
 };
 
 /// Asserts the guest's fetch was refused by the host, with `why` in the refusal.
@@ -416,34 +415,7 @@ pub(super) fn start_custom(
     for (key, value) in envs {
         daemon = daemon.env(key, value);
     }
-    let wasm = hostile_wasm().display().to_string();
-    let mut components = vec![format!("{}={wasm}", hostile_manifest().display())];
-    let mut names = vec!["hostile".to_owned()];
-    for m in extra {
-        let path = daemon.dir.path().join(format!("{}.manifest.json", m.name));
-        std::fs::write(&path, serde_json::to_vec_pretty(&m.manifest).expect("json"))
-            .expect("write manifest");
-        components.push(format!("{}={wasm}", path.display()));
-        names.push(m.name.clone());
-    }
-    let index = daemon.dir.path().join("index.json").display().to_string();
-    let mut args = vec!["registry", "build"];
-    for c in &components {
-        args.extend(["--component", c.as_str()]);
-    }
-    args.extend(["--out", index.as_str()]);
-    let (ok, out, err) = cli(&args, &[]);
-    assert!(ok, "registry build failed:\n{out}\n{err}");
-    for name in &names {
-        let (ok, out, err) = daemon.cli(&["install", name, "--registry", &index]);
-        assert!(ok, "install {name} failed:\n{out}\n{err}");
-    }
-    daemon.start();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("http client");
-    Sandbox { daemon, http }
+    Sandbox::launch(daemon, extra)
 }
 
 /// One `[channels.<name>]` table for [`start_custom`], with the webhook token the

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::harness::sample;
 use crate::mock::MockApi;
 
 use super::support::{Sandbox, assert_no_secret, channel};
@@ -442,26 +443,23 @@ async fn guest_state_has_a_quota_shown_in_metrics_and_cleared_on_request() {
             .expect("text")
     };
     let text = scrape().await;
-    let value = |text: &str, series: &str| {
-        text.lines().find_map(|l| {
-            l.strip_prefix(series)
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        })
-    };
     assert_eq!(
-        value(&text, "switchboard_state_keys{instance=\"flood\"} "),
-        Some(17),
+        sample(&text, r#"switchboard_state_keys{instance="flood"}"#),
+        Some(17.0),
         "{text}"
     );
-    let bytes = value(&text, "switchboard_state_bytes{instance=\"flood\"} ").expect("bytes");
-    assert!(bytes > 17 * 61_440 && bytes <= 1 << 20, "{bytes}");
+    let bytes = sample(&text, r#"switchboard_state_bytes{instance="flood"}"#).expect("bytes");
+    assert!(
+        bytes > 17.0 * 61_440.0 && bytes <= f64::from(1 << 20),
+        "{bytes}"
+    );
 
     let (ok, out, err) = sandbox.daemon.cli(&["state", "clear", "flood"]);
     assert!(ok, "{out}{err}");
     assert_eq!(out.trim(), "flood: 17 keys removed");
     let text = scrape().await;
     assert_eq!(
-        value(&text, "switchboard_state_keys{instance=\"flood\"} "),
+        sample(&text, r#"switchboard_state_keys{instance="flood"}"#),
         None,
         "{text}"
     );

@@ -180,10 +180,16 @@ impl Sandbox {
             config.push('\n');
         }
         config.push_str(tables);
-        let mut daemon = TestDaemon::new(&config).env(TOKEN_ENV, TOKEN);
+        let daemon = TestDaemon::new(&config).env(TOKEN_ENV, TOKEN);
         for component in first_party {
             daemon.install(component);
         }
+        Sandbox::launch(daemon, extra)
+    }
+
+    /// Installs the hostile component, and `extra` manifests for the same code, into
+    /// `daemon` (whose config the caller wrote) and starts it.
+    pub(crate) fn launch(mut daemon: TestDaemon, extra: &[ExtraManifest]) -> Sandbox {
         let wasm = hostile_wasm().display().to_string();
         let mut components = vec![format!("{}={wasm}", hostile_manifest().display())];
         let mut names = vec!["hostile".to_owned()];
@@ -381,6 +387,14 @@ impl EchoServer {
             })
             .collect()
     }
+}
+
+/// The status code of a raw HTTP/1.1 response.
+pub(crate) fn status_of(response: &str) -> Option<u16> {
+    response
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
 }
 
 /// Writes `request` on a fresh connection to `addr`, then reads until the server

@@ -88,12 +88,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         println!("  requests outbound access to:");
         for cap in &report.capabilities.http {
-            let methods = if cap.methods.is_empty() {
-                "any method".to_owned()
-            } else {
-                cap.methods.join(", ")
-            };
-            println!("    {}{} ({methods})", cap.origin, cap.path_prefix);
+            println!("    {cap}");
         }
     }
     let limits: Vec<String> = ceilings

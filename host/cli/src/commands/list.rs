@@ -1,8 +1,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use switchboard_types::HttpCapability;
-
 use crate::config::ConfigFile;
 
 #[derive(Debug, clap::Args)]
@@ -67,7 +65,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         if requested.is_empty() {
             println!("  grants   no outbound network access requested");
         } else {
-            let grants: Vec<String> = requested.iter().map(describe).collect();
+            let grants: Vec<String> = requested.iter().map(ToString::to_string).collect();
             println!(
                 "  grants   {} (requested by the manifest)",
                 grants.join(", ")
@@ -85,13 +83,4 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn describe(cap: &HttpCapability) -> String {
-    let methods = if cap.methods.is_empty() {
-        "any method".to_owned()
-    } else {
-        cap.methods.join(", ")
-    };
-    format!("{}{} ({methods})", cap.origin, cap.path_prefix)
 }

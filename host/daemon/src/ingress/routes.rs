@@ -5,7 +5,6 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use tokio::sync::OwnedSemaphorePermit;
 
 use crate::ingress::body::{self, BodyError};
 use crate::ingress::request::webhook_request;
@@ -97,7 +96,10 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
     } else {
         // The body's share of the memory budget, taken before a byte is read and held
         // until the answer: its declared length, or the most it may grow to.
-        let Some(_budget) = body_budget(shared, declared.unwrap_or(instance.max_body_bytes)) else {
+        let Some(_budget) = shared
+            .body_budget
+            .take(declared.unwrap_or(instance.max_body_bytes))
+        else {
             return refused(PipelineError::Overloaded(
                 "request bodies in memory are at server.body_budget_mb",
             ));
@@ -122,29 +124,6 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
         }
         Err(error) => refused(error),
     }
-}
-
-/// Bytes are counted in KiB so that any body limit fits the semaphore's `u32` grants.
-const BUDGET_UNIT: u64 = 1024;
-
-/// A share of `server.body_budget_mb` for a body of up to `bytes`, or `None` when the
-/// budget is spent. A body larger than the whole budget may take all of it.
-fn body_budget(shared: &Shared, bytes: u64) -> Option<OwnedSemaphorePermit> {
-    let units = bytes.div_ceil(BUDGET_UNIT).max(1);
-    let whole = shared.server.body_budget_bytes.div_ceil(BUDGET_UNIT).max(1);
-    let units = u32::try_from(units.min(whole)).unwrap_or(u32::MAX);
-    shared
-        .body_budget
-        .clone()
-        .try_acquire_many_owned(units)
-        .ok()
-}
-
-/// Bytes of the body budget taken right now, in whole budget units.
-fn body_budget_in_use(shared: &Shared) -> u64 {
-    let whole = shared.server.body_budget_bytes.div_ceil(BUDGET_UNIT).max(1);
-    let free = u64::try_from(shared.body_budget.available_permits()).unwrap_or(u64::MAX);
-    whole.saturating_sub(free) * BUDGET_UNIT
 }
 
 async fn collect_body(
@@ -214,32 +193,28 @@ fn guest_response(instance: &str, answer: switchboard_runtime::WebhookResponse) 
             StatusCode::INTERNAL_SERVER_ERROR
         }
     };
-    let named_by_connection: Vec<String> = answer
-        .headers
-        .iter()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("connection"))
-        .flat_map(|(_, value)| value.split(','))
-        .map(|token| token.trim().to_ascii_lowercase())
-        .collect();
-    let mut dropped = Vec::new();
-    for (name, value) in answer.headers {
-        let lower = name.to_ascii_lowercase();
-        if lower == "content-length"
-            || HOP_BY_HOP.contains(&lower.as_str())
-            || named_by_connection.contains(&lower)
-        {
-            dropped.push(lower);
+    let headers = &answer.headers;
+    let named_by_connection = |name: &str| {
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
+            .flat_map(|(_, value)| value.split(','))
+            .any(|token| token.trim().eq_ignore_ascii_case(name))
+    };
+    for (name, value) in headers {
+        let hop = name.eq_ignore_ascii_case("content-length")
+            || HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h))
+            || named_by_connection(name);
+        if hop {
+            tracing::debug!(instance, header = %name, "dropped a hop-by-hop header from the channel's answer");
             continue;
         }
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
+            HeaderValue::from_str(value),
         ) {
             response.headers_mut().append(name, value);
         }
-    }
-    if !dropped.is_empty() {
-        tracing::debug!(instance, headers = ?dropped, "dropped hop-by-hop headers from the channel's answer");
     }
     response
 }
@@ -299,7 +274,7 @@ async fn metrics(shared: &Shared) -> Response<Body> {
             ("replies", shared.feeds.replies.in_memory()),
         ],
         store_commits: writer.commits,
-        body_bytes_in_use: body_budget_in_use(shared),
+        body_bytes_in_use: shared.body_budget.in_use(),
         store_commands: writer.commands,
         log_bytes_dropped,
         state,
