@@ -24,6 +24,8 @@ pub struct FakeHost {
     pub emitted: RefCell<Vec<Inbound>>,
     /// Messages `emit` refuses, by external id, with the reason it gives.
     pub reject: HashMap<String, String>,
+    /// Every `dead_letter` reason, in order.
+    pub dead_letters: RefCell<Vec<String>>,
     /// Every request fetched, in order.
     pub requests: RefCell<Vec<Request>>,
     /// Answers to successive fetches, in order; running out is a test bug.
@@ -56,7 +58,10 @@ impl FakeHost {
         self.requests
             .borrow()
             .iter()
-            .map(|r| serde_json::from_slice(&r.body).expect("request bodies are JSON"))
+            .map(|r| {
+                let body = r.body.bytes().expect("request bodies are bytes");
+                serde_json::from_slice(body).expect("request bodies are JSON")
+            })
             .collect()
     }
 }
@@ -85,6 +90,11 @@ impl Host for FakeHost {
             return Err(reason.clone());
         }
         self.emitted.borrow_mut().push(message);
+        Ok(())
+    }
+
+    fn dead_letter(&self, reason: &str) -> Result<(), String> {
+        self.dead_letters.borrow_mut().push(reason.to_owned());
         Ok(())
     }
 

@@ -7,14 +7,15 @@
 ///
 /// The generated types live in the channel crate, so the glue has to expand there,
 /// after `wit_bindgen::generate!`. Pass the path of the module holding the bindings
-/// (of any `switchboard:channel@0.1.x` world) and the channel's entry points:
+/// (of any `switchboard:channel@0.2.x` world) and the channel's entry points:
 ///
 /// - `on_http_request: fn(&impl Host, &Webhook<'_>) -> Response`
 /// - `on_respond: fn(&impl Host, &Reply) -> Result<Option<String>, DeliveryFailure>`,
 ///   the platform's id of the sent message on success
-/// - `on_message_persisted: fn(&impl Host, &Inbound) -> Result<(), String>`, only
-///   for the `full` world: leave it out for `minimal`, which has no `persistence`
-///   export to implement
+/// - `on_message_persisted: fn(&impl Host, &Inbound) -> Result<(), String>` and
+///   `on_agent_working: fn(&impl Host, &Inbound) -> Result<(), String>`, only for
+///   the `full` world (both or neither): leave them out for `minimal`, which has no
+///   `persistence` or `presence` export to implement
 ///
 /// The entry points see only plain types, so they run natively too: in unit tests
 /// against a fake host, or in a host that calls them without the sandbox.
@@ -31,7 +32,7 @@
 ///     expect(unsafe_code, reason = "generated bindings and export shims")
 /// )]
 /// mod bindings {
-///     wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.1.0" });
+///     wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.0" });
 ///
 ///     // Export symbols such as `switchboard:channel/channel@0.1.0#on-respond` are
 ///     // not valid for native linkers, and native builds only run tests.
@@ -46,6 +47,7 @@
 ///     on_http_request: on_http_request,
 ///     on_respond: on_respond,
 ///     on_message_persisted: on_message_persisted,
+///     on_agent_working: on_agent_working,
 /// }
 ///
 /// fn on_http_request(host: &impl Host, request: &Webhook<'_>) -> Response {
@@ -53,13 +55,8 @@
 ///         external_id: String::from_utf8_lossy(request.body).into_owned(),
 ///         conversation_id: "default".to_owned(),
 ///         sender_id: "someone".to_owned(),
-///         sender_name: None,
-///         text: None,
-///         timestamp: 0,
-///         reply_to: None,
 ///         kind: Kind::Text,
-///         is_edit: false,
-///         metadata: "{}".to_owned(),
+///         ..Inbound::default()
 ///     };
 ///     match host.emit(message) {
 ///         Ok(()) => Response::empty(200),
@@ -78,6 +75,10 @@
 ///     host.log(Level::Debug, &format!("stored {}", message.external_id));
 ///     Ok(())
 /// }
+///
+/// fn on_agent_working(_host: &impl Host, _message: &Inbound) -> Result<(), String> {
+///     Ok(())
+/// }
 /// # fn main() {}
 /// ```
 #[macro_export]
@@ -86,7 +87,8 @@ macro_rules! channel_glue {
         bindings: $($bindings:ident)::+,
         on_http_request: $on_http_request:path,
         on_respond: $on_respond:path
-        $(, on_message_persisted: $on_message_persisted:path)?
+        $(, on_message_persisted: $on_message_persisted:path,
+            on_agent_working: $on_agent_working:path)?
         $(,)?
     ) => {
         /// The exported component; the bindings' `export!` names it.
@@ -99,8 +101,10 @@ macro_rules! channel_glue {
             use wit_bindings::exports::switchboard::channel::channel;
             use wit_bindings::switchboard::channel::host as wit;
             use wit_bindings::switchboard::channel::types::{
-                DeliveryError, FetchError, HttpRequest, HttpResponse, InboundMessage, LogLevel,
-                MessageKind, OutboundMessage, OutgoingRequest, Receipt,
+                Attachment, AttachmentKind, ButtonPress, ChatType, DeliveryError, FetchError,
+                FormPart, HttpRequest, HttpResponse, InboundMessage, LogLevel, MessageKind,
+                OutboundAttachment, OutboundMessage, OutgoingRequest, PartContent, Reaction,
+                Receipt, RequestBody, SenderKind,
             };
 
             impl channel::Guest for Component {
@@ -123,7 +127,13 @@ macro_rules! channel_glue {
                 fn on_respond(message: OutboundMessage) -> Result<Receipt, DeliveryError> {
                     let reply = $crate::Reply {
                         conversation_id: message.conversation_id,
+                        thread_id: message.thread_id,
                         text: message.text,
+                        attachments: message
+                            .attachments
+                            .into_iter()
+                            .map(outbound_attachment_from_wit)
+                            .collect(),
                         in_reply_to: message.in_reply_to.map(inbound_from_wit),
                         idempotency_key: message.idempotency_key,
                     };
@@ -142,6 +152,12 @@ macro_rules! channel_glue {
                 impl wit_bindings::exports::switchboard::channel::persistence::Guest for Component {
                     fn on_message_persisted(message: InboundMessage) -> Result<(), String> {
                         $on_message_persisted(&WitHost, &inbound_from_wit(message))
+                    }
+                }
+
+                impl wit_bindings::exports::switchboard::channel::presence::Guest for Component {
+                    fn on_agent_working(message: InboundMessage) -> Result<(), String> {
+                        $on_agent_working(&WitHost, &inbound_from_wit(message))
                     }
                 }
             )?
@@ -163,6 +179,10 @@ macro_rules! channel_glue {
                     wit::emit(&inbound_to_wit(message))
                 }
 
+                fn dead_letter(&self, reason: &str) -> Result<(), String> {
+                    wit::dead_letter(reason)
+                }
+
                 fn fetch(
                     &self,
                     request: $crate::Request,
@@ -171,7 +191,7 @@ macro_rules! channel_glue {
                         method: request.method,
                         url: request.url,
                         headers: request.headers,
-                        body: request.body,
+                        body: body_to_wit(request.body),
                         timeout_ms: request.timeout_ms,
                     };
                     match wit::http_fetch(&request) {
@@ -209,17 +229,93 @@ macro_rules! channel_glue {
                 }
             }
 
+            fn body_to_wit(body: $crate::Body) -> RequestBody {
+                match body {
+                    $crate::Body::Bytes(bytes) => RequestBody::Bytes(bytes),
+                    $crate::Body::Blob(blob) => RequestBody::Blob(blob),
+                    $crate::Body::Multipart(parts) => RequestBody::Multipart(
+                        parts
+                            .into_iter()
+                            .map(|part| FormPart {
+                                name: part.name,
+                                file_name: part.file_name,
+                                content_type: part.content_type,
+                                content: match part.content {
+                                    $crate::PartContent::Text(text) => PartContent::Text(text),
+                                    $crate::PartContent::Bytes(bytes) => PartContent::Bytes(bytes),
+                                    $crate::PartContent::Blob(blob) => PartContent::Blob(blob),
+                                },
+                            })
+                            .collect(),
+                    ),
+                }
+            }
+
+            fn attachment_kind_to_wit(kind: $crate::AttachmentKind) -> AttachmentKind {
+                $crate::convert_attachment_kind!(kind, $crate::AttachmentKind => AttachmentKind)
+            }
+
+            fn attachment_kind_from_wit(kind: AttachmentKind) -> $crate::AttachmentKind {
+                $crate::convert_attachment_kind!(kind, AttachmentKind => $crate::AttachmentKind)
+            }
+
+            fn outbound_attachment_from_wit(a: OutboundAttachment) -> $crate::OutboundAttachment {
+                $crate::OutboundAttachment {
+                    kind: attachment_kind_from_wit(a.kind),
+                    mime_type: a.mime_type,
+                    size: a.size,
+                    file_name: a.file_name,
+                    caption: a.caption,
+                    blob: a.blob,
+                }
+            }
+
             fn inbound_to_wit(message: $crate::Inbound) -> InboundMessage {
                 InboundMessage {
                     external_id: message.external_id,
                     conversation_id: message.conversation_id,
                     sender_id: message.sender_id,
                     sender_name: message.sender_name,
+                    sender_kind: match message.sender_kind {
+                        $crate::SenderKind::User => SenderKind::User,
+                        $crate::SenderKind::Bot => SenderKind::Bot,
+                        $crate::SenderKind::ThisBot => SenderKind::ThisBot,
+                    },
                     text: message.text,
                     timestamp: message.timestamp,
                     reply_to: message.reply_to,
                     kind: $crate::convert_kind!(message.kind, $crate::Kind => MessageKind),
+                    chat_type: match message.chat_type {
+                        $crate::ChatType::Unknown => ChatType::Unknown,
+                        $crate::ChatType::Direct => ChatType::Direct,
+                        $crate::ChatType::Group => ChatType::Group,
+                        $crate::ChatType::Broadcast => ChatType::Broadcast,
+                    },
+                    mentions_bot: message.mentions_bot,
+                    thread_id: message.thread_id,
                     is_edit: message.is_edit,
+                    edited_at_ms: message.edited_at_ms,
+                    attachments: message
+                        .attachments
+                        .into_iter()
+                        .map(|a| Attachment {
+                            kind: attachment_kind_to_wit(a.kind),
+                            mime_type: a.mime_type,
+                            size: a.size,
+                            file_name: a.file_name,
+                            caption: a.caption,
+                            reference: a.reference,
+                        })
+                        .collect(),
+                    reaction: message.reaction.map(|r| Reaction {
+                        target: r.target,
+                        emoji: r.emoji,
+                        removed: r.removed,
+                    }),
+                    button: message.button.map(|b| ButtonPress {
+                        payload: b.payload,
+                        label: b.label,
+                    }),
                     metadata: message.metadata,
                 }
             }
@@ -230,11 +326,46 @@ macro_rules! channel_glue {
                     conversation_id: message.conversation_id,
                     sender_id: message.sender_id,
                     sender_name: message.sender_name,
+                    sender_kind: match message.sender_kind {
+                        SenderKind::User => $crate::SenderKind::User,
+                        SenderKind::Bot => $crate::SenderKind::Bot,
+                        SenderKind::ThisBot => $crate::SenderKind::ThisBot,
+                    },
                     text: message.text,
                     timestamp: message.timestamp,
                     reply_to: message.reply_to,
                     kind: $crate::convert_kind!(message.kind, MessageKind => $crate::Kind),
+                    chat_type: match message.chat_type {
+                        ChatType::Unknown => $crate::ChatType::Unknown,
+                        ChatType::Direct => $crate::ChatType::Direct,
+                        ChatType::Group => $crate::ChatType::Group,
+                        ChatType::Broadcast => $crate::ChatType::Broadcast,
+                    },
+                    mentions_bot: message.mentions_bot,
+                    thread_id: message.thread_id,
                     is_edit: message.is_edit,
+                    edited_at_ms: message.edited_at_ms,
+                    attachments: message
+                        .attachments
+                        .into_iter()
+                        .map(|a| $crate::Attachment {
+                            kind: attachment_kind_from_wit(a.kind),
+                            mime_type: a.mime_type,
+                            size: a.size,
+                            file_name: a.file_name,
+                            caption: a.caption,
+                            reference: a.reference,
+                        })
+                        .collect(),
+                    reaction: message.reaction.map(|r| $crate::Reaction {
+                        target: r.target,
+                        emoji: r.emoji,
+                        removed: r.removed,
+                    }),
+                    button: message.button.map(|b| $crate::ButtonPress {
+                        payload: b.payload,
+                        label: b.label,
+                    }),
                     metadata: message.metadata,
                 }
             }

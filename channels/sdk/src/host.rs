@@ -24,6 +24,9 @@ pub trait Host {
     fn log(&self, level: Level, message: &str);
     /// `host.emit`; the error says why the host rejected the message.
     fn emit(&self, message: Inbound) -> Result<(), String>;
+    /// `host.dead-letter`: keeps the delivery being handled for replay, with the
+    /// reason, when it carries a person's message the channel cannot map.
+    fn dead_letter(&self, reason: &str) -> Result<(), String>;
     /// `host.http-fetch`.
     fn fetch(&self, request: Request) -> Result<Response, FetchFailure>;
     /// `host.setting`.

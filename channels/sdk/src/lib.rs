@@ -16,7 +16,8 @@
 //! What this crate does not own: the WIT bindings. Each channel runs
 //! `wit_bindgen::generate!` itself and expands [`channel_glue!`] next to it, so this
 //! crate needs no wit-bindgen, stays usable from native unit tests and works with
-//! whichever `0.1.x` version of the WIT a channel targets. Platform payload formats
+//! whichever `0.2.x` version of the WIT a channel targets (0.1.x channels use an
+//! earlier release of this crate; the host runs both). Platform payload formats
 //! belong to the channels too.
 //!
 //! ```
@@ -45,9 +46,12 @@ mod webhook;
 pub use delivery::{DeliveryFailure, FetchFailure, check_response, retry_after_secs};
 pub use headers::{Headers, header};
 pub use host::{Host, Level};
-pub use message::{Inbound, Kind, Reply};
+pub use message::{
+    Attachment, AttachmentKind, ButtonPress, ChatType, Inbound, Kind, OutboundAttachment, Reaction,
+    Reply, SenderKind,
+};
 pub use query::{query_pairs, query_param};
-pub use request::{Request, bearer, join_url, secret};
+pub use request::{Body, FormPart, PartContent, Request, bearer, join_url, secret};
 pub use response::Response;
 pub use text::split_text;
 pub use webhook::Webhook;

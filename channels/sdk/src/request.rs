@@ -18,7 +18,7 @@ pub struct Request {
     /// Request headers; values may hold secret placeholders.
     pub headers: Headers,
     /// Request body.
-    pub body: Vec<u8>,
+    pub body: Body,
     /// Timeout for the whole exchange; the host caps it at its own maximum.
     pub timeout_ms: Option<u32>,
 }
@@ -30,7 +30,7 @@ impl Request {
             method: method.into(),
             url: url.into(),
             headers: Vec::new(),
-            body: Vec::new(),
+            body: Body::Bytes(Vec::new()),
             timeout_ms: None,
         }
     }
@@ -40,7 +40,16 @@ impl Request {
         Self {
             headers: vec![("content-type".to_owned(), "application/json".to_owned())],
             // `Display` for `Value` cannot fail, unlike the generic serializer.
-            body: body.to_string().into_bytes(),
+            body: Body::Bytes(body.to_string().into_bytes()),
+            ..Self::new("POST", url)
+        }
+    }
+
+    /// A `POST` of a `multipart/form-data` body; the host picks the boundary and
+    /// sets the `content-type`.
+    pub fn post_multipart(url: impl Into<String>, parts: Vec<FormPart>) -> Self {
+        Self {
+            body: Body::Multipart(parts),
             ..Self::new("POST", url)
         }
     }
@@ -58,6 +67,75 @@ impl Request {
         self.timeout_ms = Some(timeout_ms);
         self
     }
+}
+
+/// The body of an outbound request; mirrors the WIT `request-body`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// These bytes, as they are.
+    Bytes(Vec<u8>),
+    /// The content of a stored blob (lower-case hex sha256), streamed by the host.
+    Blob(String),
+    /// A `multipart/form-data` body assembled by the host.
+    Multipart(Vec<FormPart>),
+}
+
+impl Body {
+    /// The bytes of a [`Body::Bytes`] body; `None` for the kinds the host assembles.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Body::Bytes(bytes) => Some(bytes),
+            Body::Blob(_) | Body::Multipart(_) => None,
+        }
+    }
+}
+
+/// One part of a multipart body; mirrors the WIT `form-part`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormPart {
+    /// The form field name.
+    pub name: String,
+    /// The file name, for a file part.
+    pub file_name: Option<String>,
+    /// The part's content type.
+    pub content_type: Option<String>,
+    pub content: PartContent,
+}
+
+impl FormPart {
+    /// A text field.
+    pub fn text(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            file_name: None,
+            content_type: None,
+            content: PartContent::Text(value.into()),
+        }
+    }
+
+    /// A file part whose content is a stored blob.
+    pub fn blob(
+        name: impl Into<String>,
+        blob: impl Into<String>,
+        file_name: Option<String>,
+        content_type: Option<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            file_name,
+            content_type,
+            content: PartContent::Blob(blob.into()),
+        }
+    }
+}
+
+/// The content of one form part; mirrors the WIT `part-content`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartContent {
+    Text(String),
+    Bytes(Vec<u8>),
+    /// A stored blob (lower-case hex sha256).
+    Blob(String),
 }
 
 /// The placeholder the host replaces with the instance secret `name`:
@@ -117,7 +195,8 @@ mod tests {
             Some("Bearer {{secret:t}}")
         );
         assert_eq!(request.timeout_ms, Some(5_000));
-        let sent: Value = serde_json::from_slice(&request.body).expect("valid json");
+        let sent: Value =
+            serde_json::from_slice(request.body.bytes().expect("bytes")).expect("valid json");
         assert_eq!(sent, body);
     }
 

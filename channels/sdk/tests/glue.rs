@@ -7,11 +7,15 @@
 
 use std::cell::RefCell;
 
-use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Kind, Reply, Response, Webhook};
+use switchboard_channel_sdk::{
+    Attachment, AttachmentKind, ButtonPress, ChatType, DeliveryFailure, Host, Inbound, Kind,
+    OutboundAttachment, Reaction, Reply, Response, SenderKind, Webhook,
+};
 
 thread_local! {
     static REPLIES: RefCell<Vec<Reply>> = const { RefCell::new(Vec::new()) };
     static PERSISTED: RefCell<Vec<Inbound>> = const { RefCell::new(Vec::new()) };
+    static WORKING: RefCell<Vec<Inbound>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Echoes the request back so the test can see what the channel was given.
@@ -51,17 +55,47 @@ fn record_persisted(_host: &impl Host, message: &Inbound) -> Result<(), String> 
     Ok(())
 }
 
+/// Records the message a turn started for.
+fn record_working(_host: &impl Host, message: &Inbound) -> Result<(), String> {
+    WORKING.with(|working| working.borrow_mut().push(message.clone()));
+    Ok(())
+}
+
+/// A message with every field set to something other than its default, so a
+/// field the glue forgets to carry shows up as a difference.
 fn plain_message(kind: Kind) -> Inbound {
     Inbound {
         external_id: "wamid.1".to_owned(),
         conversation_id: "42:7".to_owned(),
         sender_id: "7".to_owned(),
         sender_name: Some("Ann".to_owned()),
+        sender_kind: SenderKind::Bot,
         text: Some("hi".to_owned()),
         timestamp: 1_700_000_000,
         reply_to: Some("wamid.0".to_owned()),
         kind,
+        chat_type: ChatType::Group,
+        mentions_bot: true,
+        thread_id: Some("t-9".to_owned()),
         is_edit: false,
+        edited_at_ms: Some(1_700_000_000_123),
+        attachments: vec![Attachment {
+            kind: AttachmentKind::Voice,
+            mime_type: Some("audio/ogg".to_owned()),
+            size: Some(4_096),
+            file_name: Some("note.ogg".to_owned()),
+            caption: Some("listen".to_owned()),
+            reference: "media-1".to_owned(),
+        }],
+        reaction: Some(Reaction {
+            target: "wamid.0".to_owned(),
+            emoji: "👍".to_owned(),
+            removed: true,
+        }),
+        button: Some(ButtonPress {
+            payload: "yes".to_owned(),
+            label: Some("Yes".to_owned()),
+        }),
         metadata: r#"{"phone_number_id":"42"}"#.to_owned(),
     }
 }
@@ -72,16 +106,19 @@ mod full {
     mod bindings {
         wit_bindgen::generate!({
             world: "full",
-            path: "../../wit/channel@0.1.0",
+            path: "../../wit/channel@0.2.0",
             additional_derives: [PartialEq],
         });
     }
 
     use bindings::exports::switchboard::channel::channel::Guest as _;
     use bindings::exports::switchboard::channel::persistence::Guest as _;
+    use bindings::exports::switchboard::channel::presence::Guest as _;
     use bindings::switchboard::channel::types::{
-        DeliveryError, HttpRequest, HttpResponse, InboundMessage, MessageKind, OutboundMessage,
-        Receipt,
+        Attachment as WitAttachment, AttachmentKind as WitAttachmentKind,
+        ButtonPress as WitButtonPress, ChatType as WitChatType, DeliveryError, HttpRequest,
+        HttpResponse, InboundMessage, MessageKind, OutboundAttachment as WitOutboundAttachment,
+        OutboundMessage, Reaction as WitReaction, Receipt, SenderKind as WitSenderKind,
     };
 
     switchboard_channel_sdk::channel_glue! {
@@ -89,6 +126,7 @@ mod full {
         on_http_request: echo_request,
         on_respond: record_reply,
         on_message_persisted: record_persisted,
+        on_agent_working: record_working,
     }
 
     /// Every WIT kind next to the plain kind it must become.
@@ -114,11 +152,33 @@ mod full {
             conversation_id: "42:7".to_owned(),
             sender_id: "7".to_owned(),
             sender_name: Some("Ann".to_owned()),
+            sender_kind: WitSenderKind::Bot,
             text: Some("hi".to_owned()),
             timestamp: 1_700_000_000,
             reply_to: Some("wamid.0".to_owned()),
             kind,
+            chat_type: WitChatType::Group,
+            mentions_bot: true,
+            thread_id: Some("t-9".to_owned()),
             is_edit: false,
+            edited_at_ms: Some(1_700_000_000_123),
+            attachments: vec![WitAttachment {
+                kind: WitAttachmentKind::Voice,
+                mime_type: Some("audio/ogg".to_owned()),
+                size: Some(4_096),
+                file_name: Some("note.ogg".to_owned()),
+                caption: Some("listen".to_owned()),
+                reference: "media-1".to_owned(),
+            }],
+            reaction: Some(WitReaction {
+                target: "wamid.0".to_owned(),
+                emoji: "👍".to_owned(),
+                removed: true,
+            }),
+            button: Some(WitButtonPress {
+                payload: "yes".to_owned(),
+                label: Some("Yes".to_owned()),
+            }),
             metadata: r#"{"phone_number_id":"42"}"#.to_owned(),
         }
     }
@@ -152,7 +212,16 @@ mod full {
         for (wit_kind, kind) in KINDS {
             let receipt = Component::on_respond(OutboundMessage {
                 conversation_id: "42:7".to_owned(),
+                thread_id: Some("t-9".to_owned()),
                 text: "hello".to_owned(),
+                attachments: vec![WitOutboundAttachment {
+                    kind: WitAttachmentKind::Image,
+                    mime_type: "image/png".to_owned(),
+                    size: 12,
+                    file_name: Some("a.png".to_owned()),
+                    caption: None,
+                    blob: "ab".repeat(32),
+                }],
                 in_reply_to: Some(wit_message(wit_kind)),
                 idempotency_key: "r-1".to_owned(),
             });
@@ -167,7 +236,16 @@ mod full {
                 seen,
                 Some(Reply {
                     conversation_id: "42:7".to_owned(),
+                    thread_id: Some("t-9".to_owned()),
                     text: "hello".to_owned(),
+                    attachments: vec![OutboundAttachment {
+                        kind: AttachmentKind::Image,
+                        mime_type: "image/png".to_owned(),
+                        size: 12,
+                        file_name: Some("a.png".to_owned()),
+                        caption: None,
+                        blob: "ab".repeat(32),
+                    }],
                     in_reply_to: Some(plain_message(kind)),
                     idempotency_key: "r-1".to_owned(),
                 })
@@ -179,7 +257,9 @@ mod full {
     fn a_failed_delivery_keeps_its_retry_decision() {
         let result = Component::on_respond(OutboundMessage {
             conversation_id: "42:7".to_owned(),
+            thread_id: None,
             text: "fail".to_owned(),
+            attachments: Vec::new(),
             in_reply_to: None,
             idempotency_key: "r-2".to_owned(),
         });
@@ -212,17 +292,27 @@ mod full {
             Err("edits are not acknowledged".to_owned())
         );
     }
+
+    #[test]
+    fn the_presence_hook_gets_the_message_being_answered() {
+        assert_eq!(
+            Component::on_agent_working(wit_message(MessageKind::Text)),
+            Ok(())
+        );
+        let seen = WORKING.with(|working| working.borrow_mut().pop());
+        assert_eq!(seen, Some(plain_message(Kind::Text)));
+    }
 }
 
-/// A channel without the persistence hook, on the newer WIT version: the
-/// `minimal` world has no `persistence` export, so the glue must not implement one.
+/// A channel without hooks: the `minimal` world has no `persistence` or `presence`
+/// export, so the glue must not implement them.
 mod minimal {
     use super::*;
 
     pub(crate) mod bindings {
         wit_bindgen::generate!({
             world: "minimal",
-            path: "../../wit/channel@0.1.1",
+            path: "../../wit/channel@0.2.0",
             additional_derives: [PartialEq],
         });
     }
@@ -241,7 +331,9 @@ mod minimal {
     fn replies_go_through_without_a_persistence_hook() {
         let receipt = Component::on_respond(OutboundMessage {
             conversation_id: "C1".to_owned(),
+            thread_id: None,
             text: "hello".to_owned(),
+            attachments: Vec::new(),
             in_reply_to: None,
             idempotency_key: "r-3".to_owned(),
         });
