@@ -4,7 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use switchboard_channel_sdk::{
-    DeliveryFailure, Request, Response, check_response, header, join_url, retry_after_secs, secret,
+    DeliveryFailure, Host, Request, Response, check_response, header, join_url, retry_after_secs,
+    secret,
 };
 
 /// Where the Bot API lives unless the `api_base` setting says otherwise.
@@ -12,6 +13,13 @@ pub(crate) const DEFAULT_API_BASE: &str = "https://api.telegram.org";
 
 /// `sendMessage` accepts 1-4096 characters of text.
 pub(crate) const MAX_TEXT_UNITS: usize = 4096;
+
+/// The Bot API base URL of this instance: the `api_base` setting, else Telegram.
+pub(crate) fn api_base(host: &impl Host) -> String {
+    host.setting("api_base")
+        .filter(|base| !base.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_API_BASE.to_owned())
+}
 
 /// A Bot API method call. The token is a secret placeholder in the URL path, which
 /// is why URLs of these requests are never logged.
@@ -67,6 +75,12 @@ pub(crate) fn typing(target: &Target) -> Value {
     let mut body = target.body();
     body.insert("action".into(), "typing".into());
     Value::Object(body)
+}
+
+/// The body of `answerCallbackQuery`, which stops the spinner on a tapped button
+/// without showing the person anything.
+pub(crate) fn answer_callback_query(callback_query_id: &str) -> Value {
+    json!({ "callback_query_id": callback_query_id })
 }
 
 #[derive(Deserialize)]

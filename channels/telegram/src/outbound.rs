@@ -1,9 +1,10 @@
-//! Sending replies (`sendMessage`) and the "typing" indicator (`sendChatAction`).
+//! Sending replies (`sendMessage`).
 
 use serde_json::Value;
-use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Level, Reply, split_text};
+use switchboard_channel_sdk::{DeliveryFailure, Host, Level, Reply, split_text};
 
-use crate::bot_api::{self, DEFAULT_API_BASE, MAX_TEXT_UNITS, Target};
+use crate::bot_api::{self, MAX_TEXT_UNITS, Target};
+use crate::emitted;
 
 /// Sends `reply`, split into several messages when it is longer than Telegram
 /// allows, and returns `<chat id>:<message id>` of the first one.
@@ -18,9 +19,15 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
             "reply text is empty; telegram rejects empty messages",
         ));
     }
-    let api_base = api_base(host);
-    let target = target(&reply.conversation_id, reply.in_reply_to.as_ref());
-    let reply_to = reply.in_reply_to.as_ref().and_then(message_id);
+    let api_base = bot_api::api_base(host);
+    let target = Target {
+        chat_id: reply.conversation_id.clone(),
+        thread_id: reply_thread(reply),
+    };
+    let reply_to = reply
+        .in_reply_to
+        .as_ref()
+        .and_then(emitted::quoted_message_id);
     let progress_key = format!("reply-progress/{}", reply.idempotency_key);
     let track = chunks.len() > 1;
     let mut sent = if track {
@@ -58,60 +65,23 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
         .map(|id| format!("{}:{id}", target.chat_id)))
 }
 
-/// Shows "typing" in the chat of a newly stored message. Channel posts are
-/// skipped: a bot cannot type in a channel, and its members do not await a reply.
-pub(crate) fn show_typing(host: &impl Host, message: &Inbound) -> Result<(), String> {
-    let metadata = parse_metadata(&message.metadata);
-    if metadata.get("chat_type").and_then(Value::as_str) == Some("channel") {
-        return Ok(());
-    }
-    let target = target(&message.conversation_id, Some(message));
-    let request = bot_api::call(&api_base(host), "sendChatAction", &bot_api::typing(&target));
-    let response = host
-        .fetch(request)
-        .map_err(|failure| format!("sendChatAction: {failure}"))?;
-    bot_api::read_answer(&response)
-        .map(drop)
-        .map_err(|failure| format!("sendChatAction: {failure}"))
-}
-
-fn api_base(host: &impl Host) -> String {
-    host.setting("api_base")
-        .filter(|base| !base.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_API_BASE.to_owned())
-}
-
-/// The topic goes along only for forum topics: outside forums Telegram also sets
-/// `message_thread_id` (to a reply thread's root), but `sendMessage` accepts it
-/// only for topics.
-fn target(conversation_id: &str, answered: Option<&Inbound>) -> Target {
-    let thread_id = answered.and_then(|message| {
-        let metadata = parse_metadata(&message.metadata);
-        let in_topic = metadata.get("is_topic_message").and_then(Value::as_bool) == Some(true);
-        metadata
-            .get("message_thread_id")
-            .and_then(Value::as_i64)
-            .filter(|_| in_topic)
-    });
-    Target {
-        chat_id: conversation_id.to_owned(),
-        thread_id,
-    }
-}
-
-/// The Telegram message id of an emitted message (`<chat id>:<message id>`); an
-/// id of another shape yields `None`, and the reply goes out without quoting.
-fn message_id(message: &Inbound) -> Option<i64> {
-    let (_, id) = message.external_id.rsplit_once(':')?;
-    id.parse().ok()
-}
-
-/// Metadata the host hands back is what this channel emitted; should it not be a
-/// JSON object, the reply still goes out, only without topic details.
-fn parse_metadata(metadata: &str) -> serde_json::Map<String, Value> {
-    match serde_json::from_str(metadata) {
-        Ok(Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
+/// The forum topic a reply goes to: the reply's `thread_id`, else the topic of
+/// the answered message. The answered message's own reply thread outside a forum
+/// is left out: `sendMessage` accepts a thread only for forum topics.
+fn reply_thread(reply: &Reply) -> Option<i64> {
+    let answered = reply.in_reply_to.as_ref();
+    let requested = reply.thread_id.as_deref().and_then(|id| id.parse().ok());
+    match requested {
+        Some(thread)
+            if answered
+                .is_some_and(|m| !emitted::in_topic(m) && emitted::thread(m) == Some(thread)) =>
+        {
+            None
+        }
+        Some(thread) => Some(thread),
+        None => answered
+            .filter(|m| emitted::in_topic(m))
+            .and_then(emitted::thread),
     }
 }
 

@@ -1,6 +1,6 @@
 use serde_json::json;
 use switchboard_channel_sdk::fake::{FakeHost, answer};
-use switchboard_channel_sdk::{FetchFailure, Kind};
+use switchboard_channel_sdk::{FetchFailure, Inbound, Kind};
 
 use super::*;
 
@@ -12,13 +12,11 @@ fn answered(external_id: &str, metadata: serde_json::Value) -> Inbound {
             .map(|(chat, _)| chat.to_owned())
             .unwrap_or_default(),
         sender_id: "1".to_owned(),
-        sender_name: None,
         text: Some("question".to_owned()),
         timestamp: 1,
-        reply_to: None,
         kind: Kind::Text,
-        is_edit: false,
         metadata: metadata.to_string(),
+        ..Inbound::default()
     }
 }
 
@@ -27,9 +25,11 @@ fn reply(text: &str, in_reply_to: Option<Inbound>) -> Reply {
         conversation_id: in_reply_to
             .as_ref()
             .map_or("42".to_owned(), |m| m.conversation_id.clone()),
+        thread_id: in_reply_to.as_ref().and_then(|m| m.thread_id.clone()),
         text: text.to_owned(),
         in_reply_to,
         idempotency_key: "key-1".to_owned(),
+        ..Reply::default()
     }
 }
 
@@ -86,6 +86,60 @@ fn replies_stay_in_the_forum_topic_but_not_in_plain_reply_threads() {
         bodies[1].get("message_thread_id").is_none(),
         "{}",
         bodies[1]
+    );
+}
+
+#[test]
+fn the_reply_thread_is_sent_for_topics_and_for_first_messages_but_not_for_reply_threads() {
+    let host = FakeHost::answering(vec![
+        answer(200, &sent(1, -100)),
+        answer(200, &sent(2, -100)),
+        answer(200, &sent(3, -100)),
+    ]);
+    // A message in a forum topic, as this version emits it.
+    let mut in_topic = answered(
+        "-100:60",
+        json!({"message_thread_id": 45, "is_topic_message": true}),
+    );
+    in_topic.thread_id = Some("45".to_owned());
+    respond(&host, &reply("a", Some(in_topic))).expect("sent");
+    // A reply thread of a supergroup without topics: sendMessage would refuse it.
+    let mut in_thread = answered("-100:61", json!({"message_thread_id": 134545}));
+    in_thread.thread_id = Some("134545".to_owned());
+    respond(&host, &reply("b", Some(in_thread))).expect("sent");
+    // A message the agent writes first, into a topic it names.
+    let first = Reply {
+        conversation_id: "-100".to_owned(),
+        thread_id: Some("46".to_owned()),
+        ..reply("c", None)
+    };
+    respond(&host, &first).expect("sent");
+    let bodies = host.sent_bodies();
+    assert_eq!(bodies[0]["message_thread_id"], 45);
+    assert!(
+        bodies[1].get("message_thread_id").is_none(),
+        "{}",
+        bodies[1]
+    );
+    assert_eq!(bodies[2]["message_thread_id"], 46);
+    assert_eq!(bodies[2]["chat_id"], -100);
+}
+
+#[test]
+fn an_answer_to_a_button_tap_quotes_the_message_with_the_keyboard() {
+    let host = FakeHost::answering(vec![answer(200, &sent(70, 996202131))]);
+    let tap = Inbound {
+        external_id: "callback:4278655576057498272".to_owned(),
+        conversation_id: "996202131".to_owned(),
+        reply_to: Some("996202131:60".to_owned()),
+        kind: Kind::Button,
+        ..Inbound::default()
+    };
+    respond(&host, &reply("noted", Some(tap))).expect("sent");
+    assert_eq!(
+        host.sent_bodies()[0],
+        json!({"chat_id": 996202131_i64, "text": "noted",
+               "reply_parameters": {"message_id": 60, "allow_sending_without_reply": true}})
     );
 }
 
@@ -188,37 +242,4 @@ fn an_empty_reply_fails_permanently_without_calling_telegram() {
     let failure = respond(&host, &reply("", None)).expect_err("empty");
     assert!(!failure.retryable);
     assert!(host.requests.borrow().is_empty());
-}
-
-#[test]
-fn typing_is_shown_in_chats_but_not_in_channels() {
-    let host = FakeHost::answering(vec![answer(200, r#"{"ok":true,"result":true}"#)]);
-    let message = answered(
-        "-100:5",
-        json!({"chat_type": "supergroup", "message_thread_id": 3, "is_topic_message": true}),
-    );
-    show_typing(&host, &message).expect("typing");
-    assert_eq!(
-        host.requests.borrow()[0].url,
-        "https://api.telegram.org/bot{{secret:bot_token}}/sendChatAction"
-    );
-    assert_eq!(
-        host.sent_bodies()[0],
-        json!({"chat_id": -100, "message_thread_id": 3, "action": "typing"})
-    );
-
-    let post = answered("-200:1", json!({"chat_type": "channel"}));
-    show_typing(&host, &post).expect("skipped");
-    assert_eq!(host.requests.borrow().len(), 1);
-}
-
-#[test]
-fn typing_failures_are_reported_without_the_url() {
-    let host = FakeHost::answering(vec![answer(
-        400,
-        r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
-    )]);
-    let error = show_typing(&host, &answered("42:1", json!({}))).expect_err("400");
-    assert!(error.contains("chat not found"), "{error}");
-    assert!(!error.contains("secret"), "{error}");
 }
