@@ -1,33 +1,42 @@
 //! The first-party Slack channel: Events API, interactivity and slash commands.
 //!
-//! Owns the Slack payload formats: answering the `url_verification` handshake,
-//! turning `message` and `app_mention` events into inbound messages under
-//! `<channel>:<ts>` (so an @mention's two deliveries store once), `message_changed`
-//! into edits, `block_actions` into interactive messages and slash commands into
-//! text messages; posting replies with `chat.postMessage` and adding an
-//! acknowledgement reaction with `reactions.add` once a message is stored.
+//! Owns the Slack payload formats:
+//! - answers the `url_verification` handshake;
+//! - turns `message` and `app_mention` events into messages under
+//!   `<channel>:<ts>` (so an @mention's two deliveries store once), saying where
+//!   they were written (`channel_type`), whether they mention the bot, who wrote
+//!   them (a person, another bot), their thread and their files;
+//! - turns `message_changed` into edits timed by `edited.ts`, service subtypes
+//!   (joins, topic changes, pins, ...) into `System` messages, and
+//!   `reaction_added` / `reaction_removed` into reactions to `<channel>:<ts>`;
+//! - turns `block_actions` into button presses (or interactive messages) and
+//!   slash commands into text messages;
+//! - posts replies with `chat.postMessage` into the answered message's thread,
+//!   adds an acknowledgement reaction with `reactions.add` once a person's
+//!   message is stored, and shows "is typing..." with
+//!   `assistant.threads.setStatus` while the agent answers in an AI app's
+//!   assistant thread.
+//!
+//! The app's own messages and reactions, which Slack echoes back, are not
+//! emitted (see [`parse`]); other bots' messages are, as `Bot`, for the host to
+//! store and never answer. A delivery the channel cannot read is handed to the
+//! host as a dead letter.
 //!
 //! Does not own: the `slack-v0` signature and replay check, deduplication,
-//! storage, retries or the bot token. The host does all of those before or after
-//! this component runs, and fills the `{{secret:bot_token}}` placeholder in the
-//! `authorization` header.
-//!
-//! Conversations are `<channel>` for top-level messages and
-//! `<channel>:<thread_ts>` for thread replies; see [`parse`] for why.
+//! storage, deciding what gets an answer, retries or the bot token. The host does
+//! all of those before or after this component runs, and fills the
+//! `{{secret:bot_token}}` placeholder in the `authorization` header.
 //!
 //! This file is the WIT glue only: the SDK's `channel_glue!` converts between the
-//! generated types and the SDK's plain ones and hands [`webhook`] and [`outbound`]
-//! a `Host` backed by the real imports, so all logic is testable natively.
+//! generated types and the SDK's plain ones and hands [`webhook`], [`outbound`]
+//! and [`presence`] a `Host` backed by the real imports, so all logic is testable
+//! natively.
 
 mod outbound;
 mod parse;
+mod presence;
 mod web_api;
 mod webhook;
-
-/// The plain message types under the path `parse`'s submodules import them from.
-mod message {
-    pub(crate) use switchboard_channel_sdk::{Inbound, Kind};
-}
 
 /// The generated bindings and the exported symbols. `export!` expands to
 /// `#[unsafe(no_mangle)]` ABI shims, so it is invoked here, where the lint
@@ -39,7 +48,7 @@ mod message {
     expect(unsafe_code, reason = "generated bindings and export shims")
 )]
 mod bindings {
-    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.1.0" });
+    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.0" });
 
     #[cfg(target_arch = "wasm32")]
     use super::Component;
@@ -52,4 +61,8 @@ switchboard_channel_sdk::channel_glue! {
     on_http_request: webhook::on_http_request,
     on_respond: outbound::respond,
     on_message_persisted: outbound::acknowledge,
+    on_agent_working: presence::agent_working,
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,9 +2,9 @@
 //! (`reactions.add`).
 
 use serde_json::{Map, Value, json};
-use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Reply};
+use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Kind, Level, Reply, SenderKind};
 
-use crate::web_api::{self, DEFAULT_API_BASE};
+use crate::web_api::{self, api_base};
 
 /// The reaction added to stored messages unless the `ack_reaction` setting says
 /// otherwise.
@@ -12,19 +12,38 @@ const DEFAULT_ACK_REACTION: &str = "eyes";
 
 /// Posts `reply` and returns `<channel>:<ts>` of the posted message.
 ///
-/// The conversation id says where: `<channel>` posts to the channel (a reply to a
-/// top-level message does not open a thread), `<channel>:<thread_ts>` posts into
-/// that thread.
+/// The conversation id says which channel: `<channel>`, or `<channel>:<thread_ts>`
+/// for a thread. The reply's `thread_id` (the thread of the message answered)
+/// says which thread, and failing one the conversation's: a reply to a top-level
+/// message goes to the channel and does not open a thread.
+///
+/// Files are not uploaded: the reply's text is posted and its attachments are
+/// logged as left out.
 pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>, DeliveryFailure> {
     if reply.text.trim().is_empty() {
         return Err(DeliveryFailure::permanent(
             "reply text is empty; slack rejects empty messages",
         ));
     }
-    let (channel, thread_ts) = match reply.conversation_id.split_once(':') {
+    if !reply.attachments.is_empty() {
+        host.log(
+            Level::Warn,
+            &format!(
+                "{} attachment(s) of a reply to {} left out: this channel posts text only",
+                reply.attachments.len(),
+                reply.conversation_id
+            ),
+        );
+    }
+    let (channel, conversation_thread) = match reply.conversation_id.split_once(':') {
         Some((channel, thread)) => (channel, Some(thread)),
         None => (reply.conversation_id.as_str(), None),
     };
+    let thread_ts = reply
+        .thread_id
+        .as_deref()
+        .filter(|thread| !thread.trim().is_empty())
+        .or(conversation_thread);
     let mut body = json!({ "channel": channel, "text": reply.text });
     if let Some(thread_ts) = thread_ts {
         body["thread_ts"] = thread_ts.into();
@@ -46,9 +65,17 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
 }
 
 /// Adds the `ack_reaction` emoji to a newly stored message, so the sender sees it
-/// arrived. Interactions and slash commands have no message of their own to react
-/// to and are skipped; an empty setting disables the reaction.
+/// arrived. It says "received", not "an answer is coming": it goes on every
+/// person's message, whatever the access policy decides. Messages from bots,
+/// service events, reactions and edits get none; interactions and slash commands
+/// have no message of their own to react to. An empty setting disables it.
 pub(crate) fn acknowledge(host: &impl Host, message: &Inbound) -> Result<(), String> {
+    if message.sender_kind != SenderKind::User
+        || matches!(message.kind, Kind::System | Kind::Reaction)
+        || message.is_edit
+    {
+        return Ok(());
+    }
     let setting = host
         .setting("ack_reaction")
         .unwrap_or_else(|| DEFAULT_ACK_REACTION.to_owned());
@@ -82,15 +109,9 @@ pub(crate) fn acknowledge(host: &impl Host, message: &Inbound) -> Result<(), Str
         .map_err(|failure| format!("reactions.add: {failure}"))
 }
 
-fn api_base(host: &impl Host) -> String {
-    host.setting("api_base")
-        .filter(|base| !base.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_API_BASE.to_owned())
-}
-
 /// Metadata the host hands back is what this channel emitted; anything else reads
 /// as empty.
-fn parse_metadata(metadata: &str) -> Map<String, Value> {
+pub(crate) fn parse_metadata(metadata: &str) -> Map<String, Value> {
     match serde_json::from_str(metadata) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),

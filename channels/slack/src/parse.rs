@@ -6,14 +6,16 @@
 //! header decides which parser runs.
 //!
 //! Conversations: a top-level message belongs to `<channel>`, a thread reply to
-//! `<channel>:<thread_ts>`. Each thread is its own conversation, so the agent sees
-//! the thread's history and threads are answered independently; replies to a
-//! thread go back into that thread, replies to a top-level message go to the
-//! channel. A thread's parent (whose `thread_ts` equals its own `ts`) stays in the
-//! channel's conversation, where it was posted.
+//! `<channel>:<thread_ts>` (see [`channel`]).
 
+mod channel;
 mod events;
+mod files;
+mod identity;
 mod interactive;
+mod messages;
+mod reactions;
+mod ts;
 
 use serde_json::{Map, Value, error::Category};
 use switchboard_channel_sdk::{Inbound, header};
@@ -22,13 +24,21 @@ use switchboard_channel_sdk::{Inbound, header};
 /// is dropped first.
 const MAX_METADATA_BYTES: usize = 60 * 1024;
 
+/// What the operator configured that parsing depends on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Options {
+    /// The `bot_user_id` setting: this app's bot user, for envelopes that do not
+    /// name it in `authorizations`.
+    pub(crate) bot_user_id: Option<String>,
+}
+
 /// What a webhook body asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Parsed {
     /// A `url_verification` handshake: answer with this challenge.
     Challenge(String),
-    /// A message to emit.
-    Message(Inbound),
+    /// A message to emit (boxed: it is far larger than the other answers).
+    Message(Box<Inbound>),
     /// A well-formed delivery with nothing to emit; the reason is for the log.
     Nothing(String),
 }
@@ -76,37 +86,14 @@ impl ParseError {
 pub(crate) fn parse_request(
     headers: &[(String, String)],
     body: &[u8],
+    options: &Options,
 ) -> Result<Parsed, ParseError> {
     let content_type = header(headers, "content-type").unwrap_or_default();
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     if media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         interactive::parse(headers, body)
     } else {
-        events::parse(headers, body)
-    }
-}
-
-/// The whole seconds of a Slack timestamp (`"1515449522.000016"`), 0 if unreadable.
-fn seconds(ts: &str) -> u64 {
-    ts.split('.')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
-}
-
-/// `(conversation id, reply-to)` of a message at `ts` in `channel`, by the
-/// thread rule in the module docs.
-fn conversation(
-    channel: &str,
-    ts: Option<&str>,
-    thread_ts: Option<&str>,
-) -> (String, Option<String>) {
-    match thread_ts.filter(|thread| Some(*thread) != ts) {
-        Some(thread) => {
-            let id = format!("{channel}:{thread}");
-            (id.clone(), Some(id))
-        }
-        None => (channel.to_owned(), None),
+        events::parse(headers, body, options)
     }
 }
 

@@ -4,11 +4,12 @@
 use serde::Deserialize;
 use serde_json::Value;
 use switchboard_channel_sdk::{
-    DeliveryFailure, Request, Response, bearer, check_response, header, join_url, retry_after_secs,
+    Body, DeliveryFailure, Host, Request, Response, bearer, check_response, header, join_url,
+    retry_after_secs,
 };
 
 /// Where the Web API lives unless the `api_base` setting says otherwise.
-pub(crate) const DEFAULT_API_BASE: &str = "https://slack.com/api";
+const DEFAULT_API_BASE: &str = "https://slack.com/api";
 
 /// API errors that say "not now" rather than "never". Slack answers them with
 /// HTTP 200 like every other API error.
@@ -19,6 +20,13 @@ const TRANSIENT_ERRORS: &[&str] = &[
     "service_unavailable",
     "request_timeout",
 ];
+
+/// The Web API base: the `api_base` setting, else Slack's.
+pub(crate) fn api_base(host: &impl Host) -> String {
+    host.setting("api_base")
+        .filter(|base| !base.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_API_BASE.to_owned())
+}
 
 /// A Web API method call with a JSON body. Slack asks for the charset on JSON
 /// bodies and warns (`missing_charset`) without it.
@@ -32,7 +40,7 @@ pub(crate) fn call(api_base: &str, method: &str, body: &Value) -> Request {
             ("authorization".to_owned(), bearer("bot_token")),
         ],
         // `Display` for `Value` cannot fail, unlike the generic serializer.
-        body: body.to_string().into_bytes(),
+        body: Body::Bytes(body.to_string().into_bytes()),
         ..Request::new("POST", join_url(api_base, method))
     }
 }
@@ -117,7 +125,7 @@ mod tests {
             header(&request.headers, "content-type"),
             Some("application/json; charset=utf-8")
         );
-        assert_eq!(request.body, br#"{"a":1}"#);
+        assert_eq!(request.body.bytes(), Some(&br#"{"a":1}"#[..]));
     }
 
     #[test]

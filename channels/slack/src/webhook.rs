@@ -3,7 +3,7 @@
 use serde_json::json;
 use switchboard_channel_sdk::{Host, Level, Response, Webhook};
 
-use crate::parse::{ParseError, Parsed, parse_request};
+use crate::parse::{Options, ParseError, Parsed, parse_request};
 
 /// `channel.on-http-request`: the `content-type` header decides how Slack's body
 /// is read.
@@ -14,8 +14,10 @@ pub(crate) fn on_http_request(host: &impl Host, request: &Webhook<'_>) -> Respon
 /// Handles one request whose `slack-v0` signature the host has already checked.
 ///
 /// Slack retries anything but a 2xx three times, so only a body that is malformed
-/// as such is refused. A payload this channel cannot read, or a message the host
-/// rejects, is logged and acknowledged: redelivering the same bytes cannot help.
+/// as such is refused. A payload this channel cannot read is kept by the host as a
+/// dead letter, to replay once the channel reads it, and acknowledged: Slack
+/// redelivering the same bytes cannot help. A message the host rejects is logged
+/// and acknowledged for the same reason.
 pub(crate) fn handle(
     host: &impl Host,
     method: &str,
@@ -26,13 +28,19 @@ pub(crate) fn handle(
         host.log(Level::Warn, &format!("unexpected {method} request"));
         return Response::empty(405);
     }
-    match parse_request(headers, body) {
+    let options = Options {
+        bot_user_id: host
+            .setting("bot_user_id")
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty()),
+    };
+    match parse_request(headers, body, &options) {
         Ok(Parsed::Challenge(challenge)) => {
             return Response::json(200, &json!({ "challenge": challenge }));
         }
         Ok(Parsed::Message(message)) => {
             let id = message.external_id.clone();
-            if let Err(reason) = host.emit(message) {
+            if let Err(reason) = host.emit(*message) {
                 host.log(
                     Level::Error,
                     &format!("host rejected message {id}: {reason}"),
@@ -43,9 +51,16 @@ pub(crate) fn handle(
             host.log(Level::Debug, &format!("nothing to emit: {reason}"))
         }
         Err(err) => {
-            host.log(Level::Warn, &describe(&err));
+            let reason = describe(&err);
+            host.log(Level::Warn, &reason);
             if err.is_malformed() {
                 return Response::empty(400);
+            }
+            if let Err(refused) = host.dead_letter(&reason) {
+                host.log(
+                    Level::Error,
+                    &format!("host refused to keep the delivery: {refused}"),
+                );
             }
         }
     }
@@ -98,23 +113,40 @@ mod tests {
     #[test]
     fn ignored_events_are_acknowledged() {
         let host = FakeHost::default();
-        let body = br#"{"type":"event_callback","event":{"type":"reaction_added","user":"U1"}}"#;
+        let body =
+            br#"{"type":"event_callback","event":{"type":"member_joined_channel","user":"U1"}}"#;
         assert_eq!(handle(&host, "POST", &json_headers(), body).status, 200);
         assert!(host.emitted.borrow().is_empty());
-        assert!(host.logged(Level::Debug, "reaction_added event"));
+        assert!(host.dead_letters.borrow().is_empty());
+        assert!(host.logged(Level::Debug, "member_joined_channel event"));
     }
 
     #[test]
-    fn unreadable_payloads_are_acknowledged_and_malformed_ones_refused() {
+    fn unreadable_payloads_are_kept_as_dead_letters_and_malformed_ones_refused() {
         let host = FakeHost::default();
         let body = br#"{"type":"event_callback","event":{"type":"message","channel":"C1"}}"#;
         assert_eq!(handle(&host, "POST", &json_headers(), body).status, 200);
         assert!(host.logged(Level::Warn, "message event without ts"));
         assert_eq!(
+            *host.dead_letters.borrow(),
+            ["message event without ts".to_owned()]
+        );
+        assert_eq!(
             handle(&host, "POST", &json_headers(), b"<xml/>").status,
             400
         );
         assert!(host.logged(Level::Warn, "not valid json"));
+        assert_eq!(host.dead_letters.borrow().len(), 1, "a 400 is not kept");
+    }
+
+    #[test]
+    fn the_bot_user_setting_names_the_bot_when_the_envelope_does_not() {
+        let mut host = FakeHost::default();
+        host.settings
+            .insert("bot_user_id".to_owned(), " UBOT ".to_owned());
+        let body = br#"{"type":"event_callback","event":{"type":"message","channel":"C1","channel_type":"channel","user":"U1","text":"<@UBOT> hi","ts":"5.000001"}}"#;
+        assert_eq!(handle(&host, "POST", &json_headers(), body).status, 200);
+        assert!(host.emitted.borrow()[0].mentions_bot);
     }
 
     #[test]

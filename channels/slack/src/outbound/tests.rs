@@ -1,6 +1,6 @@
 use serde_json::json;
 use switchboard_channel_sdk::fake::{FakeHost, answer};
-use switchboard_channel_sdk::{FetchFailure, Kind, Response};
+use switchboard_channel_sdk::{AttachmentKind, FetchFailure, OutboundAttachment, Response};
 
 use super::*;
 
@@ -9,13 +9,11 @@ fn stored(external_id: &str, conversation_id: &str, metadata: Value) -> Inbound 
         external_id: external_id.to_owned(),
         conversation_id: conversation_id.to_owned(),
         sender_id: "U1".to_owned(),
-        sender_name: None,
         text: Some("question".to_owned()),
         timestamp: 1,
-        reply_to: None,
         kind: Kind::Text,
-        is_edit: false,
         metadata: metadata.to_string(),
+        ..Inbound::default()
     }
 }
 
@@ -23,8 +21,8 @@ fn reply(conversation_id: &str, text: &str) -> Reply {
     Reply {
         conversation_id: conversation_id.to_owned(),
         text: text.to_owned(),
-        in_reply_to: None,
         idempotency_key: "k".to_owned(),
+        ..Reply::default()
     }
 }
 
@@ -57,6 +55,45 @@ fn replies_in_a_thread_stay_in_the_thread() {
         host.sent_bodies()[0],
         json!({"channel": "C1", "text": "in thread", "thread_ts": "1700000000.000100"})
     );
+}
+
+#[test]
+fn the_reply_thread_decides_where_the_reply_goes() {
+    let host = FakeHost::answering(vec![answer(200, POSTED), answer(200, POSTED)]);
+    let into_thread = Reply {
+        thread_id: Some("1700000000.000100".to_owned()),
+        ..reply("C1", "in thread")
+    };
+    respond(&host, &into_thread).expect("posted");
+    // An empty thread is no thread: the conversation's is used.
+    let blank = Reply {
+        thread_id: Some(" ".to_owned()),
+        ..reply("C1:1700000000.000200", "conversation thread")
+    };
+    respond(&host, &blank).expect("posted");
+    let bodies = host.sent_bodies();
+    assert_eq!(bodies[0]["channel"], "C1");
+    assert_eq!(bodies[0]["thread_ts"], "1700000000.000100");
+    assert_eq!(bodies[1]["thread_ts"], "1700000000.000200");
+}
+
+#[test]
+fn attachments_are_left_out_with_a_warning_and_the_text_still_goes() {
+    let host = FakeHost::answering(vec![answer(200, POSTED)]);
+    let with_file = Reply {
+        attachments: vec![OutboundAttachment {
+            kind: AttachmentKind::Image,
+            mime_type: "image/png".to_owned(),
+            size: 3,
+            file_name: Some("a.png".to_owned()),
+            caption: None,
+            blob: "ab".repeat(32),
+        }],
+        ..reply("C1", "see picture")
+    };
+    respond(&host, &with_file).expect("posted");
+    assert_eq!(host.sent_bodies()[0]["text"], "see picture");
+    assert!(host.logged(Level::Warn, "1 attachment(s) of a reply to C1 left out"));
 }
 
 #[test]
@@ -174,6 +211,39 @@ fn the_reaction_setting_is_honoured_and_empty_disables_it() {
     host.settings
         .insert("ack_reaction".to_owned(), String::new());
     acknowledge(&host, &message).expect("disabled");
+    assert!(host.requests.borrow().is_empty());
+}
+
+#[test]
+fn only_a_persons_new_message_gets_the_reaction() {
+    let host = FakeHost::default();
+    let event = json!({"source": "event", "channel": "C1", "ts": "1.0"});
+    let base = stored("C1:1.0", "C1", event);
+    for skipped in [
+        Inbound {
+            sender_kind: SenderKind::Bot,
+            ..base.clone()
+        },
+        Inbound {
+            sender_kind: SenderKind::ThisBot,
+            ..base.clone()
+        },
+        Inbound {
+            kind: Kind::System,
+            ..base.clone()
+        },
+        Inbound {
+            kind: Kind::Reaction,
+            text: None,
+            ..base.clone()
+        },
+        Inbound {
+            is_edit: true,
+            ..base.clone()
+        },
+    ] {
+        acknowledge(&host, &skipped).expect("skipped");
+    }
     assert!(host.requests.borrow().is_empty());
 }
 

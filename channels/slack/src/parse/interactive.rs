@@ -1,18 +1,24 @@
 //! Form-encoded bodies: interactivity payloads (`payload=<json>`) and slash
 //! commands (plain form fields).
 //!
-//! Only `block_actions` (a button press, a menu choice) and slash commands become
-//! messages; shortcuts, view submissions and the rest are acknowledged with an
-//! empty 200, which is also what closes a submitted modal. `token` (the legacy
-//! verification token) and `response_url` (a credential to post into the
-//! conversation) are never copied into metadata.
+//! Only `block_actions` and slash commands become messages; shortcuts, view
+//! submissions and the rest are acknowledged with an empty 200, which is also
+//! what closes a submitted modal. A button, or a choice from a menu, radio group,
+//! checkbox group or overflow menu, is a [`Kind::Button`] press carrying the
+//! element's value; other elements (date and time pickers, user and conversation
+//! menus, text inputs) are [`Kind::Interactive`] with the choice as text. Both
+//! come from a person working the app's own message or view, so they address the
+//! bot (`mentions_bot`). `token` (the legacy verification token) and
+//! `response_url` (a credential to post into the conversation) are never copied
+//! into metadata.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use switchboard_channel_sdk::{header, query_pairs};
+use switchboard_channel_sdk::{ButtonPress, ChatType, Inbound, Kind, header, query_pairs};
 
-use super::{ParseError, Parsed, conversation, finish_metadata, put, seconds};
-use crate::message::{Inbound, Kind};
+use super::channel::{chat_type_of_id, conversation};
+use super::ts::seconds;
+use super::{ParseError, Parsed, finish_metadata, put};
 
 #[derive(Deserialize)]
 struct BlockActions {
@@ -40,6 +46,9 @@ struct MessageRef {
     ts: Option<String>,
     thread_ts: Option<String>,
 }
+
+/// Element types whose `value` is what the person typed, not a choice.
+const TEXT_INPUT_SUFFIX: &str = "_input";
 
 /// Action fields that hold what the user chose, in the order they are tried.
 const CHOICE_FIELDS: &[&str] = &[
@@ -102,9 +111,10 @@ fn interaction(payload: &str, request_time: u64) -> Result<Parsed, ParseError> {
         .ok_or_else(|| missing("action_ts or trigger_id"))?;
     // Actions in App Home or a modal have no channel; the user's id addresses the
     // app's direct messages with them, which `chat.postMessage` accepts.
-    let channel = str_at(actions.channel.as_ref(), "/id")
-        .or_else(|| str_at(actions.container.as_ref(), "/channel_id"))
-        .unwrap_or(user.id.as_str());
+    let in_channel = str_at(actions.channel.as_ref(), "/id")
+        .or_else(|| str_at(actions.container.as_ref(), "/channel_id"));
+    let channel = in_channel.unwrap_or(user.id.as_str());
+    let chat_type = in_channel.map_or(ChatType::Direct, chat_type_of_id);
     let message_ts = actions
         .message
         .as_ref()
@@ -113,7 +123,8 @@ fn interaction(payload: &str, request_time: u64) -> Result<Parsed, ParseError> {
     let thread_ts = actions
         .message
         .as_ref()
-        .and_then(|m| m.thread_ts.as_deref());
+        .and_then(|m| m.thread_ts.as_deref())
+        .or_else(|| str_at(actions.container.as_ref(), "/thread_ts"));
     let (conversation_id, _) = conversation(channel, message_ts, thread_ts);
 
     let mut meta = Map::new();
@@ -136,7 +147,8 @@ fn interaction(payload: &str, request_time: u64) -> Result<Parsed, ParseError> {
     put(&mut meta, "thread_ts", thread_ts);
     meta.insert("actions".into(), actions.actions.clone().into());
 
-    Ok(Parsed::Message(Inbound {
+    let button = first.and_then(button_press);
+    Ok(Parsed::Message(Box::new(Inbound {
         external_id: format!("{channel}:{event_key}"),
         conversation_id,
         sender_id: user.id.clone(),
@@ -144,10 +156,52 @@ fn interaction(payload: &str, request_time: u64) -> Result<Parsed, ParseError> {
         text: first.and_then(choice),
         timestamp: action_ts.map_or(request_time, seconds),
         reply_to: message_ts.map(|ts| format!("{channel}:{ts}")),
-        kind: Kind::Interactive,
-        is_edit: false,
+        kind: if button.is_some() {
+            Kind::Button
+        } else {
+            Kind::Interactive
+        },
+        chat_type,
+        mentions_bot: true,
+        thread_id: thread_ts.map(str::to_owned),
+        button,
         metadata: finish_metadata(meta, &["actions", "container"]),
-    }))
+        ..Inbound::default()
+    })))
+}
+
+/// The press of a button or a choice from a list, if `action` is one: its value
+/// (the selected values, comma-separated, for multi-selects and checkboxes) and
+/// the text the person saw.
+fn button_press(action: &Value) -> Option<ButtonPress> {
+    let element = action
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if element.ends_with(TEXT_INPUT_SUFFIX) {
+        return None;
+    }
+    let text = |v: &Value, pointer: &str| {
+        v.pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let options = action
+        .get("selected_options")
+        .and_then(Value::as_array)
+        .filter(|options| !options.is_empty());
+    let joined = |pointer: &str, separator: &str| {
+        let parts: Vec<String> = options?.iter().filter_map(|o| text(o, pointer)).collect();
+        (!parts.is_empty()).then(|| parts.join(separator))
+    };
+    let payload = text(action, "/value")
+        .or_else(|| text(action, "/selected_option/value"))
+        .or_else(|| joined("/value", ","))?;
+    let label = text(action, "/text/text")
+        .or_else(|| text(action, "/selected_option/text/text"))
+        .or_else(|| joined("/text/text", ", "));
+    Some(ButtonPress { payload, label })
 }
 
 /// What the user chose: a button's value, the selected option(s) or date, or
@@ -172,7 +226,7 @@ fn str_at<'a>(value: Option<&'a Value>, pointer: &str) -> Option<&'a str> {
     value?.pointer(pointer)?.as_str().filter(|s| !s.is_empty())
 }
 
-/// A slash command is a text message: `/command arguments`.
+/// A slash command is a text message from a person: `/command arguments`.
 fn slash_command<'a>(
     field: &impl Fn(&str) -> Option<&'a str>,
     request_time: u64,
@@ -208,7 +262,13 @@ fn slash_command<'a>(
         put(&mut meta, name, field(name).filter(|v| !v.is_empty()));
     }
 
-    Ok(Parsed::Message(Inbound {
+    // Slack names a direct message's channel `directmessage`.
+    let chat_type = if field("channel_name") == Some("directmessage") {
+        ChatType::Direct
+    } else {
+        chat_type_of_id(channel)
+    };
+    Ok(Parsed::Message(Box::new(Inbound {
         external_id: format!("{channel}:{trigger}"),
         conversation_id: channel.to_owned(),
         sender_id: user.to_owned(),
@@ -217,9 +277,11 @@ fn slash_command<'a>(
             .map(str::to_owned),
         text: Some(text),
         timestamp: request_time,
-        reply_to: None,
         kind: Kind::Text,
-        is_edit: false,
+        chat_type,
+        // A slash command is addressed to the app wherever it is typed.
+        mentions_bot: true,
         metadata: finish_metadata(meta, &[]),
-    }))
+        ..Inbound::default()
+    })))
 }

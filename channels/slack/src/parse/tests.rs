@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
+use switchboard_channel_sdk::{ButtonPress, ChatType, Kind, SenderKind};
 
 use super::*;
-use crate::message::Kind;
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -22,12 +22,12 @@ fn headers(content_type: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> 
 }
 
 fn parse(content_type: &str, body: &[u8]) -> Parsed {
-    parse_request(&headers(content_type, &[]), body).expect("readable body")
+    parse_request(&headers(content_type, &[]), body, &Options::default()).expect("readable body")
 }
 
 fn message(parsed: Parsed) -> Inbound {
     match parsed {
-        Parsed::Message(message) => message,
+        Parsed::Message(message) => *message,
         other => panic!("expected a message, got {other:?}"),
     }
 }
@@ -70,12 +70,12 @@ fn every_fixture_is_acknowledged_and_none_is_malformed() {
             _ => continue,
         };
         let body = std::fs::read(&path).expect("fixture");
-        if let Err(err) = parse_request(&headers(content_type, &[]), &body) {
+        if let Err(err) = parse_request(&headers(content_type, &[]), &body, &Options::default()) {
             assert!(!err.is_malformed(), "{}: {err}", path.display());
         }
         seen += 1;
     }
-    assert_eq!(seen, 9);
+    assert_eq!(seen, 25);
 }
 
 #[test]
@@ -101,6 +101,10 @@ fn app_mention_maps_every_field() {
     assert_eq!(m.reply_to, None);
     assert_eq!(m.kind, Kind::Text);
     assert!(!m.is_edit);
+    assert_eq!(m.chat_type, ChatType::Group);
+    assert!(m.mentions_bot);
+    assert_eq!(m.sender_kind, SenderKind::User);
+    assert_eq!(m.thread_id, None);
     let meta = meta(&m);
     assert_eq!(meta["source"], "event");
     assert_eq!(meta["event_type"], "app_mention");
@@ -111,10 +115,14 @@ fn app_mention_maps_every_field() {
 }
 
 #[test]
-fn the_message_twin_of_an_app_mention_has_the_same_external_id() {
-    let body = fixture("slackdocs-app_mention.json");
-    let mention = message(parse(JSON, &body));
-    let mut twin: Value = serde_json::from_slice(&body).expect("fixture JSON");
+fn the_message_twin_of_an_app_mention_has_the_same_external_id_and_mentions_the_bot_too() {
+    // As delivered to the app whose bot user the text mentions.
+    let mut body: Value =
+        serde_json::from_slice(&fixture("slackdocs-app_mention.json")).expect("fixture JSON");
+    body["authorizations"] =
+        json!([{"team_id": "T123ABC456", "user_id": "U0LAN0Z89", "is_bot": true}]);
+    let mention = message(parse(JSON, body.to_string().as_bytes()));
+    let mut twin = body.clone();
     twin["event"]["type"] = json!("message");
     twin["event"]["channel_type"] = json!("channel");
     twin["event_id"] = json!("Ev999OTHER");
@@ -122,6 +130,9 @@ fn the_message_twin_of_an_app_mention_has_the_same_external_id() {
     assert_eq!(twin.external_id, mention.external_id);
     assert_eq!(twin.conversation_id, mention.conversation_id);
     assert_eq!(meta(&twin)["event_type"], "message");
+    // Whichever the host stores first, it says the bot was mentioned.
+    assert!(mention.mentions_bot && twin.mentions_bot);
+    assert_eq!(twin.chat_type, mention.chat_type);
 }
 
 #[test]
@@ -132,6 +143,8 @@ fn direct_message_is_a_message_in_the_dm_channel() {
     assert_eq!(m.sender_id, "U2147483697");
     assert_eq!(m.text.as_deref(), Some("Hello hello can you hear me?"));
     assert_eq!(m.timestamp, 1355517523);
+    assert_eq!(m.chat_type, ChatType::Direct);
+    assert!(!m.mentions_bot);
     assert_eq!(meta(&m)["channel_type"], "im");
 }
 
@@ -152,7 +165,10 @@ fn message_changed_is_an_edit_of_the_original() {
     assert_eq!(m.conversation_id, "CXXXXXXXXXX");
     assert_eq!(m.sender_id, "UXXXXXXXXXX");
     assert_eq!(m.text.as_deref(), Some("edited message"));
-    assert_eq!(m.timestamp, 1701743154);
+    // Sent at the original's time, edited at `message.edited.ts`.
+    assert_eq!(m.timestamp, 1701735043);
+    assert_eq!(m.edited_at_ms, Some(1_701_743_154_000));
+    assert_eq!(m.chat_type, ChatType::Group);
     let meta = meta(&m);
     assert_eq!(meta["subtype"], "message_changed");
     assert_eq!(meta["edited_ts"], "1701743154.000500");
@@ -179,10 +195,13 @@ fn an_edit_keeps_the_external_id_and_thread_of_the_original() {
     assert_eq!(edit.external_id, original.external_id);
     assert_eq!(edit.conversation_id, original.conversation_id);
     assert_eq!(edit.reply_to, original.reply_to);
+    assert_eq!(edit.thread_id, original.thread_id);
+    // No `edited` in the new version: the change event's own time.
+    assert_eq!(edit.edited_at_ms, Some(300_000));
 }
 
 #[test]
-fn bot_messages_and_their_edits_emit_nothing() {
+fn this_apps_own_messages_and_their_edits_emit_nothing() {
     assert!(nothing(&parse(
         JSON,
         &fixture("slack-morphism-message_changed_by_bot.json")
@@ -192,13 +211,12 @@ fn bot_messages_and_their_edits_emit_nothing() {
         &fixture("slack-morphism-message_changed.json")
     )));
     for event_json in [
-        json!({"type": "message", "subtype": "bot_message", "bot_id": "B1", "channel": "C1",
-               "text": "beep", "ts": "1.000001"}),
-        json!({"type": "message", "bot_id": "B1", "user": "U9", "channel": "C1",
-               "text": "beep", "ts": "1.000001"}),
         // This app's own bot user, from `authorizations`.
         json!({"type": "message", "user": "UBOT", "channel": "C1", "text": "echo", "ts": "1.000001"}),
         json!({"type": "app_mention", "user": "UBOT", "channel": "C1", "text": "<@UBOT>", "ts": "1.000001"}),
+        // Posted by this app (`api_app_id`), as a bot.
+        json!({"type": "message", "bot_id": "B1", "app_id": "A1", "channel": "C1",
+               "text": "echo", "ts": "1.000001"}),
         // An edit of this app's own message, which was never stored.
         json!({"type": "message", "subtype": "message_changed", "channel": "C1", "ts": "2.000002",
                "message": {"type": "message", "user": "UBOT", "text": "new", "ts": "1.000001"},
@@ -212,16 +230,48 @@ fn bot_messages_and_their_edits_emit_nothing() {
 }
 
 #[test]
-fn deletions_other_subtypes_and_other_events_emit_nothing() {
-    assert!(nothing(&parse(
+fn other_bots_messages_and_their_edits_are_emitted_as_bots() {
+    let integration = message(parse(
         JSON,
-        &fixture("slackeventsapi-reaction_added.json")
-    )));
+        &event(
+            json!({"type": "message", "subtype": "bot_message", "bot_id": "B9",
+                      "username": "ci", "channel": "C1", "text": "beep", "ts": "1.000001"}),
+        ),
+    ));
+    assert_eq!(integration.sender_kind, SenderKind::Bot);
+    assert_eq!(integration.sender_id, "B9");
+    assert_eq!(integration.sender_name.as_deref(), Some("ci"));
+    let bot_user = message(parse(
+        JSON,
+        &event(
+            json!({"type": "message", "bot_id": "B9", "user": "U9", "channel": "C1",
+                      "text": "<@UBOT> deploy done", "ts": "1.000002"}),
+        ),
+    ));
+    assert_eq!(bot_user.sender_kind, SenderKind::Bot);
+    assert_eq!(bot_user.sender_id, "U9");
+    assert!(bot_user.mentions_bot);
+    let edit = message(parse(
+        JSON,
+        &event(
+            json!({"type": "message", "subtype": "message_changed", "channel": "C1",
+               "ts": "2.000002",
+               "message": {"type": "message", "bot_id": "B9", "text": "new", "ts": "1.000001"},
+               "previous_message": {"type": "message", "bot_id": "B9", "text": "old", "ts": "1.000001"}}),
+        ),
+    ));
+    assert!(edit.is_edit);
+    assert_eq!(edit.sender_kind, SenderKind::Bot);
+    assert_eq!(edit.sender_id, "B9");
+}
+
+#[test]
+fn deletions_thread_notices_unchanged_edits_and_other_events_emit_nothing() {
     for event_json in [
         json!({"type": "message", "subtype": "message_deleted", "hidden": true, "channel": "C1",
                "deleted_ts": "1.000001", "ts": "2.000002"}),
-        json!({"type": "message", "subtype": "channel_join", "user": "U1", "channel": "C1",
-               "text": "<@U1> has joined", "ts": "1.000001"}),
+        json!({"type": "message", "subtype": "message_replied", "hidden": true, "channel": "C1",
+               "ts": "2.000002", "message": {"type": "message", "user": "U1", "text": "parent", "ts": "1.0"}}),
         json!({"type": "channel_created", "channel": {"id": "C2", "name": "new"}}),
         // An unfurl or a new thread reply re-reports the unchanged message.
         json!({"type": "message", "subtype": "message_changed", "channel": "C1", "ts": "3.0",
@@ -239,6 +289,47 @@ fn deletions_other_subtypes_and_other_events_emit_nothing() {
 }
 
 #[test]
+fn service_subtypes_are_system_messages() {
+    for subtype in [
+        "channel_join",
+        "channel_leave",
+        "channel_topic",
+        "channel_purpose",
+        "channel_name",
+        "channel_archive",
+        "channel_unarchive",
+        "group_join",
+        "group_leave",
+        "group_topic",
+        "group_purpose",
+        "group_name",
+        "pinned_item",
+        "unpinned_item",
+        "channel_convert_to_private",
+        "channel_posting_permissions",
+        "ekm_access_denied",
+        "reminder_add",
+        "tombstone",
+        "huddle_thread",
+    ] {
+        let m = message(parse(
+            JSON,
+            &event(
+                json!({"type": "message", "subtype": subtype, "user": "U1", "channel": "C1",
+                          "channel_type": "channel", "text": "<@U1> did something",
+                          "ts": "1.000001"}),
+            ),
+        ));
+        assert_eq!(m.kind, Kind::System, "{subtype}");
+        assert_eq!(m.external_id, "C1:1.000001", "{subtype}");
+        assert_eq!(m.sender_id, "U1", "{subtype}");
+        assert_eq!(m.sender_kind, SenderKind::User, "{subtype}");
+        assert!(!m.mentions_bot, "{subtype}");
+        assert_eq!(meta(&m)["subtype"], subtype);
+    }
+}
+
+#[test]
 fn thread_replies_are_their_own_conversation_and_parents_stay_in_the_channel() {
     let reply = message(parse(
         JSON,
@@ -248,6 +339,7 @@ fn thread_replies_are_their_own_conversation_and_parents_stay_in_the_channel() {
     ));
     assert_eq!(reply.conversation_id, "C1:1700000000.000100");
     assert_eq!(reply.reply_to.as_deref(), Some("C1:1700000000.000100"));
+    assert_eq!(reply.thread_id.as_deref(), Some("1700000000.000100"));
     assert_eq!(meta(&reply)["thread_ts"], "1700000000.000100");
 
     let parent = message(parse(
@@ -269,7 +361,12 @@ fn slack_retries_are_recorded() {
             ("x-slack-retry-reason", "http_timeout"),
         ],
     );
-    let parsed = parse_request(&headers, &fixture("slackdocs-message-im.json")).expect("readable");
+    let parsed = parse_request(
+        &headers,
+        &fixture("slackdocs-message-im.json"),
+        &Options::default(),
+    )
+    .expect("readable");
     let meta = meta(&message(parsed));
     assert_eq!(meta["retry_num"], 2);
     assert_eq!(meta["retry_reason"], "http_timeout");
@@ -287,6 +384,10 @@ fn files_set_the_kind_and_keep_only_their_references() {
     ));
     assert_eq!(m.kind, Kind::Image);
     assert_eq!(m.text, None);
+    assert_eq!(
+        m.attachments[0].reference,
+        "https://files.slack.com/x/cat.png"
+    );
     let file = &meta(&m)["files"][0];
     assert_eq!(file["id"], "F1");
     assert_eq!(file["url_private"], "https://files.slack.com/x/cat.png");
@@ -307,7 +408,7 @@ fn non_ascii_text_and_profile_names_survive() {
 }
 
 #[test]
-fn block_actions_become_interactive_messages() {
+fn block_actions_on_a_button_become_button_presses() {
     let payload = json!({
         "type": "block_actions", "token": "legacy", "trigger_id": "123.456.abc",
         "team": {"id": "T1", "domain": "acme"},
@@ -330,7 +431,16 @@ fn block_actions_become_interactive_messages() {
     assert_eq!(m.text.as_deref(), Some("approve"));
     assert_eq!(m.timestamp, 1700000123);
     assert_eq!(m.reply_to.as_deref(), Some("C1:1700000000.000100"));
-    assert_eq!(m.kind, Kind::Interactive);
+    assert_eq!(m.kind, Kind::Button);
+    assert_eq!(
+        m.button,
+        Some(ButtonPress {
+            payload: "approve".to_owned(),
+            label: Some("Approve ✅".to_owned()),
+        })
+    );
+    assert_eq!(m.chat_type, ChatType::Group);
+    assert!(m.mentions_bot);
     let meta = meta(&m);
     assert_eq!(meta["type"], "block_actions");
     assert_eq!(meta["actions"][0]["action_id"], "approve");
@@ -354,12 +464,61 @@ fn block_actions_outside_a_channel_address_the_user() {
                      "selected_option": {"text": {"type": "plain_text", "text": "Blue"}, "value": "blue"}}]
     });
     let headers = headers(FORM, &[("x-slack-request-timestamp", "1531420618")]);
-    let parsed = parse_request(&headers, &form(&[("payload", &payload.to_string())]));
+    let parsed = parse_request(
+        &headers,
+        &form(&[("payload", &payload.to_string())]),
+        &Options::default(),
+    );
     let m = message(parsed.expect("readable"));
     assert_eq!(m.external_id, "U7:9.9.z");
     assert_eq!(m.conversation_id, "U7");
     assert_eq!(m.text.as_deref(), Some("blue"));
     assert_eq!(m.timestamp, 1531420618);
+    assert_eq!(m.chat_type, ChatType::Direct);
+    assert_eq!(m.kind, Kind::Button);
+    assert_eq!(
+        m.button,
+        Some(ButtonPress {
+            payload: "blue".to_owned(),
+            label: Some("Blue".to_owned()),
+        })
+    );
+}
+
+#[test]
+fn multi_selects_press_every_choice_and_pickers_stay_interactive() {
+    let payload = |action: Value| {
+        let payload = json!({"type": "block_actions", "trigger_id": "9.9.z",
+                             "user": {"id": "U7"}, "channel": {"id": "C1"}, "actions": [action]});
+        form(&[("payload", &payload.to_string())])
+    };
+    let m = message(parse(
+        FORM,
+        &payload(
+            json!({"type": "checkboxes", "action_id": "c", "action_ts": "5.0",
+            "selected_options": [
+                {"text": {"type": "plain_text", "text": "Red"}, "value": "red"},
+                {"text": {"type": "plain_text", "text": "Green"}, "value": "green"}]}),
+        ),
+    ));
+    assert_eq!(m.kind, Kind::Button);
+    assert_eq!(
+        m.button,
+        Some(ButtonPress {
+            payload: "red,green".to_owned(),
+            label: Some("Red, Green".to_owned()),
+        })
+    );
+    for action in [
+        json!({"type": "datepicker", "action_id": "d", "selected_date": "2024-05-01", "action_ts": "5.0"}),
+        json!({"type": "users_select", "action_id": "u", "selected_user": "U2", "action_ts": "5.0"}),
+        json!({"type": "plain_text_input", "action_id": "t", "value": "typed", "action_ts": "5.0"}),
+    ] {
+        let m = message(parse(FORM, &payload(action.clone())));
+        assert_eq!(m.kind, Kind::Interactive, "{action}");
+        assert_eq!(m.button, None, "{action}");
+        assert!(m.text.is_some(), "{action}");
+    }
 }
 
 #[test]
@@ -382,7 +541,11 @@ fn slash_commands_are_text_messages() {
         "application/x-www-form-urlencoded; charset=utf-8",
         &[("x-slack-request-timestamp", "1531420618")],
     );
-    let parsed = parse_request(&headers, &fixture("slackdocs-signing-example.body.txt"));
+    let parsed = parse_request(
+        &headers,
+        &fixture("slackdocs-signing-example.body.txt"),
+        &Options::default(),
+    );
     let m = message(parsed.expect("readable"));
     assert_eq!(
         m.external_id,
@@ -394,6 +557,8 @@ fn slash_commands_are_text_messages() {
     assert_eq!(m.text.as_deref(), Some("/webhook-collect"));
     assert_eq!(m.timestamp, 1531420618);
     assert_eq!(m.kind, Kind::Text);
+    assert_eq!(m.chat_type, ChatType::Group);
+    assert!(m.mentions_bot, "a command is addressed to the app");
     let meta = meta(&m);
     assert_eq!(meta["source"], "slash_command");
     assert_eq!(meta["command"], "/webhook-collect");
@@ -424,7 +589,8 @@ fn malformed_bodies_are_told_apart_from_unreadable_ones() {
         (FORM, vec![0xff, 0xfe]),
     ];
     for (content_type, body) in malformed {
-        let err = parse_request(&headers(content_type, &[]), &body).expect_err("malformed");
+        let err = parse_request(&headers(content_type, &[]), &body, &Options::default())
+            .expect_err("malformed");
         assert!(err.is_malformed(), "{err}");
     }
     let unreadable = [
@@ -443,7 +609,8 @@ fn malformed_bodies_are_told_apart_from_unreadable_ones() {
         ),
     ];
     for (content_type, body) in unreadable {
-        let err = parse_request(&headers(content_type, &[]), &body).expect_err("unreadable");
+        let err = parse_request(&headers(content_type, &[]), &body, &Options::default())
+            .expect_err("unreadable");
         assert!(!err.is_malformed(), "{err}");
     }
 }
