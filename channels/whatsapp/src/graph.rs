@@ -1,10 +1,13 @@
-//! The Graph API wire format of the two calls the channel makes: sending a text
-//! message and marking a message read, both `POST /<phone_number_id>/messages`.
+//! The Graph API wire format of the calls the channel makes, all of them
+//! `POST /<phone_number_id>/messages`: sending a text message, marking a message
+//! read, and marking it read while showing the typing indicator.
 
 use serde_json::{Value, json};
 use switchboard_channel_sdk::{
     DeliveryFailure, Request, Response, bearer, check_response, header, join_url, retry_after_secs,
 };
+
+use crate::conversation::{Peer, is_phone_number_id};
 
 /// Used when the operator sets no `api_base`.
 pub(crate) const DEFAULT_API_BASE: &str = "https://graph.facebook.com/v23.0";
@@ -33,12 +36,6 @@ pub(crate) fn messages_url(api_base: &str, phone_number_id: &str) -> String {
     join_url(api_base, &format!("{phone_number_id}/messages"))
 }
 
-/// Phone number ids are numeric; anything else would put arbitrary text into the
-/// request path.
-pub(crate) fn is_phone_number_id(candidate: &str) -> bool {
-    !candidate.is_empty() && candidate.bytes().all(|byte| byte.is_ascii_digit())
-}
-
 /// An authenticated JSON `POST` to the Graph API.
 pub(crate) fn post(url: String, body: &Value) -> Request {
     Request::post_json(url, body)
@@ -51,19 +48,33 @@ pub(crate) fn read_receipt(wamid: &str) -> Value {
     json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid })
 }
 
-/// The body of a text message to `recipient`, quoting `reply_to` when given.
+/// The body marking `wamid` read and showing "typing…" to its sender until the
+/// reply arrives or 25 seconds pass, whichever is first. Meta documents this shape
+/// at https://developers.facebook.com/docs/whatsapp/cloud-api/typing-indicators
+/// (now `.../documentation/business-messaging/whatsapp/typing-indicators`).
+pub(crate) fn typing_indicator(wamid: &str) -> Value {
+    json!({
+        "messaging_product": "whatsapp",
+        "status": "read",
+        "message_id": wamid,
+        "typing_indicator": { "type": "text" },
+    })
+}
+
+/// The body of a text message to `peer`, quoting `reply_to` when given.
 ///
 /// Phone numbers go in `to`; a business-scoped user id (`US.1349...`), the only
-/// handle on users who withhold their number, goes in `recipient`.
-pub(crate) fn text_message(recipient: &str, text: &str, reply_to: Option<&str>) -> Value {
-    let address = if is_phone_number(recipient) {
-        "to"
-    } else {
-        "recipient"
+/// handle on users who withhold their number, goes in `recipient`; a group id goes
+/// in `to` with `recipient_type: group` (Groups API).
+pub(crate) fn text_message(peer: Peer<'_>, text: &str, reply_to: Option<&str>) -> Value {
+    let (recipient_type, address, recipient) = match peer {
+        Peer::User(user) if is_phone_number(user) => ("individual", "to", user),
+        Peer::User(user) => ("individual", "recipient", user),
+        Peer::Group(group) => ("group", "to", group),
     };
     let mut body = json!({
         "messaging_product": "whatsapp",
-        "recipient_type": "individual",
+        "recipient_type": recipient_type,
         address: recipient,
         "type": "text",
         "text": { "preview_url": false, "body": text },
@@ -158,7 +169,7 @@ mod tests {
 
     #[test]
     fn text_message_matches_the_documented_shape() {
-        let body = text_message("16505551234", "hello", None);
+        let body = text_message(Peer::User("16505551234"), "hello", None);
         assert_eq!(
             body,
             json!({
@@ -169,16 +180,45 @@ mod tests {
                 "text": { "preview_url": false, "body": "hello" },
             })
         );
-        let reply = text_message("+16505551234", "hi", Some("wamid.A"));
+        let reply = text_message(Peer::User("+16505551234"), "hi", Some("wamid.A"));
         assert_eq!(reply["to"], "+16505551234");
         assert_eq!(reply["context"], json!({ "message_id": "wamid.A" }));
     }
 
     #[test]
     fn business_scoped_ids_are_sent_as_recipient() {
-        let body = text_message("US.13491208655302741918", "hi", None);
+        let body = text_message(Peer::User("US.13491208655302741918"), "hi", None);
         assert_eq!(body["recipient"], "US.13491208655302741918");
         assert!(body.get("to").is_none());
+    }
+
+    #[test]
+    fn group_messages_name_the_group_as_recipient() {
+        // The shape of Meta's "send group message" example (Groups API).
+        let group = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD";
+        assert_eq!(
+            text_message(Peer::Group(group), "hello all", None),
+            json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "group",
+                "to": group,
+                "type": "text",
+                "text": { "preview_url": false, "body": "hello all" },
+            })
+        );
+    }
+
+    #[test]
+    fn typing_indicator_matches_the_documented_shape() {
+        assert_eq!(
+            typing_indicator("wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJDQjZCMzlEQUE4OTJBMTE4RTUA"),
+            json!({
+                "messaging_product": "whatsapp",
+                "status": "read",
+                "message_id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJDQjZCMzlEQUE4OTJBMTE4RTUA",
+                "typing_indicator": { "type": "text" },
+            })
+        );
     }
 
     #[test]
@@ -227,6 +267,8 @@ mod tests {
         assert!(!is_phone_number_id(""));
         assert!(!is_phone_number_id("1/../2"));
         assert!(!is_phone_number_id("<BUSINESS_PHONE_NUMBER_ID>"));
+        assert!(is_phone_number("+16505551234"));
+        assert!(!is_phone_number("US.13491208655302741918"));
         assert_eq!(
             messages_url("https://graph.facebook.com/v23.0/", "123"),
             "https://graph.facebook.com/v23.0/123/messages"

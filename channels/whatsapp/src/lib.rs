@@ -1,22 +1,30 @@
-//! The first-party WhatsApp Cloud API channel.
+//! The first-party WhatsApp Cloud API channel (contract 0.2.0).
 //!
-//! Owns the WhatsApp payload formats: turning webhook deliveries into inbound
-//! messages (every entry, change and message of a batch; status updates are not
-//! messages), echoing the GET subscription challenge, marking stored messages read
-//! and sending replies through `POST /<phone_number_id>/messages`.
+//! Owns the WhatsApp payload formats. Inbound: every entry, change and message of a
+//! webhook delivery becomes an inbound message (status updates are not messages),
+//! with its chat type (a Groups API `group_id` makes it a group chat), who wrote it
+//! (a person, or the business's own number), its attachments (media ids to fetch
+//! later), the reaction or button press it is, and edits under the edited message's
+//! id with the edit's time. WhatsApp's system notices are stored as `system`. A
+//! message that names no sender is kept by the host as a dead letter. Outbound:
+//! the GET subscription challenge, read receipts for stored messages from people,
+//! the typing indicator while the agent works, and text replies through
+//! `POST /<phone_number_id>/messages`.
 //!
 //! Does not own: signature and verify-token checks, deduplication, storage, retries
 //! or credentials. The host does all of those before or after this component runs,
 //! and fills the `{{secret:access_token}}` placeholder in outbound requests.
 //!
 //! Conversations are `<phone_number_id>:<user>`, where the user is the sender's
-//! `wa_id`, or their business-scoped user id when WhatsApp withholds the number.
+//! phone number, or their business-scoped user id when WhatsApp withholds the
+//! number, and `<phone_number_id>:group:<group_id>` for a group.
 //!
 //! This file is the WIT glue only: the SDK's `channel_glue!` converts between the
 //! generated types and the SDK's plain ones and hands the entry points of [`native`]
 //! a `Host` backed by the real imports, so all logic is testable (and runnable)
 //! natively.
 
+mod conversation;
 mod graph;
 pub mod native;
 mod outbound;
@@ -28,9 +36,9 @@ mod webhook;
     expect(unsafe_code, reason = "generated bindings: the exported entry points")
 )]
 mod bindings {
-    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.1.0" });
+    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.0" });
 
-    // Export names such as `switchboard:channel/channel@0.1.0#on-http-request`
+    // Export names such as `switchboard:channel/channel@0.2.0#on-http-request`
     // are not valid symbols for native linkers, and native builds only run tests.
     #[cfg(target_arch = "wasm32")]
     use super::Component;
@@ -43,4 +51,5 @@ switchboard_channel_sdk::channel_glue! {
     on_http_request: native::on_http_request,
     on_respond: native::on_respond,
     on_message_persisted: native::on_message_persisted,
+    on_agent_working: native::on_agent_working,
 }

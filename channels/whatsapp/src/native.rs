@@ -6,8 +6,8 @@
 //! against exactly the code the component runs.
 
 pub use switchboard_channel_sdk::{
-    DeliveryFailure, FetchFailure, Host, Inbound, Kind, Level, Reply, Request, Response, Webhook,
-    convert_kind,
+    Attachment, AttachmentKind, ButtonPress, ChatType, DeliveryFailure, FetchFailure, Host,
+    Inbound, Kind, Level, Reaction, Reply, Request, Response, SenderKind, Webhook, convert_kind,
 };
 
 /// `channel.on-http-request`: answers one verified webhook request, emitting
@@ -16,9 +16,16 @@ pub fn on_http_request(host: &impl Host, request: &Webhook<'_>) -> Response {
     crate::webhook::handle(host, request.method, request.query, request.body)
 }
 
-/// `persistence.on-message-persisted`: marks a stored message as read.
+/// `persistence.on-message-persisted`: marks a stored message from a person as
+/// read (never "typing": the message may not be answered).
 pub fn on_message_persisted(host: &impl Host, message: &Inbound) -> Result<(), String> {
     crate::outbound::mark_read(host, message)
+}
+
+/// `presence.on-agent-working`: shows WhatsApp's typing indicator while the
+/// agent works on an answer to `message`.
+pub fn on_agent_working(host: &impl Host, message: &Inbound) -> Result<(), String> {
+    crate::outbound::show_typing(host, message)
 }
 
 /// `channel.on-respond`: sends a reply; the id of its first message on success.

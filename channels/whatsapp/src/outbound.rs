@@ -1,32 +1,58 @@
-//! Sending replies and read receipts through the host.
+//! Sending replies, read receipts and the typing indicator through the host.
 
 use serde_json::Value;
-use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Kind, Level, Reply, split_text};
+use switchboard_channel_sdk::{
+    DeliveryFailure, Host, Inbound, Kind, Level, Reply, SenderKind, split_text,
+};
 
+use crate::conversation::{ConversationId, InvalidConversationId, Peer, is_phone_number_id};
 use crate::graph;
 
-/// Marks a newly stored message as read, which also shows the user that the
-/// business received it.
+/// Marks a newly stored message as read, which also shows the person that the
+/// business received it. It runs for every stored message, answered or not, so it
+/// never shows "typing" (that is [`show_typing`]).
 pub(crate) fn mark_read(host: &impl Host, message: &Inbound) -> Result<(), String> {
-    if message.kind == Kind::System {
-        // Number and identity changes are notices from WhatsApp, not something
-        // the user sent and could see ticked as read.
+    // Only something a person sent can be ticked as read: not a notice from
+    // WhatsApp, not a reaction (which has no tick of its own), not the business's
+    // own message.
+    if message.sender_kind != SenderKind::User
+        || matches!(message.kind, Kind::System | Kind::Reaction)
+    {
         host.log(
             Level::Debug,
-            &format!("not marking system message {} read", message.external_id),
+            &format!(
+                "not marking {:?} {:?} message {} read",
+                message.sender_kind, message.kind, message.external_id
+            ),
         );
         return Ok(());
     }
-    let phone_number_id = phone_number_id_of(message).ok_or_else(|| {
-        format!(
-            "message {} has no phone_number_id in its metadata or conversation id {:?}",
-            message.external_id, message.conversation_id
-        )
+    post_status(host, message, &graph::read_receipt(&message.external_id))
+        .map_err(|failure| format!("mark {} read: {failure}", message.external_id))
+}
+
+/// Shows "typing…" to the person while the agent works on an answer to `message`
+/// (and marks it read, which the indicator implies). WhatsApp hides it after 25
+/// seconds or when the reply arrives; the host calls this again every few seconds
+/// while the turn lasts.
+pub(crate) fn show_typing(host: &impl Host, message: &Inbound) -> Result<(), String> {
+    post_status(
+        host,
+        message,
+        &graph::typing_indicator(&message.external_id),
+    )
+    .map_err(|failure| format!("show typing for {}: {failure}", message.external_id))
+}
+
+/// Posts a status update about `message` to the number it arrived at.
+fn post_status(host: &impl Host, message: &Inbound, body: &Value) -> Result<(), String> {
+    let phone_number_id = phone_number_id_of(message).map_err(|invalid| {
+        format!("no phone_number_id in the message's metadata, and {invalid}")
     })?;
     let url = graph::messages_url(&api_base(host), &phone_number_id);
-    send(host, url, &graph::read_receipt(&message.external_id))
+    send(host, url, body)
         .map(drop)
-        .map_err(|failure| format!("mark {} read: {failure}", message.external_id))
+        .map_err(|failure| failure.to_string())
 }
 
 /// Sends a reply, split into several messages when it exceeds the API's length
@@ -39,7 +65,23 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
     let target = Target::of(reply)?;
     let parts = split_text(&reply.text, graph::TEXT_LIMIT);
     if parts.is_empty() {
-        return Err(DeliveryFailure::permanent("reply text is empty"));
+        return Err(DeliveryFailure::permanent(
+            if reply.attachments.is_empty() {
+                "reply text is empty"
+            } else {
+                "reply has only attachments, and this channel sends text only"
+            },
+        ));
+    }
+    if !reply.attachments.is_empty() {
+        host.log(
+            Level::Warn,
+            &format!(
+                "reply {} carries {} attachment(s); this channel sends its text only",
+                reply.idempotency_key,
+                reply.attachments.len()
+            ),
+        );
     }
     let url = graph::messages_url(&api_base(host), &target.phone_number_id);
     let split = parts.len() > 1;
@@ -62,7 +104,7 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
                 let quote = (index == 0)
                     .then(|| reply.in_reply_to.as_ref().map(|m| m.external_id.as_str()))
                     .flatten();
-                let body = graph::text_message(&target.recipient, part, quote);
+                let body = graph::text_message(target.peer(), part, quote);
                 let id = send(host, url.clone(), &body).map_err(|failure| {
                     failure.context(&format!("send part {} of {}", index + 1, parts.len()))
                 })?;
@@ -90,61 +132,94 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
     Ok(first_id)
 }
 
-/// Where a reply goes: the business number it is sent from and the user.
+/// Where a reply goes: the business number it is sent from and the person or
+/// group it is sent to.
 #[derive(Debug, PartialEq, Eq)]
 struct Target {
     phone_number_id: String,
-    recipient: String,
+    recipient: Recipient,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Recipient {
+    User(String),
+    Group(String),
 }
 
 impl Target {
-    /// Reads the conversation id `<phone_number_id>:<wa_id>` the channel emitted,
-    /// falling back to the metadata and sender of the message being answered.
+    /// Reads the conversation id the channel emitted, falling back to the metadata
+    /// and sender of the message being answered (a conversation id from before the
+    /// current format, say). The refusal says what is wrong with the id.
     fn of(reply: &Reply) -> Result<Self, DeliveryFailure> {
-        let (conversation_number, conversation_user) =
-            reply.conversation_id.split_once(':').unwrap_or(("", ""));
-        let answered = reply.in_reply_to.as_ref();
-        let phone_number_id = Some(conversation_number)
-            .filter(|id| graph::is_phone_number_id(id))
-            .map(str::to_owned)
-            .or_else(|| answered.and_then(phone_number_id_of));
-        let recipient = Some(conversation_user)
-            .filter(|user| !user.is_empty())
-            .or_else(|| {
-                answered
-                    .map(|m| m.sender_id.as_str())
-                    .filter(|s| !s.is_empty())
-            });
-        match (phone_number_id, recipient) {
-            (Some(phone_number_id), Some(recipient)) => Ok(Self {
-                phone_number_id,
-                recipient: recipient.to_owned(),
-            }),
-            _ => Err(DeliveryFailure::permanent(format!(
-                "conversation id {:?} is not <phone_number_id>:<user> and the answered \
-                 message does not say where to reply",
-                reply.conversation_id
-            ))),
+        match ConversationId::parse(&reply.conversation_id) {
+            Ok(conversation) => Ok(Self::from(conversation)),
+            Err(invalid) => reply
+                .in_reply_to
+                .as_ref()
+                .and_then(Self::of_answered)
+                .ok_or_else(|| {
+                    DeliveryFailure::permanent(format!(
+                        "{invalid}, and no answered message says where to reply"
+                    ))
+                }),
+        }
+    }
+
+    fn of_answered(message: &Inbound) -> Option<Self> {
+        let phone_number_id = phone_number_id_of(message).ok()?;
+        let metadata = serde_json::from_str::<Value>(&message.metadata).ok();
+        let group = metadata
+            .as_ref()
+            .and_then(|metadata| metadata.get("group_id"))
+            .and_then(Value::as_str)
+            .filter(|group| !group.is_empty());
+        let recipient = match group {
+            Some(group) => Recipient::Group(group.to_owned()),
+            None if message.sender_id.is_empty() => return None,
+            None => Recipient::User(message.sender_id.clone()),
+        };
+        Some(Self {
+            phone_number_id,
+            recipient,
+        })
+    }
+
+    fn peer(&self) -> Peer<'_> {
+        match &self.recipient {
+            Recipient::User(user) => Peer::User(user),
+            Recipient::Group(group) => Peer::Group(group),
+        }
+    }
+}
+
+impl From<ConversationId<'_>> for Target {
+    fn from(conversation: ConversationId<'_>) -> Self {
+        Self {
+            phone_number_id: conversation.phone_number_id.to_owned(),
+            recipient: match conversation.peer {
+                Peer::User(user) => Recipient::User(user.to_owned()),
+                Peer::Group(group) => Recipient::Group(group.to_owned()),
+            },
         }
     }
 }
 
 /// The business phone number a message arrived at: from its metadata, else from
 /// its conversation id, which carries the same number.
-fn phone_number_id_of(message: &Inbound) -> Option<String> {
+fn phone_number_id_of(message: &Inbound) -> Result<String, InvalidConversationId> {
     // The metadata is JSON this channel wrote; if it no longer parses, the
     // conversation id still answers the question.
     let metadata = serde_json::from_str::<Value>(&message.metadata).ok();
-    metadata
+    let from_metadata = metadata
         .as_ref()
         .and_then(|metadata| metadata.get("phone_number_id"))
         .and_then(Value::as_str)
-        .filter(|number| graph::is_phone_number_id(number))
-        .or_else(|| {
-            let (number, _) = message.conversation_id.split_once(':')?;
-            Some(number).filter(|number| graph::is_phone_number_id(number))
-        })
-        .map(str::to_owned)
+        .filter(|number| is_phone_number_id(number));
+    match from_metadata {
+        Some(number) => Ok(number.to_owned()),
+        None => ConversationId::parse(&message.conversation_id)
+            .map(|conversation| conversation.phone_number_id.to_owned()),
+    }
 }
 
 /// The `api_base` setting, or the public Graph API.

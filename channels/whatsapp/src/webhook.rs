@@ -34,7 +34,9 @@ fn handshake(host: &impl Host, query: &str) -> Response {
 /// Anything short of 200 makes Meta redeliver for up to seven days, so only a
 /// body that is not JSON at all is refused; a payload that parses but has parts
 /// this channel cannot read is logged and acknowledged, since redelivering the
-/// same bytes cannot help.
+/// same bytes cannot help. When such a part is a message someone sent, the host
+/// also keeps the delivery as a dead letter, to be replayed once a fixed channel
+/// can map it.
 fn deliver(host: &impl Host, body: &[u8]) -> Response {
     let payload: Value = match serde_json::from_slice(body) {
         Ok(payload) => payload,
@@ -58,6 +60,14 @@ fn deliver(host: &impl Host, body: &[u8]) -> Response {
     }
     for problem in &parsed.problems {
         host.log(Level::Warn, &format!("skipped part of webhook: {problem}"));
+        if problem.lost_a_message()
+            && let Err(reason) = host.dead_letter(&problem.to_string())
+        {
+            host.log(
+                Level::Error,
+                &format!("host refused to keep the delivery for replay: {reason}"),
+            );
+        }
     }
     for message in parsed.messages {
         let id = message.external_id.clone();
@@ -149,6 +159,30 @@ mod tests {
         assert_eq!(emitted.len(), 1);
         assert_eq!(emitted[0].external_id, "wamid.B");
         assert!(host.logged(Level::Error, "wamid.A: metadata too large"));
+    }
+
+    #[test]
+    fn a_message_without_sender_is_kept_for_replay_and_the_rest_emitted() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"display_phone_number":"1555","phone_number_id":"42"},"contacts":[{"profile":{"name":"A"},"wa_id":"7"},{"profile":{"name":"B"},"wa_id":"8"}],"messages":[{"id":"wamid.nobody","timestamp":"10","type":"text","text":{"body":"who am I"}},{"from":"7","id":"wamid.A","timestamp":"11","type":"text","text":{"body":"hi"}}]}}]}]}"#;
+        let host = FakeHost::default();
+        assert_eq!(handle(&host, "POST", "", body), Response::empty(200));
+        assert_eq!(
+            *host.dead_letters.borrow(),
+            [
+                "whatsapp message wamid.nobody has no sender: neither from nor from_user_id nor contacts[].user_id"
+            ]
+        );
+        let emitted = host.emitted.borrow();
+        assert_eq!(emitted.len(), 1);
+        assert_eq!(emitted[0].external_id, "wamid.A");
+    }
+
+    #[test]
+    fn envelope_problems_are_only_logged() {
+        let host = FakeHost::default();
+        let response = handle(&host, "POST", "", br#"{"object":"page","entry":[]}"#);
+        assert_eq!(response.status, 200);
+        assert!(host.dead_letters.borrow().is_empty());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 use serde_json::json;
 use switchboard_channel_sdk::fake::{FakeHost, answer, ok};
-use switchboard_channel_sdk::{FetchFailure, Request, Response, header};
+use switchboard_channel_sdk::{
+    AttachmentKind, ChatType, FetchFailure, OutboundAttachment, Request, Response, header,
+};
 
 use super::*;
 
@@ -20,8 +22,9 @@ fn inbound() -> Inbound {
         timestamp: 1,
         reply_to: None,
         kind: Kind::Text,
-        is_edit: false,
+        chat_type: ChatType::Direct,
         metadata: json!({ "phone_number_id": "106540352242922", "type": "text" }).to_string(),
+        ..Inbound::default()
     }
 }
 
@@ -29,13 +32,14 @@ fn reply(text: &str) -> Reply {
     Reply {
         conversation_id: "106540352242922:16505551234".into(),
         text: text.into(),
-        in_reply_to: None,
         idempotency_key: "reply-1".into(),
+        ..Reply::default()
     }
 }
 
 fn body(request: &Request) -> Value {
-    serde_json::from_slice(&request.body).expect("request body is json")
+    let bytes = request.body.bytes().expect("request body is bytes");
+    serde_json::from_slice(bytes).expect("request body is json")
 }
 
 #[test]
@@ -205,7 +209,11 @@ fn unroutable_or_empty_replies_fail_permanently_without_a_request() {
     unroutable.conversation_id = "nowhere".into();
     let failure = respond(&host, &unroutable).expect_err("no target");
     assert!(!failure.retryable);
-    assert!(failure.message.contains("\"nowhere\""));
+    assert_eq!(
+        failure.message,
+        "conversation id `nowhere`: there is no `:` between the phone number id and the user \
+         (expected `<phone_number_id>:<user>`), and no answered message says where to reply"
+    );
 
     let failure = respond(&host, &reply("")).expect_err("empty");
     assert!(!failure.retryable);
@@ -257,16 +265,111 @@ fn read_receipts_find_the_number_in_the_conversation_id_when_metadata_lacks_it()
     assert!(host.requests.borrow()[0].url.contains("/106540352242922/"));
 
     let host = FakeHost::default();
-    message.conversation_id = "no-number".into();
-    assert!(mark_read(&host, &message).is_err());
+    message.conversation_id = "abc:16505551234".into();
+    assert_eq!(
+        mark_read(&host, &message),
+        Err(
+            "mark wamid.IN read: no phone_number_id in the message's metadata, and \
+             conversation id `abc:16505551234`: the phone number id `abc` must be digits"
+                .into()
+        )
+    );
     assert!(host.requests.borrow().is_empty());
 }
 
 #[test]
-fn system_messages_are_not_marked_read() {
+fn only_messages_people_sent_are_marked_read() {
+    let mut system = inbound();
+    system.kind = Kind::System;
+    let mut reaction = inbound();
+    reaction.kind = Kind::Reaction;
+    let mut own = inbound();
+    own.sender_kind = SenderKind::ThisBot;
+    for message in [system, reaction, own] {
+        let host = FakeHost::default();
+        assert_eq!(mark_read(&host, &message), Ok(()), "{message:?}");
+        assert!(host.requests.borrow().is_empty(), "{message:?}");
+    }
+}
+
+#[test]
+fn reading_never_shows_typing_and_typing_is_its_own_call() {
+    let host = FakeHost::answering(vec![ok(r#"{"success":true}"#), ok(r#"{"success":true}"#)]);
+    mark_read(&host, &inbound()).expect("marked");
+    show_typing(&host, &inbound()).expect("typing");
+    let requests = host.requests.borrow();
+    assert!(body(&requests[0]).get("typing_indicator").is_none());
+    assert_eq!(
+        requests[1].url,
+        "https://graph.facebook.com/v23.0/106540352242922/messages"
+    );
+    assert_eq!(
+        header(&requests[1].headers, "authorization"),
+        Some("Bearer {{secret:access_token}}")
+    );
+    assert_eq!(
+        body(&requests[1]),
+        json!({
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": "wamid.IN",
+            "typing_indicator": { "type": "text" },
+        })
+    );
+}
+
+#[test]
+fn a_failed_typing_indicator_is_an_error() {
+    let host = FakeHost::answering(vec![answer(500, "down")]);
+    assert_eq!(
+        show_typing(&host, &inbound()),
+        Err("show typing for wamid.IN: http 500: down".into())
+    );
+}
+
+#[test]
+fn group_conversations_are_answered_in_the_group() {
+    let group = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD";
+    let host = FakeHost::answering(vec![ok(SENT)]);
+    let mut reply = reply("Sounds good to me.");
+    reply.conversation_id = format!("106540352242922:group:{group}");
+    respond(&host, &reply).expect("sent");
+    let sent = body(&host.requests.borrow()[0]);
+    assert_eq!(sent["recipient_type"], "group");
+    assert_eq!(sent["to"], group);
+
+    // An answered group message names its group when the conversation id cannot.
+    let host = FakeHost::answering(vec![ok(SENT)]);
+    let mut answered = inbound();
+    answered.metadata =
+        json!({ "phone_number_id": "106540352242922", "group_id": group }).to_string();
+    reply.conversation_id = "legacy".into();
+    reply.in_reply_to = Some(answered);
+    respond(&host, &reply).expect("sent");
+    assert_eq!(body(&host.requests.borrow()[0])["to"], group);
+}
+
+#[test]
+fn attachments_are_not_sent_but_said_so() {
+    let attachment = OutboundAttachment {
+        kind: AttachmentKind::Image,
+        mime_type: "image/png".into(),
+        size: 3,
+        file_name: None,
+        caption: None,
+        blob: "ab".repeat(32),
+    };
+    let host = FakeHost::answering(vec![ok(SENT)]);
+    let mut with_text = reply("Here is the chart.");
+    with_text.attachments = vec![attachment.clone()];
+    respond(&host, &with_text).expect("text sent");
+    assert!(host.logged(Level::Warn, "1 attachment(s)"));
+
     let host = FakeHost::default();
-    let mut message = inbound();
-    message.kind = Kind::System;
-    assert_eq!(mark_read(&host, &message), Ok(()));
+    let mut only_files = reply("");
+    only_files.attachments = vec![attachment];
+    let failure = respond(&host, &only_files).expect_err("nothing to send");
+    assert!(!failure.retryable);
+    assert!(failure.message.contains("text only"), "{}", failure.message);
     assert!(host.requests.borrow().is_empty());
 }

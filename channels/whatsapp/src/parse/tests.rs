@@ -1,5 +1,7 @@
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use switchboard_channel_sdk::{ChatType, Kind, SenderKind};
 
+use super::metadata::METADATA_MAX_BYTES;
 use super::*;
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
@@ -65,9 +67,17 @@ fn meta_docs_text_message() {
             sender_name: Some("Sheena Nelson".into()),
             text: Some("Does it come in another color?".into()),
             timestamp: 1_749_416_383,
+            sender_kind: SenderKind::User,
             reply_to: None,
             kind: Kind::Text,
+            chat_type: ChatType::Direct,
+            mentions_bot: false,
+            thread_id: None,
             is_edit: false,
+            edited_at_ms: None,
+            attachments: vec![],
+            reaction: None,
+            button: None,
             metadata: message.metadata.clone(),
         }
     );
@@ -108,7 +118,7 @@ fn every_pywa_message_case_yields_one_message_of_the_right_kind() {
         ("voice", Kind::Audio, None),
         ("static_sticker", Kind::Sticker, None),
         ("animated_sticker", Kind::Sticker, None),
-        ("reaction", Kind::Reaction, Some("\u{1f62e}")),
+        ("reaction", Kind::Reaction, None),
         ("unreaction_empty", Kind::Reaction, None),
         ("unreaction_no_emoji", Kind::Reaction, None),
         ("current_location", Kind::Location, None),
@@ -213,14 +223,15 @@ fn replies_point_at_the_quoted_message() {
 }
 
 #[test]
-fn system_messages_are_kept() {
+fn system_messages_are_kept_without_text() {
     let cases = cases("pywa-updates-system.json");
     assert_eq!(cases.len(), 2);
     let changed = only_message(&cases["phone_number_change"]);
     assert_eq!(changed.kind, Kind::System);
+    assert_eq!(changed.text, None, "a notice is not words for the agent");
     assert_eq!(
-        changed.text.as_deref(),
-        Some("User A changed from 972987654321 to 972912345678")
+        metadata(&changed)["system"]["body"],
+        "User A changed from 972987654321 to 972912345678"
     );
     assert_eq!(
         changed.sender_name, None,
@@ -323,7 +334,7 @@ fn non_ascii_text_survives_raw_and_escaped() {
 }
 
 #[test]
-fn interactive_and_button_answers_become_text() {
+fn interactive_answers_and_button_taps_are_told_apart() {
     let payload = webhook(
         json!([{ "profile": { "name": "N" }, "wa_id": "2" }]),
         json!([
@@ -345,15 +356,21 @@ fn interactive_and_button_answers_become_text() {
     let got: Vec<_> = parsed
         .messages
         .iter()
-        .map(|m| (m.kind, m.text.as_deref()))
+        .map(|m| {
+            (
+                m.kind,
+                m.text.as_deref(),
+                m.button.as_ref().map(|b| b.payload.as_str()),
+            )
+        })
         .collect();
     assert_eq!(
         got,
         [
-            (Kind::Interactive, Some("Yes please")),
-            (Kind::Interactive, Some("Row one")),
-            (Kind::Interactive, Some("Sent")),
-            (Kind::Button, Some("Stop promotions")),
+            (Kind::Button, Some("Yes please"), Some("yes")),
+            (Kind::Button, Some("Row one"), Some("r1")),
+            (Kind::Interactive, Some("Sent"), None),
+            (Kind::Button, Some("Stop promotions"), Some("STOP")),
         ]
     );
     assert_eq!(
@@ -361,8 +378,8 @@ fn interactive_and_button_answers_become_text() {
         Some("wamid.template")
     );
     assert_eq!(
-        metadata(&parsed.messages[1])["interactive"]["list_reply"]["id"],
-        "r1"
+        metadata(&parsed.messages[1])["interactive"]["list_reply"]["description"],
+        "d"
     );
 }
 
@@ -440,8 +457,10 @@ fn a_bad_message_costs_only_itself() {
     );
     assert_eq!(
         parsed.problems[1].to_string(),
-        "entry 0 change 0 message 1 (wamid.nosender) has neither from nor from_user_id"
+        "whatsapp message wamid.nosender has no sender: neither from nor from_user_id nor \
+         contacts[].user_id"
     );
+    assert!(parsed.problems.iter().all(Problem::lost_a_message));
 }
 
 #[test]
