@@ -3,6 +3,7 @@
 //! that must see the real token while the log never does.
 
 mod failures;
+mod traffic;
 
 use std::time::Duration;
 
@@ -444,11 +445,18 @@ async fn non_ascii_text_round_trips_exactly() {
 #[tokio::test]
 async fn updates_without_a_message_are_acknowledged_and_not_stored() {
     let s = setup().await;
-    let callback = json!({
+    // Anonymous reaction counts and polls are not a person's message to the bot.
+    s.deliver(&fixture_json(
+        "telegram/teloxide-message-reaction-count.json",
+    ))
+    .await;
+    let poll = json!({
         "update_id": 31,
-        "callback_query": {"id": "4382", "from": {"id": 1111111, "first_name": "Ada"}, "data": "yes"}
+        "poll": {"id": "5415", "question": "Lunch?", "options": [], "total_voter_count": 0,
+                 "is_closed": false, "is_anonymous": true, "type": "regular",
+                 "allows_multiple_answers": false}
     });
-    s.deliver(&callback).await;
+    s.deliver(&poll).await;
     assert!(s.daemon.messages().is_empty());
     s.daemon.wait_idle().await;
     assert!(s.mock.requests().is_empty());

@@ -87,7 +87,18 @@ impl Setup {
             .requests_to("/messages")
             .iter()
             .map(|r| r.json())
-            .filter(|b| b["status"] == "read")
+            .filter(|b| b["status"] == "read" && b["typing_indicator"].is_null())
+            .collect()
+    }
+
+    /// Typing indicators (a read receipt with `typing_indicator`), sent while a turn
+    /// runs.
+    fn typings(&self) -> Vec<Value> {
+        self.mock
+            .requests_to("/messages")
+            .iter()
+            .map(|r| r.json())
+            .filter(|b| b["typing_indicator"]["type"] == "text")
             .collect()
     }
 
@@ -220,6 +231,22 @@ async fn real_signed_delivery_is_stored_marked_read_and_echoed_once() {
     let read = &s.reads()[0];
     assert_eq!(read["message_id"], m["external_id"]);
     assert_eq!(read["messaging_product"], "whatsapp");
+    // "Typing…" showed for the answered message while the agent worked, never after
+    // the reply.
+    let typings = s.typings();
+    assert!(!typings.is_empty(), "no typing indicator");
+    assert_eq!(typings[0]["message_id"], m["external_id"]);
+    let bodies: Vec<Value> = s
+        .mock
+        .requests_to("/messages")
+        .iter()
+        .map(|r| r.json())
+        .collect();
+    let last_typing = bodies
+        .iter()
+        .rposition(|b| b["typing_indicator"]["type"] == "text");
+    let reply = bodies.iter().position(|b| b["type"] == "text");
+    assert!(last_typing < reply, "typing after the reply: {bodies:?}");
     let send = &s.sends()[0];
     assert_eq!(send["to"], "972544401243");
     assert_eq!(send["text"]["body"], "Hey there! I am using PyWa.");

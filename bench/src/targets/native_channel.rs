@@ -15,12 +15,15 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use switchboard_channel_whatsapp::native::{
-    self, FetchFailure, Host, Inbound, Kind, Level, Reply, Request, Response, Webhook, convert_kind,
+    self, Attachment, AttachmentKind, Body, ButtonPress, ChatType, FetchFailure, Host, Inbound,
+    Kind, Level, OutboundAttachment, Reaction, Reply, Request, Response, SenderKind, Webhook,
+    convert_attachment_kind, convert_kind,
 };
 use switchboard_runtime::{
     CallError, CallLimits, Channel, HandledRequest, InstanceServices, WebhookRequest,
     WebhookResponse,
 };
+use switchboard_types as t;
 use switchboard_types::{
     DeliveryError, FetchError, InboundMessage, MessageKind, OutboundMessage, OutgoingRequest,
     Receipt,
@@ -34,6 +37,10 @@ pub struct NativeWhatsApp;
 #[async_trait::async_trait]
 impl Channel for NativeWhatsApp {
     fn has_persistence_hook(&self) -> bool {
+        true
+    }
+
+    fn has_presence_hook(&self) -> bool {
         true
     }
 
@@ -51,6 +58,7 @@ impl Channel for NativeWhatsApp {
                 body: response.body,
             },
             messages,
+            dead_letter: None,
         })
     }
 
@@ -62,7 +70,20 @@ impl Channel for NativeWhatsApp {
     ) -> Result<Result<Receipt, DeliveryError>, CallError> {
         let reply = Reply {
             conversation_id: message.conversation_id.clone(),
+            thread_id: message.thread_id.clone(),
             text: message.text.clone(),
+            attachments: message
+                .attachments
+                .iter()
+                .map(|a| OutboundAttachment {
+                    kind: convert_attachment_kind!(a.kind, t::AttachmentKind => AttachmentKind),
+                    mime_type: a.mime_type.clone(),
+                    size: a.size,
+                    file_name: a.file_name.clone(),
+                    caption: a.caption.clone(),
+                    blob: a.blob.clone(),
+                })
+                .collect(),
             in_reply_to: message.in_reply_to.clone().map(from_host),
             idempotency_key: message.idempotency_key.clone(),
         };
@@ -88,6 +109,19 @@ impl Channel for NativeWhatsApp {
         let message = from_host(message.clone());
         blocking(services, limits, move |host| {
             native::on_message_persisted(host, &message)
+        })
+        .await
+    }
+
+    async fn on_agent_working(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        message: &InboundMessage,
+    ) -> Result<Result<(), String>, CallError> {
+        let message = from_host(message.clone());
+        blocking(services, limits, move |host| {
+            native::on_agent_working(host, &message)
         })
         .await
     }
@@ -159,6 +193,13 @@ impl Host for IntakeHost<'_> {
         Ok(())
     }
 
+    fn dead_letter(&self, reason: &str) -> Result<(), String> {
+        if let Some(services) = self.services {
+            log(services, Level::Warn, reason);
+        }
+        Ok(())
+    }
+
     fn fetch(&self, _request: Request) -> Result<Response, FetchFailure> {
         Err(FetchFailure::Denied(
             "the native baseline makes no outbound calls while answering a webhook".to_owned(),
@@ -195,12 +236,24 @@ impl Host for BlockingHost {
         Err("emit is only valid during on-http-request".to_owned())
     }
 
+    fn dead_letter(&self, _reason: &str) -> Result<(), String> {
+        Err("dead-letter is only valid during on-http-request".to_owned())
+    }
+
     fn fetch(&self, request: Request) -> Result<Response, FetchFailure> {
         let request = OutgoingRequest {
             method: request.method,
             url: request.url,
             headers: request.headers,
-            body: request.body,
+            body: match request.body {
+                Body::Bytes(bytes) => bytes,
+                // The WhatsApp channel sends no multipart or blob bodies.
+                Body::Blob(_) | Body::Multipart(_) => {
+                    return Err(FetchFailure::Invalid(
+                        "the native baseline sends byte bodies only".to_owned(),
+                    ));
+                }
+            },
             timeout_ms: request.timeout_ms,
         };
         match self.runtime.block_on(self.services.fetch(request)) {
@@ -256,11 +309,46 @@ fn to_host(message: Inbound) -> InboundMessage {
         conversation_id: message.conversation_id,
         sender_id: message.sender_id,
         sender_name: message.sender_name,
+        sender_kind: match message.sender_kind {
+            SenderKind::User => t::SenderKind::User,
+            SenderKind::Bot => t::SenderKind::Bot,
+            SenderKind::ThisBot => t::SenderKind::ThisBot,
+        },
         text: message.text,
         timestamp: message.timestamp,
         reply_to: message.reply_to,
         kind: convert_kind!(message.kind, Kind => MessageKind),
+        chat_type: match message.chat_type {
+            ChatType::Unknown => t::ChatType::Unknown,
+            ChatType::Direct => t::ChatType::Direct,
+            ChatType::Group => t::ChatType::Group,
+            ChatType::Broadcast => t::ChatType::Broadcast,
+        },
+        mentions_bot: message.mentions_bot,
+        thread_id: message.thread_id,
         is_edit: message.is_edit,
+        platform_edited_at_ms: message.edited_at_ms,
+        attachments: message
+            .attachments
+            .into_iter()
+            .map(|a| t::Attachment {
+                kind: convert_attachment_kind!(a.kind, AttachmentKind => t::AttachmentKind),
+                mime_type: a.mime_type,
+                size: a.size,
+                file_name: a.file_name,
+                caption: a.caption,
+                reference: a.reference,
+            })
+            .collect(),
+        reaction: message.reaction.map(|r| t::Reaction {
+            target: r.target,
+            emoji: r.emoji,
+            removed: r.removed,
+        }),
+        button: message.button.map(|b| t::ButtonPress {
+            payload: b.payload,
+            label: b.label,
+        }),
         metadata: message.metadata,
     }
 }
@@ -271,11 +359,46 @@ fn from_host(message: InboundMessage) -> Inbound {
         conversation_id: message.conversation_id,
         sender_id: message.sender_id,
         sender_name: message.sender_name,
+        sender_kind: match message.sender_kind {
+            t::SenderKind::User => SenderKind::User,
+            t::SenderKind::Bot => SenderKind::Bot,
+            t::SenderKind::ThisBot => SenderKind::ThisBot,
+        },
         text: message.text,
         timestamp: message.timestamp,
         reply_to: message.reply_to,
         kind: convert_kind!(message.kind, MessageKind => Kind),
+        chat_type: match message.chat_type {
+            t::ChatType::Unknown => ChatType::Unknown,
+            t::ChatType::Direct => ChatType::Direct,
+            t::ChatType::Group => ChatType::Group,
+            t::ChatType::Broadcast => ChatType::Broadcast,
+        },
+        mentions_bot: message.mentions_bot,
+        thread_id: message.thread_id,
         is_edit: message.is_edit,
+        edited_at_ms: message.platform_edited_at_ms,
+        attachments: message
+            .attachments
+            .into_iter()
+            .map(|a| Attachment {
+                kind: convert_attachment_kind!(a.kind, t::AttachmentKind => AttachmentKind),
+                mime_type: a.mime_type,
+                size: a.size,
+                file_name: a.file_name,
+                caption: a.caption,
+                reference: a.reference,
+            })
+            .collect(),
+        reaction: message.reaction.map(|r| Reaction {
+            target: r.target,
+            emoji: r.emoji,
+            removed: r.removed,
+        }),
+        button: message.button.map(|b| ButtonPress {
+            payload: b.payload,
+            label: b.label,
+        }),
         metadata: message.metadata,
     }
 }

@@ -6,8 +6,9 @@
 //! against exactly the code the component runs.
 
 pub use switchboard_channel_sdk::{
-    Attachment, AttachmentKind, ButtonPress, ChatType, DeliveryFailure, FetchFailure, Host,
-    Inbound, Kind, Level, Reaction, Reply, Request, Response, SenderKind, Webhook, convert_kind,
+    Attachment, AttachmentKind, Body, ButtonPress, ChatType, DeliveryFailure, FetchFailure, Host,
+    Inbound, Kind, Level, OutboundAttachment, Reaction, Reply, Request, Response, SenderKind,
+    Webhook, convert_attachment_kind, convert_kind,
 };
 
 /// `channel.on-http-request`: answers one verified webhook request, emitting

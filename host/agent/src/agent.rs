@@ -88,6 +88,7 @@ mod tests {
                 instance: "test".to_owned(),
                 received_at_ms: 0,
                 edited_at_ms: None,
+                no_turn: None,
                 message: InboundMessage {
                     external_id: "x".to_owned(),
                     conversation_id: "c".to_owned(),
@@ -99,6 +100,7 @@ mod tests {
                     kind: MessageKind::Text,
                     is_edit: false,
                     metadata: "{}".to_owned(),
+                    ..InboundMessage::default()
                 },
             },
             history,

@@ -12,7 +12,7 @@ pub struct EchoAgent;
 #[async_trait::async_trait]
 impl Agent for EchoAgent {
     async fn respond(&self, turn: &Turn) -> Result<Vec<Reply>, AgentError> {
-        let text = turn.message.message.text.as_deref().unwrap_or_default();
+        let text = turn.message.message.text_for_agent().unwrap_or_default();
         Ok(Reply::from_text(text).into_iter().collect())
     }
 

@@ -147,6 +147,9 @@ struct WireMessage<'a> {
     sender_name: Option<&'a str>,
     text: Option<&'a str>,
     kind: &'static str,
+    /// A button press: what the person tapped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    button: Option<&'a switchboard_types::ButtonPress>,
     received_at: String,
 }
 
@@ -161,6 +164,7 @@ impl<'a> WireMessage<'a> {
             sender_name: message.sender_name.as_deref(),
             text: message.text.as_deref(),
             kind: message.kind.as_str(),
+            button: message.button.as_ref(),
             received_at: format_unix_ms(stored.received_at_ms),
         }
     }

@@ -127,7 +127,7 @@ impl fmt::Debug for OpenAiAgent {
 #[async_trait::async_trait]
 impl Agent for OpenAiAgent {
     async fn respond(&self, turn: &Turn) -> Result<Vec<Reply>, AgentError> {
-        let Some(text) = turn.message.message.text.as_deref() else {
+        let Some(text) = turn.message.message.text_for_agent() else {
             return Ok(Vec::new());
         };
         if text.trim().is_empty() {

@@ -149,13 +149,15 @@ pub(crate) enum Export {
     HttpRequest,
     Respond,
     MessagePersisted,
+    AgentWorking,
 }
 
 impl Export {
-    const ALL: [Export; 3] = [
+    const ALL: [Export; 4] = [
         Export::HttpRequest,
         Export::Respond,
         Export::MessagePersisted,
+        Export::AgentWorking,
     ];
 
     fn label(self) -> &'static str {
@@ -163,6 +165,7 @@ impl Export {
             Export::HttpRequest => "on_http_request",
             Export::Respond => "on_respond",
             Export::MessagePersisted => "on_message_persisted",
+            Export::AgentWorking => "on_agent_working",
         }
     }
 }

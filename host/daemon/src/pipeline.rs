@@ -172,15 +172,21 @@ pub(crate) async fn process(
         let (hooks, turns) = (shared.feeds.hooks.clone(), shared.feeds.turns.clone());
         let hand_over = move |outcomes: &[PersistOutcome]| {
             for outcome in outcomes {
+                // The store queued exactly this work: a hook for every new message
+                // that is not an edit, a turn for those with no reason against one.
                 if let PersistOutcome::Stored(message) = outcome {
-                    hooks.push(DueMessage {
-                        message: message.clone(),
-                        attempts: 0,
-                    });
-                    turns.push(DueMessage {
-                        message: message.clone(),
-                        attempts: 0,
-                    });
+                    if !message.message.is_edit {
+                        hooks.push(DueMessage {
+                            message: message.clone(),
+                            attempts: 0,
+                        });
+                    }
+                    if message.no_turn.is_none() {
+                        turns.push(DueMessage {
+                            message: message.clone(),
+                            attempts: 0,
+                        });
+                    }
                 }
             }
         };
@@ -213,10 +219,51 @@ pub(crate) async fn process(
         }
         instance.metrics.persisted(stored, duplicates, edited);
         tracing::info!(instance = %name, emitted = count, stored, duplicates, edited, "delivery stored");
-    } else {
+    } else if handled.dead_letter.is_none() {
         tracing::debug!(instance = %name, status = handled.response.status, "delivery handled, nothing emitted");
     }
+    if let Some(reason) = handled.dead_letter {
+        keep_for_replay(shared, instance, request, reason).await?;
+    }
     Ok(handled.response)
+}
+
+/// The channel asked (`host.dead-letter`) for the delivery to be kept: it carries a
+/// person's message the channel cannot map. Durable before the platform is answered,
+/// like the messages of the same delivery.
+async fn keep_for_replay(
+    shared: &Shared,
+    instance: &Instance,
+    request: &WebhookRequest,
+    reason: String,
+) -> Result<(), Failure> {
+    let name = &instance.name;
+    let letter = NewDeadLetter {
+        kind: DeadLetterKind::Delivery,
+        instance: name.clone(),
+        error: format!("the channel could not map it: {reason}"),
+        // Serialising plain strings and bytes cannot fail.
+        payload: serde_json::to_vec(request).unwrap_or_default(),
+    };
+    let stored = tokio::time::timeout(
+        shared.server.persist_timeout,
+        shared.store.dead_letter(letter),
+    )
+    .await;
+    match stored {
+        Ok(Ok(id)) => {
+            instance.metrics.dead_letter(DeadLetter::Delivery);
+            tracing::warn!(instance = %name, dead_letter = id, %reason, "the channel could not map a delivery; kept as a dead letter");
+            Ok(())
+        }
+        Ok(Err(e)) => Err(Failure::Refused(PipelineError::StoreUnavailable(format!(
+            "the dead letter the channel asked for could not be stored: {}",
+            error_chain(&e)
+        )))),
+        Err(_) => Err(Failure::Refused(PipelineError::StoreUnavailable(
+            "the dead letter the channel asked for was not durable in time".to_owned(),
+        ))),
+    }
 }
 
 /// A verified delivery the guest could not process is kept with its error and

@@ -10,6 +10,7 @@
 pub(crate) mod backoff;
 pub(crate) mod engine;
 pub(crate) mod hooks;
+pub(crate) mod presence;
 pub(crate) mod replies;
 pub(crate) mod turns;
 

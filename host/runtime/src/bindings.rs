@@ -1,30 +1,51 @@
-//! The one place `bindgen!` runs, for `switchboard:channel@0.1.1`, the newest version.
+//! The one place `bindgen!` runs: once per supported release line.
 //!
-//! Bindings are generated for the `full` world (every optional export); each optional
+//! [`v0_2`] binds `switchboard:channel@0.2.0`, the newest version; the host's logic is
+//! written against the plain types of `switchboard-types` and both bindings convert
+//! at their edge (`convert.rs` for 0.2, `shim.rs` for 0.1), so it is written once.
+//! [`v0_1`] binds `0.1.1`, which also runs components built against the frozen
+//! `0.1.0`: within one release line a newer version only adds interfaces, and wasmtime
+//! resolves names semver-aware in both directions (a `host@0.1.0` import is satisfied
+//! by the linker's `host@0.1.1`, an export `channel@0.1.0` is found when looking for
+//! `channel@0.1.1`), and types are structural.
+//!
+//! Bindings are generated for each `full` world (every optional export); each optional
 //! export interface is probed separately on the `InstancePre`, so a component built
-//! against the `minimal` world loads with the same bindings.
-//!
-//! Older versions of the same release line need no bindings of their own: 0.1.1 only
-//! adds an interface, and wasmtime resolves names semver-aware in both directions.
-//! A component's `switchboard:channel/host@0.1.0` import is satisfied by the linker's
-//! `host@0.1.1` definition, and `ChannelIndices` finds an export named
-//! `channel@0.1.0` when it asks for `channel@0.1.1` (both are on the `@0.1` track).
-//! Types are structural, so the unchanged records and functions type-check. A
-//! breaking version would get a second `bindgen!` module here and a shim onto this
-//! one (see `wit/README.md`).
+//! against `minimal` loads with the same bindings.
 
-mod generated {
-    wasmtime::component::bindgen!({
-        world: "full",
-        path: "../../wit/channel@0.1.1",
-        imports: { default: async | trappable },
-        exports: { default: async },
-    });
+pub(crate) mod v0_2 {
+    mod generated {
+        wasmtime::component::bindgen!({
+            world: "full",
+            path: "../../wit/channel@0.2.0",
+            imports: { default: async | trappable },
+            exports: { default: async },
+        });
+    }
+
+    pub(crate) use generated::Full;
+    pub(crate) use generated::exports::switchboard::channel::channel::GuestIndices as ChannelIndices;
+    pub(crate) use generated::exports::switchboard::channel::persistence::GuestIndices as PersistenceIndices;
+    pub(crate) use generated::exports::switchboard::channel::presence::GuestIndices as PresenceIndices;
+    pub(crate) use generated::switchboard::channel::context::Host as ContextHost;
+    pub(crate) use generated::switchboard::channel::host::Host;
+    pub(crate) use generated::switchboard::channel::types as wit;
 }
 
-pub(crate) use generated::Full;
-pub(crate) use generated::exports::switchboard::channel::channel::GuestIndices as ChannelIndices;
-pub(crate) use generated::exports::switchboard::channel::persistence::GuestIndices as PersistenceIndices;
-pub(crate) use generated::switchboard::channel::context::Host as ContextHost;
-pub(crate) use generated::switchboard::channel::host::Host;
-pub(crate) use generated::switchboard::channel::types as wit;
+pub(crate) mod v0_1 {
+    mod generated {
+        wasmtime::component::bindgen!({
+            world: "full",
+            path: "../../wit/channel@0.1.1",
+            imports: { default: async | trappable },
+            exports: { default: async },
+        });
+    }
+
+    pub(crate) use generated::Full;
+    pub(crate) use generated::exports::switchboard::channel::channel::GuestIndices as ChannelIndices;
+    pub(crate) use generated::exports::switchboard::channel::persistence::GuestIndices as PersistenceIndices;
+    pub(crate) use generated::switchboard::channel::context::Host as ContextHost;
+    pub(crate) use generated::switchboard::channel::host::Host;
+    pub(crate) use generated::switchboard::channel::types as wit;
+}

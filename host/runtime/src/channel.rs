@@ -14,11 +14,16 @@ use crate::error::CallError;
 use crate::limits::CallLimits;
 use crate::services::InstanceServices;
 
-/// A channel's exports: `channel` and the optional `persistence` hook.
+/// A channel's exports: `channel` and the optional `persistence` and `presence` hooks.
 #[async_trait::async_trait]
 pub trait Channel: Send + Sync + std::fmt::Debug {
     /// Whether [`Channel::on_message_persisted`] does anything.
     fn has_persistence_hook(&self) -> bool;
+
+    /// Whether [`Channel::on_agent_working`] does anything.
+    fn has_presence_hook(&self) -> bool {
+        false
+    }
 
     /// Bytes of guest log output dropped over the per-call budget since loading.
     fn log_bytes_dropped(&self) -> u64 {
@@ -50,12 +55,26 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
         limits: &CallLimits,
         message: &InboundMessage,
     ) -> Result<Result<(), String>, CallError>;
+
+    /// `presence.on-agent-working`; [`CallError::NotExported`] without the hook.
+    async fn on_agent_working(
+        &self,
+        _services: Arc<dyn InstanceServices>,
+        _limits: &CallLimits,
+        _message: &InboundMessage,
+    ) -> Result<Result<(), String>, CallError> {
+        Err(CallError::NotExported("presence.on-agent-working"))
+    }
 }
 
 #[async_trait::async_trait]
 impl Channel for ChannelComponent {
     fn has_persistence_hook(&self) -> bool {
         ChannelComponent::has_persistence_hook(self)
+    }
+
+    fn has_presence_hook(&self) -> bool {
+        ChannelComponent::has_presence_hook(self)
     }
 
     fn log_bytes_dropped(&self) -> u64 {
@@ -89,5 +108,14 @@ impl Channel for ChannelComponent {
         message: &InboundMessage,
     ) -> Result<Result<(), String>, CallError> {
         ChannelComponent::on_message_persisted(self, services, limits, message).await
+    }
+
+    async fn on_agent_working(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        message: &InboundMessage,
+    ) -> Result<Result<(), String>, CallError> {
+        ChannelComponent::on_agent_working(self, services, limits, message).await
     }
 }

@@ -7,7 +7,7 @@ use switchboard_types::{DeliveryError, InboundMessage, OutboundMessage, Receipt,
 use wasmtime::component::{Component, Instance, InstancePre};
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap, UpdateDeadline};
 
-use crate::bindings::{ChannelIndices, PersistenceIndices, wit};
+use crate::bindings::{v0_1, v0_2};
 use crate::cache;
 use crate::convert;
 use crate::engine::{EPOCH_TICK, Runtime};
@@ -15,6 +15,7 @@ use crate::error::{CallError, LoadError};
 use crate::guest_text::{MAX_GUEST_ERROR_BYTES, MAX_GUEST_LOG_LINE_BYTES, guest_text};
 use crate::limits::CallLimits;
 use crate::services::InstanceServices;
+use crate::shim;
 use crate::state::{CallState, GuestCounters, Phase};
 use crate::version;
 
@@ -31,6 +32,57 @@ pub struct WebhookResponse {
 pub struct HandledRequest {
     pub response: WebhookResponse,
     pub messages: Vec<InboundMessage>,
+    /// Set when the guest asked (`host.dead-letter`) for the delivery to be kept
+    /// for replay: the reason it gave.
+    pub dead_letter: Option<String>,
+}
+
+/// The exports of a component, found once at load, for the release line it targets.
+enum Exports {
+    V0_1 {
+        channel: v0_1::ChannelIndices,
+        persistence: Option<v0_1::PersistenceIndices>,
+    },
+    V0_2 {
+        channel: v0_2::ChannelIndices,
+        persistence: Option<v0_2::PersistenceIndices>,
+        presence: Option<v0_2::PresenceIndices>,
+    },
+}
+
+impl Exports {
+    fn find(wit: &semver::Version, pre: &InstancePre<CallState>) -> wasmtime::Result<Exports> {
+        // An `Err` from an optional interface only means it is not exported.
+        Ok(if wit.major == 0 && wit.minor == 1 {
+            Exports::V0_1 {
+                channel: v0_1::ChannelIndices::new(pre)?,
+                persistence: v0_1::PersistenceIndices::new(pre).ok(),
+            }
+        } else {
+            Exports::V0_2 {
+                channel: v0_2::ChannelIndices::new(pre)?,
+                persistence: v0_2::PersistenceIndices::new(pre).ok(),
+                presence: v0_2::PresenceIndices::new(pre).ok(),
+            }
+        })
+    }
+
+    fn has_persistence(&self) -> bool {
+        match self {
+            Exports::V0_1 { persistence, .. } => persistence.is_some(),
+            Exports::V0_2 { persistence, .. } => persistence.is_some(),
+        }
+    }
+
+    fn has_presence(&self) -> bool {
+        matches!(
+            self,
+            Exports::V0_2 {
+                presence: Some(_),
+                ..
+            }
+        )
+    }
 }
 
 /// A compiled, linked channel component: one per installed version, built once
@@ -46,8 +98,7 @@ struct ComponentInner {
     wit: semver::Version,
     runtime: Runtime,
     pre: InstancePre<CallState>,
-    channel: ChannelIndices,
-    persistence: Option<PersistenceIndices>,
+    exports: Exports,
     counters: Arc<GuestCounters>,
     from_cache: bool,
 }
@@ -58,7 +109,8 @@ impl std::fmt::Debug for ChannelComponent {
             .field("name", &self.inner.name)
             .field("sha256", &self.inner.sha256)
             .field("wit", &self.inner.wit)
-            .field("persistence", &self.inner.persistence.is_some())
+            .field("persistence", &self.inner.exports.has_persistence())
+            .field("presence", &self.inner.exports.has_presence())
             .finish_non_exhaustive()
     }
 }
@@ -103,12 +155,10 @@ impl Runtime {
                 name: name.to_owned(),
                 source,
             })?;
-        let channel = ChannelIndices::new(&pre).map_err(|source| LoadError::Link {
+        let exports = Exports::find(&wit, &pre).map_err(|source| LoadError::Link {
             name: name.to_owned(),
             source,
         })?;
-        // An `Err` here only means the optional hook is not exported.
-        let persistence = PersistenceIndices::new(&pre).ok();
         Ok(ChannelComponent {
             inner: Arc::new(ComponentInner {
                 name: name.to_owned(),
@@ -116,8 +166,7 @@ impl Runtime {
                 wit,
                 runtime: self.clone(),
                 pre,
-                channel,
-                persistence,
+                exports,
                 counters: Arc::new(GuestCounters::default()),
                 from_cache,
             }),
@@ -157,7 +206,12 @@ impl ChannelComponent {
 
     /// Whether the component exports the optional `persistence` hook.
     pub fn has_persistence_hook(&self) -> bool {
-        self.inner.persistence.is_some()
+        self.inner.exports.has_persistence()
+    }
+
+    /// Whether the component exports the optional `presence` hook (0.2 and later).
+    pub fn has_presence_hook(&self) -> bool {
+        self.inner.exports.has_presence()
     }
 
     /// Whether the compiled code came from the on-disk cache.
@@ -180,32 +234,69 @@ impl ChannelComponent {
         limits: &CallLimits,
         request: &WebhookRequest,
     ) -> Result<HandledRequest, CallError> {
-        // The one copy of the body: into the guest's linear memory.
-        let request = wit::HttpRequest {
-            method: request.method.clone(),
-            path: request.path.clone(),
-            query: request.query.clone(),
-            headers: request.headers.clone(),
-            body: request.body.to_vec(),
+        // The one copy of the body: into the guest's linear memory. The record is the
+        // same in both release lines, but each has its own generated type.
+        let (method, path, query, headers, body) = (
+            request.method.clone(),
+            request.path.clone(),
+            request.query.clone(),
+            request.headers.clone(),
+            request.body.to_vec(),
+        );
+        let (response, mut state) = match &self.inner.exports {
+            Exports::V0_2 { channel, .. } => {
+                let request = v0_2::wit::HttpRequest {
+                    method,
+                    path,
+                    query,
+                    headers,
+                    body,
+                };
+                self.call(
+                    Phase::HttpRequest,
+                    services,
+                    limits,
+                    async |store, instance| {
+                        let guest = channel.load(&mut *store, instance)?;
+                        let r = guest.call_on_http_request(&mut *store, &request).await?;
+                        Ok(WebhookResponse {
+                            status: r.status,
+                            headers: r.headers,
+                            body: r.body,
+                        })
+                    },
+                )
+                .await?
+            }
+            Exports::V0_1 { channel, .. } => {
+                let request = v0_1::wit::HttpRequest {
+                    method,
+                    path,
+                    query,
+                    headers,
+                    body,
+                };
+                self.call(
+                    Phase::HttpRequest,
+                    services,
+                    limits,
+                    async |store, instance| {
+                        let guest = channel.load(&mut *store, instance)?;
+                        let r = guest.call_on_http_request(&mut *store, &request).await?;
+                        Ok(WebhookResponse {
+                            status: r.status,
+                            headers: r.headers,
+                            body: r.body,
+                        })
+                    },
+                )
+                .await?
+            }
         };
-        let (response, state) = self
-            .call(
-                Phase::HttpRequest,
-                services,
-                limits,
-                async |store, instance| {
-                    let guest = self.inner.channel.load(&mut *store, instance)?;
-                    guest.call_on_http_request(&mut *store, &request).await
-                },
-            )
-            .await?;
         Ok(HandledRequest {
-            response: WebhookResponse {
-                status: response.status,
-                headers: response.headers,
-                body: response.body,
-            },
-            messages: state.emitted,
+            response,
+            messages: std::mem::take(&mut state.emitted),
+            dead_letter: state.dead_letter.take(),
         })
     }
 
@@ -216,15 +307,31 @@ impl ChannelComponent {
         limits: &CallLimits,
         message: &OutboundMessage,
     ) -> Result<Result<Receipt, DeliveryError>, CallError> {
-        let message = convert::outbound_to_wit(message);
-        let (result, state) = self
-            .call(Phase::Respond, services, limits, async |store, instance| {
-                let guest = self.inner.channel.load(&mut *store, instance)?;
-                guest.call_on_respond(&mut *store, &message).await
-            })
-            .await?;
-        Ok(result.map(convert::receipt_from_wit).map_err(|e| {
-            let mut error = convert::delivery_error_from_wit(e);
+        let (result, state) = match &self.inner.exports {
+            Exports::V0_2 { channel, .. } => {
+                let message = convert::outbound_to_wit(message);
+                self.call(Phase::Respond, services, limits, async |store, instance| {
+                    let guest = channel.load(&mut *store, instance)?;
+                    let sent = guest.call_on_respond(&mut *store, &message).await?;
+                    Ok(sent
+                        .map(convert::receipt_from_wit)
+                        .map_err(convert::delivery_error_from_wit))
+                })
+                .await?
+            }
+            Exports::V0_1 { channel, .. } => {
+                let message = shim::outbound_to_v0_1(message);
+                self.call(Phase::Respond, services, limits, async |store, instance| {
+                    let guest = channel.load(&mut *store, instance)?;
+                    let sent = guest.call_on_respond(&mut *store, &message).await?;
+                    Ok(sent
+                        .map(shim::receipt_from_v0_1)
+                        .map_err(shim::delivery_error_from_v0_1))
+                })
+                .await?
+            }
+        };
+        Ok(result.map_err(|mut error| {
             error.message = clean_error(&state, &error.message);
             error
         }))
@@ -238,18 +345,68 @@ impl ChannelComponent {
         limits: &CallLimits,
         message: &InboundMessage,
     ) -> Result<Result<(), String>, CallError> {
-        let Some(indices) = &self.inner.persistence else {
-            return Err(CallError::NotExported("persistence.on-message-persisted"));
+        let (result, state) = match &self.inner.exports {
+            Exports::V0_2 {
+                persistence: Some(indices),
+                ..
+            } => {
+                let message = convert::message_to_wit(message);
+                self.call(
+                    Phase::Persisted,
+                    services,
+                    limits,
+                    async |store, instance| {
+                        let guest = indices.load(&mut *store, instance)?;
+                        guest.call_on_message_persisted(&mut *store, &message).await
+                    },
+                )
+                .await?
+            }
+            Exports::V0_1 {
+                persistence: Some(indices),
+                ..
+            } => {
+                let message = shim::message_to_v0_1(message);
+                self.call(
+                    Phase::Persisted,
+                    services,
+                    limits,
+                    async |store, instance| {
+                        let guest = indices.load(&mut *store, instance)?;
+                        guest.call_on_message_persisted(&mut *store, &message).await
+                    },
+                )
+                .await?
+            }
+            _ => return Err(CallError::NotExported("persistence.on-message-persisted")),
+        };
+        Ok(result.map_err(|error| clean_error(&state, &error)))
+    }
+
+    /// Runs `on-agent-working` on a fresh instance; `NotExported` if the component
+    /// has no `presence` hook (every 0.1.x component).
+    pub async fn on_agent_working(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        message: &InboundMessage,
+    ) -> Result<Result<(), String>, CallError> {
+        let Exports::V0_2 {
+            presence: Some(indices),
+            ..
+        } = &self.inner.exports
+        else {
+            return Err(CallError::NotExported("presence.on-agent-working"));
         };
         let message = convert::message_to_wit(message);
         let (result, state) = self
             .call(
-                Phase::Persisted,
+                Phase::Presence,
                 services,
                 limits,
                 async |store, instance| {
                     let guest = indices.load(&mut *store, instance)?;
-                    guest.call_on_message_persisted(&mut *store, &message).await
+                    guest.call_on_agent_working(&mut *store, &message).await
                 },
             )
             .await?;

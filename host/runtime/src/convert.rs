@@ -1,44 +1,44 @@
-//! Conversions between WIT-generated types and `switchboard-types`, so generated
-//! types never leave this crate.
+//! The 0.2 bindings at the host's edge: conversions between the generated types of
+//! `switchboard:channel@0.2.0` and `switchboard-types`, and the host imports over
+//! the logic in `imports.rs`. Generated types never leave this crate.
 
 use switchboard_types as t;
 
-use crate::bindings::wit;
+use crate::bindings::v0_2::{ContextHost, Host, wit};
+use crate::imports::{Body, Level};
+use crate::multipart;
+use crate::state::CallState;
+
+macro_rules! same_variants {
+    ($value:expr, $from:path => $to:path, $($variant:ident)+) => {{
+        use $from as From;
+        use $to as To;
+        match $value {
+            $(From::$variant => To::$variant,)+
+        }
+    }};
+}
 
 pub(crate) fn kind_from_wit(kind: wit::MessageKind) -> t::MessageKind {
-    match kind {
-        wit::MessageKind::Text => t::MessageKind::Text,
-        wit::MessageKind::Image => t::MessageKind::Image,
-        wit::MessageKind::Audio => t::MessageKind::Audio,
-        wit::MessageKind::Video => t::MessageKind::Video,
-        wit::MessageKind::Document => t::MessageKind::Document,
-        wit::MessageKind::Sticker => t::MessageKind::Sticker,
-        wit::MessageKind::Location => t::MessageKind::Location,
-        wit::MessageKind::Contact => t::MessageKind::Contact,
-        wit::MessageKind::Reaction => t::MessageKind::Reaction,
-        wit::MessageKind::Interactive => t::MessageKind::Interactive,
-        wit::MessageKind::Button => t::MessageKind::Button,
-        wit::MessageKind::System => t::MessageKind::System,
-        wit::MessageKind::Other => t::MessageKind::Other,
-    }
+    same_variants!(kind, wit::MessageKind => t::MessageKind,
+        Text Image Audio Video Document Sticker Location Contact Reaction Interactive Button
+        System Other)
 }
 
 pub(crate) fn kind_to_wit(kind: t::MessageKind) -> wit::MessageKind {
-    match kind {
-        t::MessageKind::Text => wit::MessageKind::Text,
-        t::MessageKind::Image => wit::MessageKind::Image,
-        t::MessageKind::Audio => wit::MessageKind::Audio,
-        t::MessageKind::Video => wit::MessageKind::Video,
-        t::MessageKind::Document => wit::MessageKind::Document,
-        t::MessageKind::Sticker => wit::MessageKind::Sticker,
-        t::MessageKind::Location => wit::MessageKind::Location,
-        t::MessageKind::Contact => wit::MessageKind::Contact,
-        t::MessageKind::Reaction => wit::MessageKind::Reaction,
-        t::MessageKind::Interactive => wit::MessageKind::Interactive,
-        t::MessageKind::Button => wit::MessageKind::Button,
-        t::MessageKind::System => wit::MessageKind::System,
-        t::MessageKind::Other => wit::MessageKind::Other,
-    }
+    same_variants!(kind, t::MessageKind => wit::MessageKind,
+        Text Image Audio Video Document Sticker Location Contact Reaction Interactive Button
+        System Other)
+}
+
+fn attachment_kind_from_wit(kind: wit::AttachmentKind) -> t::AttachmentKind {
+    same_variants!(kind, wit::AttachmentKind => t::AttachmentKind,
+        Image Audio Voice Video Document Sticker Other)
+}
+
+fn attachment_kind_to_wit(kind: t::AttachmentKind) -> wit::AttachmentKind {
+    same_variants!(kind, t::AttachmentKind => wit::AttachmentKind,
+        Image Audio Voice Video Document Sticker Other)
 }
 
 pub(crate) fn message_from_wit(m: wit::InboundMessage) -> t::InboundMessage {
@@ -47,11 +47,39 @@ pub(crate) fn message_from_wit(m: wit::InboundMessage) -> t::InboundMessage {
         conversation_id: m.conversation_id,
         sender_id: m.sender_id,
         sender_name: m.sender_name,
+        sender_kind: same_variants!(m.sender_kind, wit::SenderKind => t::SenderKind,
+            User Bot ThisBot),
         text: m.text,
         timestamp: m.timestamp,
         reply_to: m.reply_to,
         kind: kind_from_wit(m.kind),
+        chat_type: same_variants!(m.chat_type, wit::ChatType => t::ChatType,
+            Unknown Direct Group Broadcast),
+        mentions_bot: m.mentions_bot,
+        thread_id: m.thread_id,
         is_edit: m.is_edit,
+        platform_edited_at_ms: m.edited_at_ms,
+        attachments: m
+            .attachments
+            .into_iter()
+            .map(|a| t::Attachment {
+                kind: attachment_kind_from_wit(a.kind),
+                mime_type: a.mime_type,
+                size: a.size,
+                file_name: a.file_name,
+                caption: a.caption,
+                reference: a.reference,
+            })
+            .collect(),
+        reaction: m.reaction.map(|r| t::Reaction {
+            target: r.target,
+            emoji: r.emoji,
+            removed: r.removed,
+        }),
+        button: m.button.map(|b| t::ButtonPress {
+            payload: b.payload,
+            label: b.label,
+        }),
         metadata: m.metadata,
     }
 }
@@ -62,11 +90,39 @@ pub(crate) fn message_to_wit(m: &t::InboundMessage) -> wit::InboundMessage {
         conversation_id: m.conversation_id.clone(),
         sender_id: m.sender_id.clone(),
         sender_name: m.sender_name.clone(),
+        sender_kind: same_variants!(m.sender_kind, t::SenderKind => wit::SenderKind,
+            User Bot ThisBot),
         text: m.text.clone(),
         timestamp: m.timestamp,
         reply_to: m.reply_to.clone(),
         kind: kind_to_wit(m.kind),
+        chat_type: same_variants!(m.chat_type, t::ChatType => wit::ChatType,
+            Unknown Direct Group Broadcast),
+        mentions_bot: m.mentions_bot,
+        thread_id: m.thread_id.clone(),
         is_edit: m.is_edit,
+        edited_at_ms: m.platform_edited_at_ms,
+        attachments: m
+            .attachments
+            .iter()
+            .map(|a| wit::Attachment {
+                kind: attachment_kind_to_wit(a.kind),
+                mime_type: a.mime_type.clone(),
+                size: a.size,
+                file_name: a.file_name.clone(),
+                caption: a.caption.clone(),
+                reference: a.reference.clone(),
+            })
+            .collect(),
+        reaction: m.reaction.as_ref().map(|r| wit::Reaction {
+            target: r.target.clone(),
+            emoji: r.emoji.clone(),
+            removed: r.removed,
+        }),
+        button: m.button.as_ref().map(|b| wit::ButtonPress {
+            payload: b.payload.clone(),
+            label: b.label.clone(),
+        }),
         metadata: m.metadata.clone(),
     }
 }
@@ -74,7 +130,20 @@ pub(crate) fn message_to_wit(m: &t::InboundMessage) -> wit::InboundMessage {
 pub(crate) fn outbound_to_wit(m: &t::OutboundMessage) -> wit::OutboundMessage {
     wit::OutboundMessage {
         conversation_id: m.conversation_id.clone(),
+        thread_id: m.thread_id.clone(),
         text: m.text.clone(),
+        attachments: m
+            .attachments
+            .iter()
+            .map(|a| wit::OutboundAttachment {
+                kind: attachment_kind_to_wit(a.kind),
+                mime_type: a.mime_type.clone(),
+                size: a.size,
+                file_name: a.file_name.clone(),
+                caption: a.caption.clone(),
+                blob: a.blob.clone(),
+            })
+            .collect(),
         in_reply_to: m.in_reply_to.as_ref().map(message_to_wit),
         idempotency_key: m.idempotency_key.clone(),
     }
@@ -94,30 +163,112 @@ pub(crate) fn delivery_error_from_wit(e: wit::DeliveryError) -> t::DeliveryError
     }
 }
 
-pub(crate) fn request_from_wit(r: wit::OutgoingRequest) -> t::OutgoingRequest {
-    t::OutgoingRequest {
-        method: r.method,
-        url: r.url,
-        headers: r.headers,
-        body: r.body,
-        timeout_ms: r.timeout_ms,
+fn body_from_wit(body: wit::RequestBody) -> Body {
+    match body {
+        wit::RequestBody::Bytes(bytes) => Body::Bytes(bytes),
+        wit::RequestBody::Blob(blob) => Body::Blob(blob),
+        wit::RequestBody::Multipart(parts) => Body::Multipart(
+            parts
+                .into_iter()
+                .map(|p| multipart::Part {
+                    name: p.name,
+                    file_name: p.file_name,
+                    content_type: p.content_type,
+                    content: match p.content {
+                        wit::PartContent::Text(text) => multipart::Content::Text(text),
+                        wit::PartContent::Bytes(bytes) => multipart::Content::Bytes(bytes),
+                        wit::PartContent::Blob(blob) => multipart::Content::Blob(blob),
+                    },
+                })
+                .collect(),
+        ),
     }
 }
 
-pub(crate) fn response_to_wit(r: t::IncomingResponse) -> wit::IncomingResponse {
-    wit::IncomingResponse {
-        status: r.status,
-        headers: r.headers,
-        body: r.body,
-    }
-}
-
-pub(crate) fn fetch_error_to_wit(e: t::FetchError) -> wit::FetchError {
+fn fetch_error_to_wit(e: t::FetchError) -> wit::FetchError {
     match e {
         t::FetchError::Denied(why) => wit::FetchError::Denied(why),
         t::FetchError::Timeout => wit::FetchError::Timeout,
         t::FetchError::Network(why) => wit::FetchError::Network(why),
         t::FetchError::TooLarge => wit::FetchError::TooLarge,
         t::FetchError::Invalid(why) => wit::FetchError::Invalid(why),
+    }
+}
+
+impl wit::Host for CallState {}
+
+impl Host for CallState {
+    async fn log(&mut self, level: wit::LogLevel, message: String) -> wasmtime::Result<()> {
+        let level = same_variants!(level, wit::LogLevel => Level, Trace Debug Info Warn Error);
+        CallState::log(self, level, &message);
+        Ok(())
+    }
+
+    async fn emit(&mut self, message: wit::InboundMessage) -> wasmtime::Result<Result<(), String>> {
+        CallState::emit(self, message_from_wit(message))
+    }
+
+    async fn dead_letter(&mut self, reason: String) -> wasmtime::Result<Result<(), String>> {
+        Ok(CallState::dead_letter(self, &reason))
+    }
+
+    async fn http_fetch(
+        &mut self,
+        request: wit::OutgoingRequest,
+    ) -> wasmtime::Result<Result<wit::IncomingResponse, wit::FetchError>> {
+        let result = CallState::http_fetch(
+            self,
+            request.method,
+            request.url,
+            request.headers,
+            body_from_wit(request.body),
+            request.timeout_ms,
+        )
+        .await;
+        Ok(result
+            .map(|r| wit::IncomingResponse {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            })
+            .map_err(fetch_error_to_wit))
+    }
+
+    async fn setting(&mut self, name: String) -> wasmtime::Result<Option<String>> {
+        Ok(CallState::setting(self, &name))
+    }
+
+    async fn state_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
+        CallState::state_get(self, &key).await
+    }
+
+    async fn state_set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), String>> {
+        Ok(CallState::state_set(self, &key, value).await)
+    }
+
+    async fn state_delete(&mut self, key: String) -> wasmtime::Result<()> {
+        CallState::state_delete(self, &key).await
+    }
+
+    async fn now_millis(&mut self) -> wasmtime::Result<u64> {
+        Ok(CallState::now_millis())
+    }
+}
+
+impl ContextHost for CallState {
+    async fn instance_name(&mut self) -> wasmtime::Result<String> {
+        Ok(CallState::instance_name(self))
+    }
+
+    async fn remaining_millis(&mut self) -> wasmtime::Result<u64> {
+        Ok(CallState::remaining_millis(self))
+    }
+
+    async fn remaining_fetches(&mut self) -> wasmtime::Result<u32> {
+        Ok(CallState::remaining_fetches(self))
     }
 }

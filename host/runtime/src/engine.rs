@@ -5,7 +5,7 @@ use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::bindings::Full;
+use crate::bindings::{v0_1, v0_2};
 use crate::error::LoadError;
 use crate::state::CallState;
 
@@ -63,7 +63,11 @@ impl Runtime {
         let engine = Engine::new(&engine_config(&config)).map_err(LoadError::Engine)?;
         let mut linker = Linker::<CallState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(LoadError::Engine)?;
-        Full::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+        // Both release lines side by side: their interface names differ in the
+        // version (`@0.1.1`, `@0.2.0`), so each component links to its own.
+        v0_2::Full::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(LoadError::Engine)?;
+        v0_1::Full::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(LoadError::Engine)?;
         start_ticker(&engine)?;
         Ok(Runtime {

@@ -1,42 +1,61 @@
-//! The `host` interface: every function a guest can call. Each one checks the
-//! per-call limits before doing anything on the guest's behalf.
+//! The host functions a guest can call, written once against the plain types of
+//! `switchboard-types`. The bindings of each WIT release line (`convert.rs` for
+//! 0.2, `shim.rs` for 0.1) convert and call these. Each one checks the per-call
+//! limits before doing anything on the guest's behalf.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use switchboard_types as t;
 use wasmtime::bail;
 
-use crate::bindings::{Host, wit};
-use crate::convert;
-use crate::guest_text::{MAX_GUEST_LOG_LINE_BYTES, guest_text};
+use crate::guest_text::{MAX_GUEST_ERROR_BYTES, MAX_GUEST_LOG_LINE_BYTES, guest_text};
 use crate::limits::{MAX_EXTERNAL_ID_BYTES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES};
+use crate::multipart;
 use crate::state::{CallState, Phase};
 
-impl wit::Host for CallState {}
+/// A guest log level, as both release lines have it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
 
-impl Host for CallState {
-    async fn log(&mut self, level: wit::LogLevel, message: String) -> wasmtime::Result<()> {
+/// The body of an outbound request before the host assembles it.
+pub(crate) enum Body {
+    Bytes(Vec<u8>),
+    Blob(String),
+    Multipart(Vec<multipart::Part>),
+}
+
+impl CallState {
+    pub(crate) fn log(&mut self, level: Level, message: &str) {
         let budget = self
             .call_limits
             .max_log_bytes
             .saturating_sub(self.log_bytes);
         if message.len() > budget {
             self.note_dropped_log(message.len());
-            return Ok(());
+            return;
         }
         self.log_bytes += message.len();
-        let message = guest_text(&self.services.redact(&message), MAX_GUEST_LOG_LINE_BYTES);
+        let message = guest_text(&self.services.redact(message), MAX_GUEST_LOG_LINE_BYTES);
         let instance = self.services.instance();
         match level {
-            wit::LogLevel::Trace => tracing::trace!(target: "guest", instance, "{message}"),
-            wit::LogLevel::Debug => tracing::debug!(target: "guest", instance, "{message}"),
-            wit::LogLevel::Info => tracing::info!(target: "guest", instance, "{message}"),
-            wit::LogLevel::Warn => tracing::warn!(target: "guest", instance, "{message}"),
-            wit::LogLevel::Error => tracing::error!(target: "guest", instance, "{message}"),
+            Level::Trace => tracing::trace!(target: "guest", instance, "{message}"),
+            Level::Debug => tracing::debug!(target: "guest", instance, "{message}"),
+            Level::Info => tracing::info!(target: "guest", instance, "{message}"),
+            Level::Warn => tracing::warn!(target: "guest", instance, "{message}"),
+            Level::Error => tracing::error!(target: "guest", instance, "{message}"),
         }
-        Ok(())
     }
 
-    async fn emit(&mut self, message: wit::InboundMessage) -> wasmtime::Result<Result<(), String>> {
+    pub(crate) fn emit(
+        &mut self,
+        message: t::InboundMessage,
+    ) -> wasmtime::Result<Result<(), String>> {
         if self.phase != Phase::HttpRequest {
             return Ok(Err("emit is only valid during on-http-request".to_owned()));
         }
@@ -55,6 +74,18 @@ impl Host for CallState {
         if !metadata_is_object(&message.metadata) {
             return Ok(Err("metadata must be a JSON object".to_owned()));
         }
+        if message.reaction.is_some() && message.kind != t::MessageKind::Reaction {
+            return Ok(Err(format!(
+                "a reaction is only valid on a message of kind reaction, not {}",
+                message.kind.as_str()
+            )));
+        }
+        if message.button.is_some() && message.kind != t::MessageKind::Button {
+            return Ok(Err(format!(
+                "a button press is only valid on a message of kind button, not {}",
+                message.kind.as_str()
+            )));
+        }
         let size = message_size(&message);
         if self.emitted.len() >= self.call_limits.max_emits {
             return self.trap_limit(format!(
@@ -69,19 +100,37 @@ impl Host for CallState {
             ));
         }
         self.emitted_bytes += size;
-        self.emitted.push(convert::message_from_wit(message));
+        self.emitted.push(message);
         Ok(Ok(()))
     }
 
-    async fn http_fetch(
+    pub(crate) fn dead_letter(&mut self, reason: &str) -> Result<(), String> {
+        if self.phase != Phase::HttpRequest {
+            return Err("dead-letter is only valid during on-http-request".to_owned());
+        }
+        // One dead letter per delivery: later reasons are appended to the first, and
+        // the whole is bounded like any other guest error text.
+        let reason = guest_text(&self.services.redact(reason), MAX_GUEST_ERROR_BYTES);
+        self.dead_letter = Some(match self.dead_letter.take() {
+            None => reason,
+            Some(first) => guest_text(&format!("{first}; {reason}"), MAX_GUEST_ERROR_BYTES),
+        });
+        Ok(())
+    }
+
+    pub(crate) async fn http_fetch(
         &mut self,
-        request: wit::OutgoingRequest,
-    ) -> wasmtime::Result<Result<wit::IncomingResponse, wit::FetchError>> {
+        method: String,
+        url: String,
+        mut headers: t::Headers,
+        body: Body,
+        timeout_ms: Option<u32>,
+    ) -> Result<t::IncomingResponse, t::FetchError> {
         if self.fetches >= self.call_limits.max_fetches {
-            return Ok(Err(wit::FetchError::Denied(format!(
+            return Err(t::FetchError::Denied(format!(
                 "at most {} outbound requests per call",
                 self.call_limits.max_fetches
-            ))));
+            )));
         }
         self.fetches += 1;
         // A request may not outlive the call that made it.
@@ -90,30 +139,38 @@ impl Host for CallState {
             .deadline
             .saturating_sub(self.started.elapsed());
         if remaining.is_zero() {
-            return Ok(Err(wit::FetchError::Timeout));
+            return Err(t::FetchError::Timeout);
         }
-        let mut request = convert::request_from_wit(request);
+        let body = match body {
+            Body::Bytes(bytes) => bytes,
+            Body::Blob(blob) => return Err(multipart::unknown_blob(&blob)),
+            Body::Multipart(parts) => {
+                let assembled = multipart::assemble(parts)?;
+                headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+                headers.push(("content-type".to_owned(), assembled.content_type));
+                assembled.body
+            }
+        };
         let remaining_ms = u32::try_from(remaining.as_millis()).unwrap_or(u32::MAX);
-        request.timeout_ms = Some(
-            request
-                .timeout_ms
-                .map_or(remaining_ms, |t| t.min(remaining_ms)),
-        );
-        let result = self.services.fetch(request).await;
-        Ok(result
-            .map(convert::response_to_wit)
-            .map_err(convert::fetch_error_to_wit))
+        let request = t::OutgoingRequest {
+            method,
+            url,
+            headers,
+            body,
+            timeout_ms: Some(timeout_ms.map_or(remaining_ms, |t| t.min(remaining_ms))),
+        };
+        self.services.fetch(request).await
     }
 
-    async fn setting(&mut self, name: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.services.setting(&name))
+    pub(crate) fn setting(&self, name: &str) -> Option<String> {
+        self.services.setting(name)
     }
 
-    async fn state_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
+    pub(crate) async fn state_get(&mut self, key: &str) -> wasmtime::Result<Option<Vec<u8>>> {
         if key.len() > MAX_STATE_KEY_BYTES {
             return Ok(None);
         }
-        match self.services.state_get(&key).await {
+        match self.services.state_get(key).await {
             Ok(value) => Ok(value),
             // A storage failure must not look like a missing key to the guest, which
             // could then overwrite good state; failing the call is the safe answer.
@@ -121,54 +178,84 @@ impl Host for CallState {
         }
     }
 
-    async fn state_set(
-        &mut self,
-        key: String,
-        value: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), String>> {
+    pub(crate) async fn state_set(&mut self, key: &str, value: Vec<u8>) -> Result<(), String> {
         if key.is_empty() || key.len() > MAX_STATE_KEY_BYTES {
-            return Ok(Err(format!("key must be 1 to {MAX_STATE_KEY_BYTES} bytes")));
+            return Err(format!("key must be 1 to {MAX_STATE_KEY_BYTES} bytes"));
         }
         if value.len() > MAX_STATE_VALUE_BYTES {
-            return Ok(Err(format!(
+            return Err(format!(
                 "value must be at most {MAX_STATE_VALUE_BYTES} bytes"
-            )));
+            ));
         }
-        Ok(self.services.state_set(&key, value).await)
+        self.services.state_set(key, value).await
     }
 
-    async fn state_delete(&mut self, key: String) -> wasmtime::Result<()> {
+    pub(crate) async fn state_delete(&mut self, key: &str) -> wasmtime::Result<()> {
         if key.len() > MAX_STATE_KEY_BYTES {
             return Ok(());
         }
-        match self.services.state_delete(&key).await {
+        match self.services.state_delete(key).await {
             Ok(()) => Ok(()),
             Err(e) => bail!("state-delete failed: {e}"),
         }
     }
 
-    async fn now_millis(&mut self) -> wasmtime::Result<u64> {
+    pub(crate) fn now_millis() -> u64 {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO);
-        Ok(u64::try_from(now.as_millis()).unwrap_or(u64::MAX))
+        u64::try_from(now.as_millis()).unwrap_or(u64::MAX)
     }
-}
 
-impl CallState {
+    pub(crate) fn instance_name(&self) -> String {
+        self.services.instance().to_owned()
+    }
+
+    pub(crate) fn remaining_millis(&self) -> u64 {
+        let remaining = self
+            .call_limits
+            .deadline
+            .saturating_sub(self.started.elapsed());
+        u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    pub(crate) fn remaining_fetches(&self) -> u32 {
+        self.call_limits.max_fetches.saturating_sub(self.fetches)
+    }
+
     fn trap_limit<T>(&mut self, why: String) -> wasmtime::Result<T> {
         self.limit_hit = Some(why.clone());
         bail!("{why}")
     }
 }
 
-fn message_size(m: &wit::InboundMessage) -> usize {
+/// What an emitted message costs against the per-call byte budget.
+fn message_size(m: &t::InboundMessage) -> usize {
+    let optional = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let attachments: usize = m
+        .attachments
+        .iter()
+        .map(|a| {
+            a.reference.len()
+                + optional(&a.mime_type)
+                + optional(&a.file_name)
+                + optional(&a.caption)
+        })
+        .sum();
     m.external_id.len()
         + m.conversation_id.len()
         + m.sender_id.len()
-        + m.sender_name.as_ref().map_or(0, String::len)
-        + m.text.as_ref().map_or(0, String::len)
-        + m.reply_to.as_ref().map_or(0, String::len)
+        + optional(&m.sender_name)
+        + optional(&m.text)
+        + optional(&m.reply_to)
+        + optional(&m.thread_id)
+        + attachments
+        + m.reaction
+            .as_ref()
+            .map_or(0, |r| r.target.len() + r.emoji.len())
+        + m.button
+            .as_ref()
+            .map_or(0, |b| b.payload.len() + optional(&b.label))
         + m.metadata.len()
 }
 

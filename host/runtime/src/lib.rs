@@ -20,14 +20,15 @@ mod bindings;
 mod cache;
 mod channel;
 mod component;
-mod context;
 mod convert;
 mod engine;
 mod error;
 mod guest_text;
 mod imports;
 mod limits;
+mod multipart;
 mod services;
+mod shim;
 mod state;
 mod version;
 

@@ -17,6 +17,7 @@ pub(crate) enum Phase {
     HttpRequest,
     Respond,
     Persisted,
+    Presence,
 }
 
 /// Bytes of guest stdout/stderr kept per call; writes beyond it fail, which Rust's
@@ -42,6 +43,8 @@ pub(crate) struct CallState {
     pub(crate) started: Instant,
     pub(crate) emitted: Vec<InboundMessage>,
     pub(crate) emitted_bytes: usize,
+    /// Why the guest asked for the delivery to be kept as a dead letter, if it did.
+    pub(crate) dead_letter: Option<String>,
     pub(crate) fetches: u32,
     pub(crate) log_bytes: usize,
     /// Set when a host import decided to trap because a limit was hit, so the
@@ -85,6 +88,7 @@ impl CallState {
             started: Instant::now(),
             emitted: Vec::new(),
             emitted_bytes: 0,
+            dead_letter: None,
             fetches: 0,
             log_bytes: 0,
             limit_hit: None,

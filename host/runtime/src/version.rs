@@ -9,8 +9,10 @@ use crate::error::LoadError;
 /// The `switchboard:channel` WIT versions this host implements: the newest version of
 /// each supported release line. A component is compatible when it targets the same
 /// major version (for 0.x, the same minor) and a version no newer than the host's, so
-/// `0.1.1` here also runs components built against the frozen `0.1.0`.
-pub const SUPPORTED_WIT: &[semver::Version] = &[semver::Version::new(0, 1, 1)];
+/// `0.1.1` here also runs components built against the frozen `0.1.0`. The 0.1 line
+/// runs through a shim onto the 0.2 host logic (`shim.rs`).
+pub const SUPPORTED_WIT: &[semver::Version] =
+    &[semver::Version::new(0, 1, 1), semver::Version::new(0, 2, 0)];
 
 /// The channel export's name prefix; the version follows the `@`.
 const CHANNEL_EXPORT: &str = "switchboard:channel/channel@";
@@ -135,17 +137,21 @@ mod tests {
             "the frozen 0.1.0 must keep running"
         );
         assert!(is_supported(&v("0.1.1")));
+        assert!(is_supported(&v("0.2.0")));
     }
 
     #[test]
     fn newer_patches_and_other_lines_are_refused() {
-        for wit in ["0.1.2", "0.2.0", "0.0.1", "1.0.0"] {
+        for wit in ["0.1.2", "0.2.1", "0.3.0", "0.0.1", "1.0.0"] {
             assert!(!is_supported(&v(wit)), "{wit} accepted");
         }
     }
 
     #[test]
     fn the_range_names_the_newest_supported_version() {
-        assert_eq!(supported_range(), "0.1.x (up to 0.1.1)");
+        assert_eq!(
+            supported_range(),
+            "0.1.x (up to 0.1.1), 0.2.x (up to 0.2.0)"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_types::{InboundMessage, StoredMessage};
 
-use crate::rows::{self, message_columns, next_id};
+use crate::rows::{self, Details, message_columns, next_id};
 use crate::store::{now_ms, sql_limit};
 use crate::{MessageStatus, PersistOutcome, Store, StoreError};
 
@@ -11,11 +11,17 @@ impl Store {
     /// Stores what a channel emitted for one delivery, deduplicating on
     /// `(instance, external_id)`, and returns once the commit is durable.
     ///
-    /// New rows get a pending hook and a pending agent turn. A message marked `is_edit`
-    /// whose external id is known replaces the stored text, kind and metadata, stamps
-    /// `edited_at_ms` and is reported as [`PersistOutcome::Edited`] without queueing a
-    /// new hook or turn; an edit of an unknown id is stored as a new message. Outcomes
-    /// are in input order, and all messages of one call commit together.
+    /// New rows get a pending hook, and a pending agent turn unless the message says
+    /// why it gets none ([`InboundMessage::intrinsic_no_turn`]): then the reason is
+    /// stored and the turn is not queued.
+    ///
+    /// A message marked `is_edit` whose external id is known replaces the stored text,
+    /// kind and metadata, stamps `edited_at_ms` and is reported as
+    /// [`PersistOutcome::Edited`] without queueing a new hook or turn, unless the
+    /// stored version is as new or newer by the platform's edit time: then nothing
+    /// changes and it is reported as a duplicate. An edit of an unknown id is stored
+    /// as an edit-only record with no turn and no hook. Outcomes are in input order, and all
+    /// messages of one call commit together.
     pub async fn persist(
         &self,
         instance: &str,
@@ -114,28 +120,21 @@ fn persist_one(
     if message.is_edit
         && let Some(id) = existing_id(conn, instance, &message.external_id)?
     {
-        conn.prepare_cached(
-            "UPDATE messages SET text = ?2, kind = ?3, metadata = ?4, is_edit = 1,
-                 edited_at_ms = ?5
-             WHERE id = ?1",
-        )?
-        .execute(params![
-            id,
-            message.text,
-            message.kind.as_str(),
-            message.metadata,
-            now
-        ])?;
-        let edited = rows::load_message(conn, id)?;
-        return Ok(PersistOutcome::Edited(edited));
+        return apply_edit(conn, id, &message, now);
     }
+    let no_turn = message.intrinsic_no_turn();
+    let details = Details::column(&message);
     let inserted = conn
         .prepare_cached(concat!(
             "INSERT INTO messages (id, instance, external_id, conversation_id, sender_id,
-                 sender_name, text, timestamp, reply_to, kind, is_edit, metadata, received_at_ms)
+                 sender_name, text, timestamp, reply_to, kind, is_edit, metadata, received_at_ms,
+                 sender_kind, chat_type, mentions_bot, thread_id, platform_edited_at_ms, details,
+                 no_turn, agent_state, hook_state)
              VALUES (",
             next_id!("messages"),
-            ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19, CASE WHEN ?19 IS NULL THEN 'pending' ELSE 'done' END,
+                 CASE WHEN ?10 THEN 'skipped' ELSE 'pending' END)
              ON CONFLICT (instance, external_id) DO NOTHING"
         ))?
         .execute(params![
@@ -152,6 +151,13 @@ fn persist_one(
             message.is_edit,
             message.metadata,
             now,
+            message.sender_kind.as_str(),
+            message.chat_type.as_str(),
+            message.mentions_bot,
+            message.thread_id,
+            message.platform_edited_at_ms.map(u64::cast_signed),
+            details,
+            no_turn.map(|reason| reason.as_str()),
         ])?;
     if inserted == 0 {
         // The conflict that skipped the insert was on this very key, so the row exists.
@@ -165,8 +171,42 @@ fn persist_one(
         instance: instance.to_owned(),
         received_at_ms: now,
         edited_at_ms: None,
+        no_turn,
         message,
     }))
+}
+
+/// Applies an edit to stored row `id` unless the stored version is at least as new.
+///
+/// Platforms redeliver independently, so an older edit can arrive after a newer one;
+/// with the platform's edit time on both sides the newer one stays. Without a time on
+/// the incoming edit, the latest arrival wins.
+fn apply_edit(
+    conn: &Connection,
+    id: i64,
+    message: &InboundMessage,
+    now: i64,
+) -> Result<PersistOutcome, StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE messages SET text = ?2, kind = ?3, metadata = ?4, is_edit = 1,
+                 edited_at_ms = ?5, platform_edited_at_ms = ?6, details = ?7
+             WHERE id = ?1
+               AND (?6 IS NULL OR platform_edited_at_ms IS NULL OR platform_edited_at_ms < ?6)",
+        )?
+        .execute(params![
+            id,
+            message.text,
+            message.kind.as_str(),
+            message.metadata,
+            now,
+            message.platform_edited_at_ms.map(u64::cast_signed),
+            Details::column(message),
+        ])?;
+    if changed == 0 {
+        return Ok(PersistOutcome::Duplicate { id });
+    }
+    Ok(PersistOutcome::Edited(rows::load_message(conn, id)?))
 }
 
 fn existing_id(

@@ -2,7 +2,10 @@
 
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row};
-use switchboard_types::{InboundMessage, MessageKind, StoredMessage};
+use switchboard_types::{
+    Attachment, ButtonPress, ChatType, InboundMessage, MessageKind, NoTurn, Reaction, SenderKind,
+    StoredMessage,
+};
 
 use crate::{DueMessage, MessageStatus, OutboxItem, ReplyStatus, StoreError, WorkState};
 
@@ -12,7 +15,8 @@ macro_rules! message_columns {
     () => {
         "m.id, m.instance, m.external_id, m.conversation_id, m.sender_id, m.sender_name, \
          m.text, m.timestamp, m.reply_to, m.kind, m.is_edit, m.metadata, m.received_at_ms, \
-         m.edited_at_ms"
+         m.edited_at_ms, m.sender_kind, m.chat_type, m.mentions_bot, m.thread_id, \
+         m.platform_edited_at_ms, m.details, m.no_turn"
     };
 }
 pub(crate) use message_columns;
@@ -34,7 +38,7 @@ macro_rules! next_id {
 pub(crate) use next_id;
 
 /// How many columns `message_columns!()` yields.
-pub(crate) const MESSAGE_COLUMNS: usize = 14;
+pub(crate) const MESSAGE_COLUMNS: usize = 21;
 
 /// The columns [`reply`] decodes, from a `replies` table aliased `r`, to be followed by
 /// `message_columns!()` of a `LEFT JOIN messages m ON m.id = r.message_id`.
@@ -72,14 +76,65 @@ pub(crate) fn parsed<T>(
     })
 }
 
+/// What the `details` column holds: the parts of a message that nothing queries.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Details {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) attachments: Vec<Attachment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reaction: Option<Reaction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) button: Option<ButtonPress>,
+}
+
+impl Details {
+    /// The column's value for `message`: `None` when there is nothing to keep.
+    pub(crate) fn column(message: &InboundMessage) -> Option<String> {
+        if message.attachments.is_empty() && message.reaction.is_none() && message.button.is_none()
+        {
+            return None;
+        }
+        let details = DetailsRef {
+            attachments: &message.attachments,
+            reaction: message.reaction.as_ref(),
+            button: message.button.as_ref(),
+        };
+        // Plain strings, numbers and booleans: serialising cannot fail.
+        serde_json::to_string(&details).ok()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct DetailsRef<'a> {
+    #[serde(skip_serializing_if = "<[Attachment]>::is_empty")]
+    attachments: &'a [Attachment],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reaction: Option<&'a Reaction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    button: Option<&'a ButtonPress>,
+}
+
 /// Decodes `message_columns!()` starting at column `at`.
 pub(crate) fn message(row: &Row<'_>, at: usize) -> rusqlite::Result<StoredMessage> {
     let timestamp: i64 = row.get(at + 7)?;
+    let details: Option<String> = row.get(at + 19)?;
+    let details = match details {
+        None => Details::default(),
+        Some(text) => serde_json::from_str(&text).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(at + 19, Type::Text, Box::new(e))
+        })?,
+    };
+    let no_turn: Option<String> = row.get(at + 20)?;
+    let platform_edited_at_ms: Option<i64> = row.get(at + 18)?;
     Ok(StoredMessage {
         id: row.get(at)?,
         instance: row.get(at + 1)?,
         received_at_ms: row.get(at + 12)?,
         edited_at_ms: row.get(at + 13)?,
+        no_turn: match no_turn {
+            None => None,
+            Some(_) => Some(parsed(row, at + 20, NoTurn::parse)?),
+        },
         message: InboundMessage {
             external_id: row.get(at + 2)?,
             conversation_id: row.get(at + 3)?,
@@ -92,6 +147,14 @@ pub(crate) fn message(row: &Row<'_>, at: usize) -> rusqlite::Result<StoredMessag
             kind: parsed(row, at + 9, MessageKind::parse)?,
             is_edit: row.get(at + 10)?,
             metadata: row.get(at + 11)?,
+            sender_kind: parsed(row, at + 14, SenderKind::parse)?,
+            chat_type: parsed(row, at + 15, ChatType::parse)?,
+            mentions_bot: row.get(at + 16)?,
+            thread_id: row.get(at + 17)?,
+            platform_edited_at_ms: platform_edited_at_ms.map(i64::cast_unsigned),
+            attachments: details.attachments,
+            reaction: details.reaction,
+            button: details.button,
         },
     })
 }

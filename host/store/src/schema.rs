@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_fewer_pages.sql"),
     include_str!("../migrations/0003_state_usage.sql"),
+    include_str!("../migrations/0004_contract_0_2.sql"),
 ];
 
 /// The schema version this build writes and reads.

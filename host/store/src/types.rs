@@ -198,7 +198,13 @@ impl OutboxItem {
     pub fn to_outbound(&self) -> OutboundMessage {
         OutboundMessage {
             conversation_id: self.conversation_id.clone(),
+            // A reply goes into the thread of the message it answers.
+            thread_id: self
+                .in_reply_to
+                .as_ref()
+                .and_then(|m| m.message.thread_id.clone()),
             text: self.text.clone(),
+            attachments: Vec::new(),
             in_reply_to: self.in_reply_to.as_ref().map(|m| m.message.clone()),
             idempotency_key: self.idempotency_key.clone(),
         }

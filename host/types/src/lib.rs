@@ -14,7 +14,10 @@ mod request;
 
 pub use capability::HttpCapability;
 pub use history::{HistoryEntry, Role};
-pub use message::{InboundMessage, MessageKind, StoredMessage};
+pub use message::{
+    Attachment, AttachmentKind, ButtonPress, ChatType, InboundMessage, MessageKind, NoTurn,
+    Reaction, SenderKind, StoredMessage,
+};
 pub use outbound::{FetchError, Headers, IncomingResponse, OutgoingRequest};
-pub use reply::{DeliveryError, OutboundMessage, Receipt};
+pub use reply::{DeliveryError, OutboundAttachment, OutboundMessage, Receipt};
 pub use request::WebhookRequest;

@@ -1,12 +1,27 @@
 use serde::{Deserialize, Serialize};
 
-use crate::InboundMessage;
+use crate::{AttachmentKind, InboundMessage};
 
-/// A reply on its way to the platform (mirrors the WIT `outbound-message`).
+/// A file to send with a message (mirrors the WIT `outbound-attachment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundAttachment {
+    pub kind: AttachmentKind,
+    pub mime_type: String,
+    pub size: u64,
+    pub file_name: Option<String>,
+    pub caption: Option<String>,
+    /// Lower-case hex sha256 of the stored blob.
+    pub blob: String,
+}
+
+/// A message on its way to the platform (mirrors the WIT `outbound-message`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundMessage {
     pub conversation_id: String,
+    /// The thread or topic to send into.
+    pub thread_id: Option<String>,
     pub text: String,
+    pub attachments: Vec<OutboundAttachment>,
     /// The message being answered, as it was emitted.
     pub in_reply_to: Option<InboundMessage>,
     /// Stable across retries of this reply.

@@ -91,7 +91,8 @@ impl GraphApi {
 
     /// Read-receipt attempts: (request body, status answered).
     pub(crate) fn reads(&self) -> Vec<(Value, u16)> {
-        self.calls(|b| b["status"] == "read")
+        // A typing indicator is a read receipt with `typing_indicator`; not counted.
+        self.calls(|b| b["status"] == "read" && b["typing_indicator"].is_null())
     }
 
     /// Texts of the replies the API accepted, in the order it accepted them.

@@ -107,9 +107,17 @@ async fn bot_messages_and_this_apps_own_are_never_stored_or_answered() {
     ))
     .await;
 
+    // The other bot's messages are stored for history, marked, and never answered;
+    // the app's own echoes are not stored at all (they would repeat every answer).
     let messages = s.daemon.messages();
-    assert_eq!(messages.len(), 1, "only the person's message: {messages:?}");
-    assert_eq!(messages[0]["text"], "ping");
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    let person: Vec<_> = messages.iter().filter(|m| m["no_turn"].is_null()).collect();
+    assert_eq!(person.len(), 1, "only the person's message gets a turn");
+    assert_eq!(person[0]["text"], "ping");
+    for m in messages.iter().filter(|m| !m["no_turn"].is_null()) {
+        assert_eq!(m["sender_kind"], "bot", "{m}");
+        assert_eq!(m["no_turn"], "from-bot", "{m}");
+    }
     // Still one reaction and one answer: the app did not talk to itself.
     s.expect_outbound(1, 1).await;
 }
@@ -191,7 +199,9 @@ async fn interactivity_form_body_is_verified_on_its_raw_bytes_and_parsed() {
     assert_eq!(m["conversation_id"], "C0CHAN");
     assert_eq!(m["sender_id"], "U0PERSON");
     assert_eq!(m["sender_name"], "ada");
-    assert_eq!(m["kind"], "interactive");
+    assert_eq!(m["kind"], "button");
+    assert_eq!(m["button"]["payload"], "approve deploy #42 — yes");
+    assert_eq!(m["button"]["label"], "Approve ✅");
     assert_eq!(m["text"], "approve deploy #42 — yes");
     assert_eq!(m["reply_to"], "C0CHAN:1700000008.000800");
     assert_eq!(m["metadata"]["actions"][0]["action_id"], "approve");
@@ -251,13 +261,24 @@ async fn every_fixture_is_handled_as_slack_means_it() {
             .cloned()
             .unwrap_or_else(|| panic!("{id} not stored among {messages:?}"))
     };
-    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert_eq!(messages.len(), 4, "{messages:?}");
+
+    let reaction =
+        by_id("D2AQCJCQ2:1477958101.000004:reaction:U27FFLNF4:grinning:added:1477958240.864741");
+    assert_eq!(reaction["kind"], "reaction");
+    assert_eq!(reaction["no_turn"], "reaction");
+    assert_eq!(
+        reaction["reaction"]["target"],
+        "D2AQCJCQ2:1477958101.000004"
+    );
+    assert_eq!(reaction["reaction"]["emoji"], "grinning");
 
     let im = by_id("D024BE91L:1355517523.000005");
     assert_eq!(im["conversation_id"], "D024BE91L");
     assert_eq!(im["sender_id"], "U2147483697");
     assert_eq!(im["text"], "Hello hello can you hear me?");
     assert_eq!(im["metadata"]["channel_type"], "im");
+    assert_eq!(im["chat_type"], "direct");
 
     let mention = by_id("C123ABC456:1515449522.000016");
     assert_eq!(mention["sender_id"], "U061F7AUR");
@@ -266,6 +287,8 @@ async fn every_fixture_is_handled_as_slack_means_it() {
         "<@U0LAN0Z89> is it everything a river should be?"
     );
     assert_eq!(mention["metadata"]["event_type"], "app_mention");
+    assert_eq!(mention["mentions_bot"], true);
+    assert_eq!(mention["chat_type"], "group");
 
     let command = by_id("G8PSS9T3V:398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c");
     assert_eq!(command["text"], "/webhook-collect");

@@ -58,6 +58,11 @@ async fn unreachable_bot_api_is_retried_and_never_logs_the_token() {
     let s = setup_with(MockApi::start().await, &closed).await;
     s.deliver(&update("message", private_chat(), 7, "anyone?"))
         .await;
+    // A button tap, whose hook (answerCallbackQuery) fails the same way.
+    s.deliver(&crate::harness::fixture_json(
+        "telegram/bloodcell-callback-query.json",
+    ))
+    .await;
     let retried = eventually(Duration::from_secs(20), || {
         let log = s.daemon.log();
         (log.contains("reply not delivered; will retry")

@@ -12,6 +12,7 @@ pub(crate) fn message(text: Option<&str>) -> StoredMessage {
         instance: "telegram-main".to_owned(),
         received_at_ms: RECEIVED_AT_MS,
         edited_at_ms: None,
+        no_turn: None,
         message: InboundMessage {
             external_id: "123456:42".to_owned(),
             conversation_id: "123456".to_owned(),
@@ -27,6 +28,7 @@ pub(crate) fn message(text: Option<&str>) -> StoredMessage {
             },
             is_edit: false,
             metadata: "{}".to_owned(),
+            ..InboundMessage::default()
         },
     }
 }

@@ -43,8 +43,12 @@ pub(crate) async fn messages(args: &Args) -> anyhow::Result<ExitCode> {
             }
             println!("{value}");
         } else {
+            let no_turn = m
+                .no_turn
+                .map(|reason| format!("  [no turn: {}]", reason.as_str()))
+                .unwrap_or_default();
             println!(
-                "#{} {} {} from {} in {}: {}",
+                "#{} {} {} from {} in {}: {}{no_turn}",
                 m.id,
                 m.instance,
                 m.message.external_id,

@@ -80,18 +80,18 @@ impl Queue for Hooks {
     }
 
     fn report(&self, item: &DueMessage, decision: &Decision<Hooked>, attempt: u32) {
-        let (instance, message) = (&item.message.instance, item.message.id);
+        let (instance, message_id) = (&item.message.instance, item.message.id);
         let outcome = match decision {
             Decision::Done(Hooked::Ran) => Outcome::Done,
             Decision::Done(Hooked::Skipped) => Outcome::Skipped,
             Decision::Retry {
                 error, retry_in, ..
             } => {
-                tracing::warn!(%instance, message, attempt, ?retry_in, %error, "on-message-persisted failed; will retry");
+                tracing::warn!(%instance, message_id, attempt, ?retry_in, %error, "on-message-persisted failed; will retry");
                 Outcome::Retry
             }
             Decision::GiveUp { error } => {
-                tracing::warn!(%instance, message, attempt, %error, "on-message-persisted failed for good");
+                tracing::warn!(%instance, message_id, attempt, %error, "on-message-persisted failed for good");
                 self.0.metrics.of(instance).dead_letter(DeadLetter::Hook);
                 Outcome::Failed
             }

@@ -9,6 +9,7 @@ use switchboard_store::{DueMessage, StoreError};
 
 use crate::metrics::{DeadLetter, Outcome, Work};
 use crate::pipeline::error_chain;
+use crate::queue::presence::Presence;
 use crate::queue::{Attempt, Decision, ItemKey, Queue};
 use crate::shared::Shared;
 
@@ -53,7 +54,7 @@ impl Queue for Turns {
         {
             Ok(history) => history,
             Err(e) => {
-                tracing::warn!(instance = %message.instance, message = message.id, error = %error_chain(&e), "cannot read conversation history");
+                tracing::warn!(instance = %message.instance, message_id = message.id, error = %error_chain(&e), "cannot read conversation history");
                 return Attempt::NotNow;
             }
         };
@@ -61,7 +62,11 @@ impl Queue for Turns {
             message: message.clone(),
             history,
         };
-        match shared.agent.respond(&turn).await {
+        let presence = Presence::start(shared.instance(&message.instance), &message.message);
+        let answered = shared.agent.respond(&turn).await;
+        // Before the replies are queued: "typing" never shows after the answer.
+        presence.stop().await;
+        match answered {
             Ok(replies) => Attempt::Done(
                 replies
                     .into_iter()
@@ -78,21 +83,21 @@ impl Queue for Turns {
     }
 
     fn report(&self, item: &DueMessage, decision: &Decision<Vec<String>>, attempt: u32) {
-        let (instance, message) = (&item.message.instance, item.message.id);
+        let (instance, message_id) = (&item.message.instance, item.message.id);
         let metrics = self.0.metrics.of(instance);
         let outcome = match decision {
             Decision::Done(replies) => {
-                tracing::debug!(%instance, message, replies = replies.len(), "agent turn done");
+                tracing::debug!(%instance, message_id, replies = replies.len(), "agent turn done");
                 Outcome::Done
             }
             Decision::Retry {
                 error, retry_in, ..
             } => {
-                tracing::warn!(%instance, message, attempt, ?retry_in, %error, "agent failed; will retry");
+                tracing::warn!(%instance, message_id, attempt, ?retry_in, %error, "agent failed; will retry");
                 Outcome::Retry
             }
             Decision::GiveUp { error } => {
-                tracing::warn!(%instance, message, attempt, %error, "agent failed for good; message dead-lettered");
+                tracing::warn!(%instance, message_id, attempt, %error, "agent failed for good; message dead-lettered");
                 metrics.dead_letter(DeadLetter::Agent);
                 Outcome::Failed
             }

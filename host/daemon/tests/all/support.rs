@@ -95,6 +95,7 @@ impl Channel for FakeChannel {
                 kind: MessageKind::Text,
                 is_edit: false,
                 metadata: "{}".to_owned(),
+                ..InboundMessage::default()
             })
             .collect();
         Ok(HandledRequest {
@@ -104,6 +105,7 @@ impl Channel for FakeChannel {
                 body: b"ok".to_vec(),
             },
             messages,
+            dead_letter: None,
         })
     }
 

@@ -1,7 +1,9 @@
 use std::sync::Arc;
 
 use switchboard_store::{HookOutcome, PersistOutcome, WorkState};
-use switchboard_types::MessageKind;
+use switchboard_types::{
+    Attachment, AttachmentKind, ChatType, InboundMessage, MessageKind, NoTurn, Reaction, SenderKind,
+};
 
 use crate::support::{message, open, stored};
 
@@ -175,7 +177,7 @@ async fn an_edit_replaces_the_text_and_queues_no_new_work() {
 }
 
 #[tokio::test]
-async fn an_edit_of_an_unknown_message_is_stored_as_new() {
+async fn an_edit_of_an_unknown_message_is_kept_without_a_turn_or_a_hook() {
     let t = open();
     let mut edit = message("never-seen", "c", "edited text");
     edit.is_edit = true;
@@ -183,15 +185,118 @@ async fn an_edit_of_an_unknown_message_is_stored_as_new() {
     let outcome = t.store.persist("tg", vec![edit]).await.unwrap();
 
     let [PersistOutcome::Stored(new)] = outcome.as_slice() else {
-        panic!("expected a new message, got {outcome:?}");
+        panic!("expected a new record, got {outcome:?}");
     };
     assert_eq!(new.edited_at_ms, None);
+    assert_eq!(new.no_turn, Some(NoTurn::Edit));
     let status = t.store.message_status(new.id).await.unwrap();
+    assert_eq!(status.agent_state, WorkState::Done, "no turn");
+    assert_eq!(status.hook_state, WorkState::Skipped, "no hook");
+    let counts = t.store.counts().await.unwrap();
+    assert_eq!((counts.pending_hooks, counts.pending_turns), (0, 0));
+    let listed = t.store.messages(None, 10).await.unwrap();
+    assert_eq!(listed[0].no_turn, Some(NoTurn::Edit), "the reason is kept");
+}
+
+#[tokio::test]
+async fn the_newest_edit_wins_whatever_order_the_edits_arrive_in() {
+    let t = open();
+    let original = stored(&t.store, "tg", message("5:9", "5", "v0")).await;
+    let edit = |text: &str, at_ms: u64| InboundMessage {
+        is_edit: true,
+        platform_edited_at_ms: Some(at_ms),
+        ..message("5:9", "5", text)
+    };
+
+    let outcomes = t
+        .store
+        .persist(
+            "tg",
+            vec![
+                edit("v2", 2_000),
+                edit("v1", 1_000),
+                edit("v2 again", 2_000),
+            ],
+        )
+        .await
+        .unwrap();
+
+    assert!(matches!(outcomes[0], PersistOutcome::Edited(_)));
+    // Older than the stored version, and a redelivery of it: nothing changes.
+    assert_eq!(outcomes[1], PersistOutcome::Duplicate { id: original.id });
+    assert_eq!(outcomes[2], PersistOutcome::Duplicate { id: original.id });
+    let stored = &t.store.messages(None, 1).await.unwrap()[0];
+    assert_eq!(stored.message.text.as_deref(), Some("v2"));
+    assert_eq!(stored.message.platform_edited_at_ms, Some(2_000));
+
+    // Without an edit time the latest arrival wins.
+    let untimed = InboundMessage {
+        is_edit: true,
+        ..message("5:9", "5", "v3")
+    };
+    t.store.persist("tg", vec![untimed]).await.unwrap();
+    let stored = &t.store.messages(None, 1).await.unwrap()[0];
+    assert_eq!(stored.message.text.as_deref(), Some("v3"));
+}
+
+#[tokio::test]
+async fn what_no_person_wrote_to_the_bot_is_stored_with_its_reason_and_no_turn() {
+    let t = open();
+    let reaction = InboundMessage {
+        kind: MessageKind::Reaction,
+        text: None,
+        reaction: Some(Reaction {
+            target: "5:1".to_owned(),
+            emoji: "👍".to_owned(),
+            removed: false,
+        }),
+        ..message("5:1:r", "5", "")
+    };
+    let from_bot = InboundMessage {
+        sender_kind: SenderKind::Bot,
+        ..message("5:2", "5", "beep")
+    };
+    let person = InboundMessage {
+        chat_type: ChatType::Group,
+        mentions_bot: true,
+        thread_id: Some("t1".to_owned()),
+        attachments: vec![Attachment {
+            kind: AttachmentKind::Voice,
+            mime_type: Some("audio/ogg".to_owned()),
+            size: Some(10),
+            file_name: None,
+            caption: None,
+            reference: "file-1".to_owned(),
+        }],
+        ..message("5:3", "5", "hello")
+    };
+    let outcomes = t
+        .store
+        .persist("tg", vec![reaction.clone(), from_bot, person.clone()])
+        .await
+        .unwrap();
+    let reasons: Vec<_> = outcomes
+        .iter()
+        .map(|o| match o {
+            PersistOutcome::Stored(m) => m.no_turn,
+            other => panic!("expected new rows, got {other:?}"),
+        })
+        .collect();
     assert_eq!(
-        status.agent_state,
-        WorkState::Pending,
-        "it still gets a turn"
+        reasons,
+        [Some(NoTurn::Reaction), Some(NoTurn::FromBot), None]
     );
+    let counts = t.store.counts().await.unwrap();
+    assert_eq!(
+        counts.pending_turns, 1,
+        "only the person's message is answered"
+    );
+    assert_eq!(counts.pending_hooks, 3, "every new message gets its hook");
+
+    // Everything the channel said comes back as it said it.
+    let listed = t.store.messages(None, 10).await.unwrap();
+    assert_eq!(listed[0].message, person);
+    assert_eq!(listed[2].message, reaction);
 }
 
 #[tokio::test]

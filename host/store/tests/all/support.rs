@@ -39,6 +39,7 @@ pub(crate) fn message(external_id: &str, conversation_id: &str, text: &str) -> I
         kind: MessageKind::Text,
         is_edit: false,
         metadata: r#"{"raw":true}"#.to_owned(),
+        ..InboundMessage::default()
     }
 }
 
