@@ -3,8 +3,8 @@
 //! The example channel (`examples/webhook-channel`) is published and installed the
 //! way a third party's would be: a registry index written by `switchboard registry
 //! build`, then `switchboard install`. Test guests pinned to the frozen
-//! `switchboard:channel@0.1.0` and to the current 0.1.1 show that the current host
-//! runs both.
+//! `switchboard:channel@0.1.0` and to 0.1.1 show that the current host runs the 0.1
+//! line through its shim, next to 0.2.0 channels.
 
 mod support;
 
@@ -332,6 +332,12 @@ async fn a_component_built_against_the_frozen_0_1_0_runs_on_the_current_host() {
     assert_eq!(messages[0]["external_id"], "old-1");
     assert_eq!(messages[0]["text"], "still works");
     assert_eq!(messages[0]["metadata"]["built_against"], "0.1.0");
+    // Through the 0.1 shim: what 0.1 cannot say gets the safe values, and the
+    // message is answered as a person's direct message.
+    assert_eq!(messages[0]["chat_type"], "unknown");
+    assert_eq!(messages[0]["sender_kind"], "user");
+    assert_eq!(messages[0]["mentions_bot"], false);
+    assert_eq!(messages[0]["no_turn"], serde_json::Value::Null);
 
     // The old `on-respond` export is found and called too.
     let reply = eventually(Duration::from_secs(20), || {

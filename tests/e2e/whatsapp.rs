@@ -1,5 +1,7 @@
 //! WhatsApp Cloud API through the real daemon.
 
+mod traffic;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};

@@ -184,3 +184,40 @@ async fn text_log_written_to_a_pipe_has_no_terminal_colour_codes() {
         log.lines().next().unwrap_or_default().escape_debug()
     );
 }
+
+#[tokio::test]
+async fn json_log_lines_name_each_field_once() {
+    // Log pipelines keep the last of two equal keys, so a message id logged as
+    // `message` would hide the line's text.
+    let wa = whatsapp("").await;
+    let mut serve = Serve::spawn(
+        &wa.daemon,
+        &["--log-format", "json"],
+        RustLog::Set("info,switchboard_daemon=debug"),
+    );
+    let addr = serve.address("listening on ").await;
+    let body = delivery("wamid.J2", "16505551234", "Ann", "one key each");
+    let url = format!("http://{addr}/webhooks/wa");
+    assert_eq!(post(&url, &body, Some(&sign(&body))).await, 200);
+    let answered = eventually(Duration::from_secs(10), || {
+        let log = serve.stderr();
+        log.contains("agent turn done").then_some(())
+    })
+    .await;
+    assert!(answered.is_some(), "{}", serve.stderr());
+    assert!(serve.terminate().success());
+
+    let raw = serve.stderr();
+    for line in raw.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            line.matches("\"message\":").count() <= 1,
+            "a key repeated: {line}"
+        );
+    }
+    let lines = json_lines(&raw);
+    let done = lines
+        .iter()
+        .find(|l| l["message"] == "agent turn done")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(done["message_id"].is_i64(), "{done}");
+}
