@@ -264,3 +264,45 @@ async fn a_backlog_beyond_what_a_queue_holds_in_memory_is_worked_off_from_the_st
     assert_eq!(rig.channel("tg").sent_texts().len(), 1_100);
     assert_eq!(lock(&rig.channel("tg").hooked).len(), 1_100);
 }
+
+#[tokio::test]
+async fn typing_shows_while_the_agent_works_and_never_after_the_reply() {
+    let mut rig = Rig::new(&["tg"]);
+    // A presence call still running when the agent answers: the reply must wait
+    // for it, or the platform would show "typing" after the answer.
+    *lock(&rig.channel("tg").presence_takes) = Duration::from_millis(300);
+    rig.deliver("tg", &[("m1", "c", "hello")]).await;
+    // A service event: stored, but no turn, so no typing either.
+    let event = serde_json::json!({"messages": [
+        {"id": "s1", "conversation": "c", "text": "pinned a message", "kind": "system"}
+    ]});
+    let answer = rig
+        .harness
+        .post(
+            "tg",
+            &[(crate::support::TOKEN_HEADER, crate::support::TOKEN)],
+            &serde_json::to_vec(&event).unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, 200);
+
+    rig.harness.settle(5).await;
+
+    let events = lock(&rig.channel("tg").events).clone();
+    assert_eq!(
+        events,
+        ["working:m1", "worked:m1", "sent:re: hello"],
+        "typing starts with the turn and ends before the reply"
+    );
+    assert_eq!(
+        rig.agent.asked(),
+        ["hello"],
+        "the service event got no turn"
+    );
+    let stored = rig.harness.store().messages(None, 10).await.unwrap();
+    let event = stored
+        .iter()
+        .find(|m| m.message.external_id == "s1")
+        .unwrap();
+    assert_eq!(event.no_turn, Some(switchboard_types::NoTurn::ServiceEvent));
+}

@@ -49,6 +49,11 @@ pub(crate) struct FakeChannel {
     pub(crate) respond: Mutex<VecDeque<Respond>>,
     /// Hook failures still to come.
     pub(crate) hook_failures: Mutex<u32>,
+    /// `working:<id>` when a presence call starts, `worked:<id>` when it returns,
+    /// `sent:<text>` for each reply, in the order they happened.
+    pub(crate) events: Mutex<Vec<String>>,
+    /// How long each presence call takes.
+    pub(crate) presence_takes: Mutex<Duration>,
 }
 
 impl FakeChannel {
@@ -69,6 +74,24 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Channel for FakeChannel {
     fn has_persistence_hook(&self) -> bool {
         true
+    }
+
+    fn has_presence_hook(&self) -> bool {
+        true
+    }
+
+    async fn on_agent_working(
+        &self,
+        _services: Arc<dyn InstanceServices>,
+        _limits: &CallLimits,
+        message: &InboundMessage,
+    ) -> Result<Result<(), String>, CallError> {
+        let id = &message.external_id;
+        lock(&self.events).push(format!("working:{id}"));
+        let takes = *lock(&self.presence_takes);
+        tokio::time::sleep(takes).await;
+        lock(&self.events).push(format!("worked:{id}"));
+        Ok(Ok(()))
     }
 
     async fn on_http_request(
@@ -92,7 +115,12 @@ impl Channel for FakeChannel {
                 text: m["text"].as_str().map(str::to_owned),
                 timestamp: 1_700_000_000,
                 reply_to: None,
-                kind: MessageKind::Text,
+                // A fake message may say it is a service event.
+                kind: if m["kind"] == "system" {
+                    MessageKind::System
+                } else {
+                    MessageKind::Text
+                },
                 is_edit: false,
                 metadata: "{}".to_owned(),
                 ..InboundMessage::default()
@@ -142,6 +170,7 @@ impl Channel for FakeChannel {
             None => {}
         }
         lock(&self.sent).push(message.clone());
+        lock(&self.events).push(format!("sent:{}", message.text));
         Ok(Ok(Receipt {
             external_id: Some(format!("sent-{}", message.idempotency_key)),
         }))
