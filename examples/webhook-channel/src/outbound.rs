@@ -3,6 +3,24 @@
 //! ```json
 //! { "conversation_id": "ticket-42", "text": "hello!", "in_reply_to": "msg-1" }
 //! ```
+//!
+//! A reply into a thread also carries `"thread_id"`; without one the field is left
+//! out, so an app that never sends threads never sees it.
+
+/// One reply of the agent, in plain Rust types (the glue in `lib.rs` converts it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply<'a> {
+    pub conversation_id: &'a str,
+    /// The thread of the message answered, if it had one.
+    pub thread_id: Option<&'a str>,
+    pub text: &'a str,
+    /// The app's id of the message answered; `None` when the agent writes first.
+    pub in_reply_to: Option<&'a str>,
+    /// Stable across every retry of this reply.
+    pub idempotency_key: &'a str,
+    /// How many files the reply carries; a JSON POST has no room for them.
+    pub attachments: usize,
+}
 
 /// A reply request, in plain Rust types (the glue in `lib.rs` converts it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,22 +48,31 @@ impl Failure {
     }
 }
 
-/// Builds the POST for one reply. `reply_auth` is the setting of the same name.
+/// Builds the POST for one reply. `reply_url` and `reply_auth` are the settings of
+/// the same names.
 pub fn build(
     reply_url: Option<String>,
     reply_auth: Option<&str>,
-    conversation_id: &str,
-    text: &str,
-    in_reply_to: Option<&str>,
-    idempotency_key: &str,
+    reply: &Reply<'_>,
 ) -> Result<Post, Failure> {
+    // Sending the text without its files would look delivered while losing part of
+    // the answer; a permanent failure keeps the whole reply as a dead letter.
+    if reply.attachments > 0 {
+        return Err(Failure::permanent(format!(
+            "this channel sends text only; the reply carries {} attachment(s)",
+            reply.attachments
+        )));
+    }
     let url = reply_url
         .filter(|u| !u.is_empty())
         .ok_or_else(|| Failure::permanent("the reply_url setting is not configured".to_owned()))?;
     let mut headers = vec![
         ("content-type".to_owned(), "application/json".to_owned()),
         // Stable across retries, so the app can drop a reply it already has.
-        ("idempotency-key".to_owned(), idempotency_key.to_owned()),
+        (
+            "idempotency-key".to_owned(),
+            reply.idempotency_key.to_owned(),
+        ),
     ];
     match reply_auth.unwrap_or("none") {
         "none" => {}
@@ -61,11 +88,14 @@ pub fn build(
             )));
         }
     }
-    let body = serde_json::json!({
-        "conversation_id": conversation_id,
-        "text": text,
-        "in_reply_to": in_reply_to,
+    let mut body = serde_json::json!({
+        "conversation_id": reply.conversation_id,
+        "text": reply.text,
+        "in_reply_to": reply.in_reply_to,
     });
+    if let Some(thread_id) = reply.thread_id {
+        body["thread_id"] = thread_id.into();
+    }
     Ok(Post {
         url,
         headers,
@@ -102,15 +132,23 @@ pub fn judge(
 mod tests {
     use super::*;
 
+    fn reply<'a>(text: &'a str, in_reply_to: Option<&'a str>) -> Reply<'a> {
+        Reply {
+            conversation_id: "c1",
+            thread_id: None,
+            text,
+            in_reply_to,
+            idempotency_key: "key-1",
+            attachments: 0,
+        }
+    }
+
     #[test]
     fn a_reply_is_a_json_post_with_an_idempotency_key() {
         let post = build(
             Some("https://app.example/replies".to_owned()),
             None,
-            "c1",
-            "hi",
-            Some("m1"),
-            "key-1",
+            &reply("hi", Some("m1")),
         )
         .expect("reply");
         assert_eq!(post.url, "https://app.example/replies");
@@ -131,10 +169,7 @@ mod tests {
         let post = build(
             Some("https://a.example/r".to_owned()),
             Some("bearer"),
-            "c",
-            "t",
-            None,
-            "k",
+            &reply("t", None),
         )
         .expect("reply");
         assert!(post.headers.contains(&(
@@ -147,18 +182,47 @@ mod tests {
 
     #[test]
     fn configuration_mistakes_are_permanent_failures() {
-        let missing = build(None, None, "c", "t", None, "k").expect_err("no url");
+        let missing = build(None, None, &reply("t", None)).expect_err("no url");
         assert!(!missing.retryable);
         let odd = build(
             Some("https://a.example".to_owned()),
             Some("basic"),
-            "c",
-            "t",
-            None,
-            "k",
+            &reply("t", None),
         )
         .expect_err("unknown auth");
         assert!(!odd.retryable && odd.message.contains("basic"));
+    }
+
+    #[test]
+    fn a_reply_into_a_thread_names_it() {
+        let threaded = Reply {
+            thread_id: Some("t-3"),
+            ..reply("hi", Some("m1"))
+        };
+        let post = build(Some("https://a.example/r".to_owned()), None, &threaded).expect("reply");
+        let body: serde_json::Value = serde_json::from_slice(&post.body).expect("JSON");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "conversation_id": "c1", "text": "hi", "in_reply_to": "m1", "thread_id": "t-3"
+            })
+        );
+    }
+
+    #[test]
+    fn a_reply_with_files_fails_for_good_instead_of_losing_them() {
+        let with_files = Reply {
+            attachments: 2,
+            ..reply("see attached", Some("m1"))
+        };
+        let failure = build(Some("https://a.example/r".to_owned()), None, &with_files)
+            .expect_err("files cannot be sent");
+        assert!(!failure.retryable);
+        assert!(
+            failure.message.contains("2 attachment(s)"),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]
