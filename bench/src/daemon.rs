@@ -137,6 +137,8 @@ component = "whatsapp"
 secrets = {{ app_secret = "{APP_SECRET}", verify_token = "bench-verify-token", access_token = "bench-access-token" }}
 settings = {{ api_base = "{mock_origin}/v23.0" }}
 allow = ["{mock_origin}"]
+# The pipeline's cost is measured, not the access policy's: every sender is answered.
+access = {{ dm = "open", rate = "none", max_turns_per_day = 0, reply_burst = "none" }}
 "#
     )
 }

@@ -70,6 +70,29 @@ pub(crate) struct TestDaemon {
 /// `/readyz` and `/metrics`, which only the admin listener answers.
 const ADMIN_LINE: &str = "admin_listen = \"127.0.0.1:0\"";
 
+/// What [`TestDaemon::new`] gives every channel instance whose config has no
+/// `access` table: everyone may talk to the agent, without limits, so that tests of
+/// other features are not about access. The access tests write their own tables.
+const OPEN_ACCESS: &str = "dm = \"open\"\ngroups = \"open\"\nrequire_mention = false\nrate = \"none\"\nmax_turns_per_day = 0\nreply_burst = \"none\"\n";
+
+/// `config` with an open `[channels.<name>.access]` table for every instance that
+/// has none.
+fn with_open_access(config: &str) -> String {
+    let mut config = config.to_owned();
+    let names: Vec<String> = config
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("[channels.")?.strip_suffix(']'))
+        .filter(|name| !name.contains('.'))
+        .map(str::to_owned)
+        .collect();
+    for name in names {
+        if !config.contains(&format!("[channels.{name}.access]")) {
+            config.push_str(&format!("\n[channels.{name}.access]\n{OPEN_ACCESS}"));
+        }
+    }
+    config
+}
+
 impl TestDaemon {
     /// Writes `config` (TOML) to `switchboard.toml` in a fresh temp dir, with an admin
     /// listener on a free loopback port unless the config sets `admin_listen` itself.
@@ -80,6 +103,7 @@ impl TestDaemon {
         } else {
             config.replacen("[server]\n", &format!("[server]\n{ADMIN_LINE}\n"), 1)
         };
+        let config = with_open_access(&config);
         std::fs::write(dir.path().join("switchboard.toml"), config).expect("write config");
         TestDaemon {
             dir,

@@ -5,6 +5,7 @@
 mod harness;
 mod mock;
 
+mod access;
 mod agents;
 mod operations;
 mod plugins;

@@ -231,7 +231,7 @@ async fn the_webhook_example_refuses_bad_signatures_and_malformed_bodies() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_webhook_example_has_no_persistence_hook_and_targets_the_current_wit() {
     let info = inspect(&webhook_wasm());
-    assert_eq!(info["wit"], "0.1.1", "{info}");
+    assert_eq!(info["wit"], "0.2.0", "{info}");
     assert_eq!(info["supported"], true, "{info}");
     assert_eq!(info["hooks"], json!([]), "{info}");
     let exports: Vec<&str> = info["exports"]
@@ -241,7 +241,7 @@ async fn the_webhook_example_has_no_persistence_hook_and_targets_the_current_wit
         .filter_map(Value::as_str)
         .collect();
     assert!(
-        exports.contains(&"switchboard:channel/channel@0.1.1"),
+        exports.contains(&"switchboard:channel/channel@0.2.0"),
         "{exports:?}"
     );
 
@@ -251,13 +251,24 @@ async fn the_webhook_example_has_no_persistence_hook_and_targets_the_current_wit
     assert!(ok);
     assert!(text.contains("optional hooks: none"), "{text}");
     assert!(
-        text.contains("switchboard:channel@0.1.1 (supported by this host)"),
+        text.contains("switchboard:channel@0.2.0 (supported by this host)"),
         "{text}"
     );
 }
 
 /// A daemon running one test guest as instance `inst` behind `x-test-token`.
 async fn guest_daemon(component: &str, instance: &str, settings: &str, allow: &str) -> TestDaemon {
+    guest_daemon_with(component, instance, settings, allow, "").await
+}
+
+/// [`guest_daemon`] with `extra` appended to the config.
+async fn guest_daemon_with(
+    component: &str,
+    instance: &str,
+    settings: &str,
+    allow: &str,
+    extra: &str,
+) -> TestDaemon {
     let config = format!(
         r#"
 [server]
@@ -273,6 +284,7 @@ secrets = {{ token = "{GUEST_TOKEN}" }}
 settings = {{ {settings} }}
 allow = [{allow}]
 call_timeout_ms = 3000
+{extra}
 "#
     );
     let mut daemon = TestDaemon::new(&config);
@@ -346,6 +358,37 @@ async fn a_component_built_against_the_frozen_0_1_0_runs_on_the_current_host() {
     .await
     .unwrap_or_else(|| panic!("no reply from the 0.1.0 guest; log:\n{}", daemon.log()));
     assert_eq!(String::from_utf8_lossy(&reply.body), "still works");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_0_1_component_is_under_the_access_policy_as_direct_messages() {
+    // 0.1 cannot say what kind of chat a message came from: the shim says
+    // `unknown`, which the policy treats as a direct message, so the default
+    // pairing applies and the stranger gets a code through the old `on-respond`.
+    let mock = MockApi::start().await;
+    let origin = mock.origin.clone();
+    let daemon = guest_daemon_with(
+        "legacy",
+        "old",
+        &format!(r#"reply_url = "{origin}/legacy-replies""#),
+        &format!(r#""{origin}""#),
+        "\n[channels.old.access]\ndm = \"pairing\"\n",
+    )
+    .await;
+    let (status, _) = post_token(&daemon, "old", "old-9 let me in").await;
+    assert_eq!(status, 200);
+    let reply = eventually(Duration::from_secs(20), || {
+        mock.requests_to("/legacy-replies").into_iter().next()
+    })
+    .await
+    .unwrap_or_else(|| panic!("no pairing notice; log:\n{}", daemon.log()));
+    let notice = String::from_utf8_lossy(&reply.body).into_owned();
+    assert!(notice.contains("pairing code"), "{notice}");
+    daemon.wait_idle().await;
+    let messages = daemon.messages();
+    assert_eq!(messages[0]["chat_type"], "unknown");
+    assert_eq!(messages[0]["no_turn"], "pairing-pending");
+    assert_eq!(daemon.json_lines(&["pairing", "list", "--json"]).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

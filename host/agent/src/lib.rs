@@ -53,3 +53,4 @@ pub use echo::EchoAgent;
 pub use error::{AgentConfigError, AgentError, BadResponseReason};
 pub use http::{HttpAgent, HttpAgentConfig};
 pub use openai::{OpenAiAgent, OpenAiConfig};
+pub use rfc3339::format_unix_ms;

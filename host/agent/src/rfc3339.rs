@@ -14,7 +14,7 @@ const MS_PER_DAY: i64 = 86_400_000;
 ///
 /// Instants outside years 0000–9999 are clamped to that range so the output is always
 /// valid RFC 3339; stored timestamps never come near either end.
-pub(crate) fn format_unix_ms(ms: i64) -> String {
+pub fn format_unix_ms(ms: i64) -> String {
     let ms = ms.clamp(MIN_MS, MAX_MS);
     let days = ms.div_euclid(MS_PER_DAY);
     let in_day = ms.rem_euclid(MS_PER_DAY);

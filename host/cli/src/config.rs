@@ -2,6 +2,8 @@
 //! lowering into the daemon's validated configuration. Every error names the key,
 //! environment variable, file or version at fault.
 
+mod access;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -185,6 +187,9 @@ pub(crate) struct RawChannel {
     /// Megabytes of key-value state (keys and values) the guest may keep.
     #[serde(default)]
     pub(crate) state_max_mb: Option<u64>,
+    /// Who may talk to the agent.
+    #[serde(default)]
+    pub(crate) access: access::RawAccess,
 }
 
 /// A parsed config file and where it lives (relative paths resolve against it).
@@ -491,10 +496,18 @@ fn lower_channel(
             ));
         }
     }
+    let access = match access::lower(name, &raw.access) {
+        Ok(access) => Some(access),
+        Err(mut problems) => {
+            errs.append(&mut problems);
+            None
+        }
+    };
     if !errs.is_empty() {
         return Err(errs);
     }
     Ok(InstanceConfig {
+        access: access.unwrap_or_default(),
         name: name.to_owned(),
         component: ComponentRef {
             name: component.name.clone(),

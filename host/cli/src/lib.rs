@@ -49,6 +49,9 @@ enum Command {
     /// Inspect and replay dead letters.
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(commands::dead_letters::Command),
+    /// Pairing codes of unknown senders: list, approve, deny; revoke a sender.
+    #[command(subcommand)]
+    Pairing(commands::pairing::Command),
     /// Show or remove the key-value state channels keep.
     #[command(subcommand)]
     State(commands::state::Command),
@@ -120,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replies(args) => commands::messages::replies(&args).await,
         Command::DeadLetters(cmd) => commands::dead_letters::run(cmd, cli.log_format).await,
         Command::State(cmd) => commands::state::run(cmd).await,
+        Command::Pairing(cmd) => commands::pairing::run(cmd).await,
         Command::SendTest(args) => commands::send_test::run(&args).await,
     }
 }

@@ -12,6 +12,8 @@ use switchboard_registry::{LimitCeilings, Manifest};
 use switchboard_runtime::RuntimeConfig;
 use switchboard_store::StateQuota;
 
+use crate::access::AccessPolicy;
+
 /// Everything the daemon needs to run.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
@@ -45,6 +47,8 @@ pub struct InstanceConfig {
     pub call_timeout: Option<Duration>,
     /// The most key-value state the guest may keep.
     pub state_quota: StateQuota,
+    /// Who may talk to the agent through this instance.
+    pub access: AccessPolicy,
 }
 
 impl std::fmt::Debug for InstanceConfig {

@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::access::Gate;
+
 use anyhow::Context as _;
 use switchboard_egress::{Egress, Policy, Secret};
 use switchboard_runtime::{CallLimits, Channel};
@@ -28,6 +30,8 @@ pub(crate) struct Instance {
     /// This instance's share of the in-flight webhook requests.
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
     pub(crate) metrics: Arc<InstanceMetrics>,
+    /// The access policy, with its rate and loop counters.
+    pub(crate) gate: Gate,
 }
 
 /// The shared pieces every instance is built from.
@@ -129,6 +133,7 @@ impl Instance {
             version = %config.component.version,
             wit = %loaded.wit_version.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string),
             persistence_hook = loaded.channel.has_persistence_hook(),
+            presence_hook = loaded.channel.has_presence_hook(),
             compiled_from_cache = loaded.from_cache,
             "channel instance ready"
         );
@@ -145,6 +150,7 @@ impl Instance {
                 (cx.server.max_in_flight * 3 / 4).max(1),
             )),
             metrics: cx.metrics.of(name),
+            gate: Gate::new(config.access.clone()),
         })
     }
 }

@@ -10,6 +10,7 @@
 //! This crate does not read config files, environment variables or signals; the
 //! CLI does that and hands over values.
 
+mod access;
 mod clock;
 mod config;
 mod daemon;
@@ -27,6 +28,7 @@ mod shared;
 pub mod testing;
 mod workers;
 
+pub use access::{AccessPolicy, DmPolicy, GroupPolicy, Rate, RateError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ComponentRef, DaemonConfig, InstanceConfig, ServerLimits, WorkerConfig};
 pub use daemon::{Daemon, database_path};

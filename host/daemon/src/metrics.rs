@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use switchboard_runtime::CallError;
+use switchboard_types::NoTurn;
 
 /// One metric family: its name, type and help text.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +98,11 @@ const DEAD_LETTERS_TOTAL: Family = family(
     "counter",
     "Dead letters written, by kind.",
 );
+const ACCESS: Family = family(
+    "switchboard_access_total",
+    "counter",
+    "Access decisions on stored messages by outcome (turn, or why there was none).",
+);
 const REPLIES: Family = family(
     "switchboard_replies_total",
     "counter",
@@ -166,6 +172,43 @@ impl Export {
             Export::Respond => "on_respond",
             Export::MessagePersisted => "on_message_persisted",
             Export::AgentWorking => "on_agent_working",
+        }
+    }
+}
+
+/// An access decision, as the `outcome` label names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// The agent was asked.
+    Turn,
+    /// No turn, for this reason.
+    Denied(NoTurn),
+    /// An unknown sender got no pairing code: as many are pending as allowed.
+    PairingFull,
+}
+
+/// Outcomes counted: a turn, the pending codes being full, and every reason.
+const ACCESS_OUTCOMES: usize = 2 + NoTurn::ALL.len();
+
+impl Access {
+    fn index(self) -> usize {
+        match self {
+            Access::Turn => 0,
+            Access::PairingFull => 1,
+            Access::Denied(reason) => {
+                2 + NoTurn::ALL
+                    .iter()
+                    .position(|r| *r == reason)
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    fn label(index: usize) -> &'static str {
+        match index {
+            0 => "turn",
+            1 => "pairing-full",
+            n => NoTurn::ALL.get(n - 2).map_or("unknown", |r| r.as_str()),
         }
     }
 }
@@ -310,6 +353,7 @@ pub(crate) struct InstanceMetrics {
     hooks: [AtomicU64; Outcome::ALL.len()],
     turns: [AtomicU64; Outcome::ALL.len()],
     replies: [AtomicU64; Outcome::ALL.len()],
+    access: [AtomicU64; ACCESS_OUTCOMES],
 }
 
 impl InstanceMetrics {
@@ -344,6 +388,10 @@ impl InstanceMetrics {
     pub(crate) fn ack(&self, status: u16, took: Duration) {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         self.ack_seconds[class].observe(took);
+    }
+
+    pub(crate) fn access(&self, decision: Access) {
+        add(&self.access[decision.index()], 1);
     }
 
     pub(crate) fn dead_letter(&self, kind: DeadLetter) {
@@ -547,6 +595,16 @@ impl Metrics {
                     out,
                     ACK_SECONDS.name,
                     &format!("instance=\"{name}\",status=\"{}xx\"", class + 1),
+                );
+            }
+        });
+        each(&mut out, ACCESS, &|out, name, m| {
+            for (index, n) in m.access.iter().enumerate() {
+                counter(
+                    out,
+                    ACCESS.name,
+                    &format!("instance=\"{name}\",outcome=\"{}\"", Access::label(index)),
+                    n,
                 );
             }
         });

@@ -80,6 +80,7 @@
 //! # }
 //! ```
 
+mod access;
 mod dead_letters;
 mod error;
 mod history;
@@ -95,6 +96,7 @@ mod types;
 mod work;
 mod writer;
 
+pub use access::{Pairing, PairingRequest};
 pub use error::StoreError;
 pub use store::Store;
 pub use types::{

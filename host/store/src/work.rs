@@ -3,6 +3,7 @@
 //! same commit.
 
 use rusqlite::{Connection, OptionalExtension, params};
+use switchboard_types::NoTurn;
 
 use crate::dead_letters::insert_dead_letter;
 use crate::rows::{self, expect_one, message_columns, next_id};
@@ -130,6 +131,47 @@ impl Store {
             ids.into_iter()
                 .map(|id| rows::load_reply(conn, id))
                 .collect()
+        })
+        .await
+    }
+
+    /// Ends the message's agent turn without asking the agent: `reason` is stored
+    /// (`switchboard messages` shows it), and `notice`, if any, is queued as a reply
+    /// to the sender in the same commit (a pairing code, a rate-limit notice).
+    pub async fn skip_turn(
+        &self,
+        message_id: i64,
+        reason: NoTurn,
+        notice: Option<String>,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.write_background(move |conn| {
+            let (instance, conversation_id): (String, String) = conn
+                .prepare_cached("SELECT instance, conversation_id FROM messages WHERE id = ?1")?
+                .query_row([message_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?
+                .ok_or(StoreError::NotFound {
+                    table: "messages",
+                    id: message_id,
+                })?;
+            conn.prepare_cached(
+                "UPDATE messages SET agent_state = 'done', no_turn = ?2, agent_error = NULL
+                 WHERE id = ?1 AND agent_state != 'done'",
+            )?
+            .execute(params![message_id, reason.as_str()])?;
+            let Some(text) = notice else {
+                return Ok(Vec::new());
+            };
+            let key = format!("sb-{instance}-{message_id}-notice");
+            let id = queue_turn_reply(
+                conn,
+                &instance,
+                &conversation_id,
+                message_id,
+                &text,
+                &key,
+                now_ms(),
+            )?;
+            Ok(vec![rows::load_reply(conn, id)?])
         })
         .await
     }

@@ -161,6 +161,19 @@ named_enum! {
         Reaction = "reaction",
         /// An edit of a message the host never stored.
         Edit = "edit",
+        /// An unknown sender under `dm = "pairing"`: they got a code (or have one).
+        PairingPending = "pairing-pending",
+        /// The access policy does not admit this sender or group.
+        NotAllowed = "not-allowed",
+        /// A group message that neither mentions nor replies to the bot.
+        NoMention = "no-mention",
+        /// The sender is over the instance's `rate`.
+        RateLimited = "rate-limited",
+        /// The instance is over its `max_turns_per_day`.
+        DailyCap = "daily-cap",
+        /// The conversation's replies came faster than a person writes: a reply loop
+        /// with another bot, most likely.
+        LoopPaused = "loop-paused",
     }
 }
 

@@ -56,7 +56,11 @@ async fn own_messages_reactions_and_system_notices_are_stored_and_not_answered()
         "from": "16505551234", "id": "wamid.UNREACT", "timestamp": "1749416391",
         "type": "reaction", "reaction": { "message_id": "wamid.OWN" }
     });
-    let body = delivery(vec![entry("106540352242922", vec![own, reaction, unreaction], vec![])]);
+    let body = delivery(vec![entry(
+        "106540352242922",
+        vec![own, reaction, unreaction],
+        vec![],
+    )]);
     assert_eq!(s.post_signed(&body).await, 200);
     let system = serde_json::to_vec(
         &fixture_json("whatsapp/pywa-updates-system.json")["phone_number_change"],
@@ -90,7 +94,11 @@ async fn own_messages_reactions_and_system_notices_are_stored_and_not_answered()
     assert!(
         s.mock.requests().is_empty(),
         "{:?}",
-        s.mock.requests().iter().map(|r| r.json()).collect::<Vec<_>>()
+        s.mock
+            .requests()
+            .iter()
+            .map(|r| r.json())
+            .collect::<Vec<_>>()
     );
 }
 

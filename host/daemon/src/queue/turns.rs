@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use switchboard_agent::Turn;
 use switchboard_store::{DueMessage, StoreError};
+use switchboard_types::NoTurn;
 
-use crate::metrics::{DeadLetter, Outcome, Work};
+use crate::access::Admission;
+use crate::metrics::{Access, DeadLetter, Outcome, Work};
 use crate::pipeline::error_chain;
 use crate::queue::presence::Presence;
 use crate::queue::{Attempt, Decision, ItemKey, Queue};
@@ -15,11 +17,24 @@ use crate::shared::Shared;
 
 pub(crate) struct Turns(pub(crate) Arc<Shared>);
 
+/// How a turn ended.
+#[derive(Debug)]
+pub(crate) enum TurnDone {
+    /// The agent answered with these texts (empty ones left out).
+    Answered(Vec<String>),
+    /// The access policy gave the message no turn; `notice` goes to the sender.
+    Skipped {
+        reason: NoTurn,
+        notice: Option<String>,
+    },
+    /// An unknown sender found the pending pairing codes full: no turn, no reply.
+    PairingFull,
+}
+
 #[async_trait::async_trait]
 impl Queue for Turns {
     type Item = DueMessage;
-    /// The texts of the replies, empty ones left out.
-    type Done = Vec<String>;
+    type Done = TurnDone;
     const NAME: &'static str = "turns";
 
     fn key(item: &DueMessage) -> ItemKey<'_> {
@@ -39,9 +54,28 @@ impl Queue for Turns {
         self.0.store.pending_turns(now_ms, limit).await
     }
 
-    async fn attempt(&self, item: &DueMessage) -> Attempt<Vec<String>> {
+    async fn attempt(&self, item: &DueMessage) -> Attempt<TurnDone> {
         let shared = &self.0;
         let message = &item.message;
+        let Some(instance) = shared.instance(&message.instance) else {
+            // The instance was removed from the config; its messages wait for it.
+            return Attempt::NotNow;
+        };
+        match instance
+            .gate
+            .admit(&shared.store, message, shared.clock.now_ms())
+            .await
+        {
+            Ok(Admission::Turn) => {}
+            Ok(Admission::Skip { reason, notice }) => {
+                return Attempt::Done(TurnDone::Skipped { reason, notice });
+            }
+            Ok(Admission::PairingFull) => return Attempt::Done(TurnDone::PairingFull),
+            Err(e) => {
+                tracing::warn!(instance = %message.instance, message_id = message.id, error = %error_chain(&e), "cannot read the access state");
+                return Attempt::NotNow;
+            }
+        }
         let history = match shared
             .store
             .history(
@@ -62,18 +96,18 @@ impl Queue for Turns {
             message: message.clone(),
             history,
         };
-        let presence = Presence::start(shared.instance(&message.instance), &message.message);
+        let presence = Presence::start(Some(instance.clone()), &message.message);
         let answered = shared.agent.respond(&turn).await;
         // Before the replies are queued: "typing" never shows after the answer.
         presence.stop().await;
         match answered {
-            Ok(replies) => Attempt::Done(
+            Ok(replies) => Attempt::Done(TurnDone::Answered(
                 replies
                     .into_iter()
                     .map(|r| r.text)
                     .filter(|t| !t.is_empty())
                     .collect(),
-            ),
+            )),
             Err(error) => Attempt::Failed {
                 error: error_chain(&error),
                 retryable: error.is_retryable(),
@@ -82,13 +116,23 @@ impl Queue for Turns {
         }
     }
 
-    fn report(&self, item: &DueMessage, decision: &Decision<Vec<String>>, attempt: u32) {
+    fn report(&self, item: &DueMessage, decision: &Decision<TurnDone>, attempt: u32) {
         let (instance, message_id) = (&item.message.instance, item.message.id);
         let metrics = self.0.metrics.of(instance);
         let outcome = match decision {
-            Decision::Done(replies) => {
+            Decision::Done(TurnDone::Answered(replies)) => {
                 tracing::debug!(%instance, message_id, replies = replies.len(), "agent turn done");
+                metrics.access(Access::Turn);
                 Outcome::Done
+            }
+            Decision::Done(TurnDone::Skipped { reason, notice }) => {
+                tracing::debug!(%instance, message_id, reason = reason.as_str(), notice = notice.is_some(), "no agent turn");
+                metrics.access(Access::Denied(*reason));
+                Outcome::Skipped
+            }
+            Decision::Done(TurnDone::PairingFull) => {
+                metrics.access(Access::PairingFull);
+                Outcome::Skipped
             }
             Decision::Retry {
                 error, retry_in, ..
@@ -108,21 +152,36 @@ impl Queue for Turns {
     async fn record(
         &self,
         item: &DueMessage,
-        decision: &Decision<Vec<String>>,
+        decision: &Decision<TurnDone>,
     ) -> Result<(), StoreError> {
         let (store, id) = (&self.0.store, item.message.id);
-        match decision {
-            Decision::Done(texts) => {
+        let queued = match decision {
+            Decision::Done(TurnDone::Answered(texts)) => {
                 let queued = store.complete_turn(id, texts.clone()).await?;
-                for reply in queued {
-                    self.0.feeds.replies.push(reply);
+                if let Some(instance) = self.0.instance(&item.message.instance) {
+                    instance.gate.replied(
+                        &item.message.instance,
+                        &item.message.message.conversation_id,
+                        queued.len(),
+                        self.0.clock.now_ms(),
+                    );
                 }
-                Ok(())
+                queued
+            }
+            Decision::Done(TurnDone::Skipped { reason, notice }) => {
+                store.skip_turn(id, *reason, notice.clone()).await?
+            }
+            Decision::Done(TurnDone::PairingFull) => {
+                store.skip_turn(id, NoTurn::PairingPending, None).await?
             }
             Decision::Retry { at_ms, error, .. } => {
-                store.retry_turn(id, *at_ms, error.clone()).await
+                return store.retry_turn(id, *at_ms, error.clone()).await;
             }
-            Decision::GiveUp { error } => store.fail_turn(id, error.clone()).await,
+            Decision::GiveUp { error } => return store.fail_turn(id, error.clone()).await,
+        };
+        for reply in queued {
+            self.0.feeds.replies.push(reply);
         }
+        Ok(())
     }
 }

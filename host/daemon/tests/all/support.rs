@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use switchboard_agent::{Agent, AgentError, Reply, Turn};
 use switchboard_daemon::testing::Harness;
 use switchboard_daemon::{
-    ChannelLoader, ComponentRef, DaemonConfig, InstanceConfig, LoadedChannel, ManualClock,
-    ServerLimits, WorkerConfig,
+    AccessPolicy, ChannelLoader, ComponentRef, DaemonConfig, InstanceConfig, LoadedChannel,
+    ManualClock, ServerLimits, WorkerConfig,
 };
 use switchboard_runtime::{
     CallError, CallLimits, Channel, HandledRequest, InstanceServices, RuntimeConfig,
@@ -291,6 +291,16 @@ impl Rig {
     }
 
     pub(crate) fn with(instances: &[&str], workers: WorkerConfig, dir: TempDir) -> Rig {
+        Rig::with_access(instances, workers, dir, AccessPolicy::open())
+    }
+
+    /// A rig whose instances all have `access` as their policy.
+    pub(crate) fn with_access(
+        instances: &[&str],
+        workers: WorkerConfig,
+        dir: TempDir,
+        access: AccessPolicy,
+    ) -> Rig {
         let channels: HashMap<String, Arc<FakeChannel>> = instances
             .iter()
             .map(|name| ((*name).to_owned(), Arc::new(FakeChannel::default())))
@@ -299,7 +309,10 @@ impl Rig {
         let clock = Arc::new(ManualClock::starting_now());
         let config = DaemonConfig {
             data_dir: dir.path().to_owned(),
-            instances: instances.iter().map(|name| instance(name)).collect(),
+            instances: instances
+                .iter()
+                .map(|name| instance(name, access.clone()))
+                .collect(),
             agent: agent.clone(),
             server: ServerLimits::default(),
             runtime: RuntimeConfig::default(),
@@ -343,7 +356,7 @@ impl Rig {
     }
 }
 
-fn instance(name: &str) -> InstanceConfig {
+fn instance(name: &str, access: AccessPolicy) -> InstanceConfig {
     let manifest = serde_json::from_value(json!({
         "name": "fake",
         "version": "1.0.0",
@@ -372,5 +385,6 @@ fn instance(name: &str) -> InstanceConfig {
         max_body_bytes: None,
         call_timeout: None,
         state_quota: Default::default(),
+        access,
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests of the store's public API, on real files in temporary directories.
 
+mod access;
 mod dead_letters;
 mod durability;
 mod faults;
