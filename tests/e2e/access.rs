@@ -232,14 +232,37 @@ async fn a_stranger_is_paired_approved_while_serving_and_answered_from_the_next_
         ]
     );
 
+    // The operator may still have the first message answered, now that its sender
+    // is approved; a message that got its turn is not asked twice.
+    let first = s
+        .daemon
+        .messages()
+        .into_iter()
+        .find(|m| m["text"] == "hello?")
+        .expect("stored");
+    let id = first["id"].to_string();
+    let (ok, out, err) = s.daemon.cli(&["answer", &id]);
+    assert!(ok, "{out}\n{err}");
+    let answered = crate::harness::eventually(std::time::Duration::from_secs(20), || {
+        s.sent()
+            .iter()
+            .any(|(_, text)| text == "hello?")
+            .then_some(())
+    })
+    .await;
+    assert!(answered.is_some(), "{:?}\n{}", s.sent(), s.daemon.log());
+    let (ok, _, _) = s.daemon.cli(&["answer", &id]);
+    assert!(!ok, "a message is answered once");
+    s.settle().await;
+
     // Revoked: back to pairing (a new code, since the old one was used).
     let (ok, _, err) = s.daemon.cli(&["pairing", "revoke", "tg", "1111"]);
     assert!(ok, "{err}");
     s.say(1111, 1111, "still me").await;
     s.settle().await;
     let sent = s.sent();
-    assert_eq!(sent.len(), 3, "{sent:?}");
-    assert_ne!(code_in(&sent[2].1), code);
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    assert_ne!(code_in(&sent[3].1), code);
 }
 
 #[tokio::test]
@@ -332,4 +355,30 @@ async fn in_an_allowed_group_only_messages_that_mention_the_bot_are_answered() {
         stored.iter().all(|m| m["chat_type"] == "group"),
         "{stored:?}"
     );
+}
+
+#[tokio::test]
+async fn a_bots_messages_never_get_a_turn_even_where_everyone_is_answered() {
+    let s = telegram("dm = \"open\"\ngroups = \"open\"\nrequire_mention = false").await;
+    let bots = crate::harness::fixture_json("telegram/constructed-bot-senders.json");
+    for update in bots.as_array().expect("updates") {
+        let status = s
+            .http
+            .post(s.daemon.url("/webhooks/tg"))
+            .header("x-telegram-bot-api-secret-token", WEBHOOK_SECRET)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(update).expect("json"))
+            .send()
+            .await
+            .expect("post")
+            .status()
+            .as_u16();
+        assert_eq!(status, 200);
+    }
+    s.say(9999, -1_001_000_000_001, "and a person").await;
+    s.settle().await;
+    assert_eq!(s.sent(), [(-1_001_000_000_001, "and a person".to_owned())]);
+    let reasons: Vec<Value> = s.reasons().into_iter().map(|(_, r)| r).collect();
+    assert_eq!(reasons[0], json!("from-bot"));
+    assert_eq!(reasons[2], Value::Null);
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod answer;
 pub(crate) mod check;
 pub(crate) mod dead_letters;
 pub(crate) mod inspect;

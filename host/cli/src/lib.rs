@@ -49,6 +49,8 @@ enum Command {
     /// Inspect and replay dead letters.
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(commands::dead_letters::Command),
+    /// Give messages that got no turn for an access reason a turn after all.
+    Answer(commands::answer::Args),
     /// Pairing codes of unknown senders: list, approve, deny; revoke a sender.
     #[command(subcommand)]
     Pairing(commands::pairing::Command),
@@ -124,6 +126,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::DeadLetters(cmd) => commands::dead_letters::run(cmd, cli.log_format).await,
         Command::State(cmd) => commands::state::run(cmd).await,
         Command::Pairing(cmd) => commands::pairing::run(cmd).await,
+        Command::Answer(args) => commands::answer::run(&args).await,
         Command::SendTest(args) => commands::send_test::run(&args).await,
     }
 }

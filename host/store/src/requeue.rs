@@ -39,4 +39,23 @@ impl Store {
         })
         .await
     }
+
+    /// Gives a message that got no turn for an access reason (a pairing pending, a
+    /// limit) a pending turn after all; the policy judges it again when it comes up.
+    /// `false` when the message got its turn or has no such reason (what no person
+    /// wrote to the bot, a bot's message say, never gets one).
+    pub async fn requeue_denied_turn(&self, message_id: i64) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE messages SET agent_state = 'pending', agent_attempts = 0,
+                         agent_next_at_ms = ?2, agent_error = NULL, no_turn = NULL
+                     WHERE id = ?1 AND no_turn IN ('pairing-pending', 'not-allowed',
+                         'no-mention', 'rate-limited', 'daily-cap', 'loop-paused')",
+                )?
+                .execute(params![message_id, now_ms()])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
 }
