@@ -344,14 +344,19 @@ fn the_native_target_is_the_daemon_with_the_channel_compiled_natively() {
         post_blocking(server.addr, &forged, limit).expect("post"),
         401
     );
-    // The follow-up work runs too, natively: a read receipt and the echo reply.
+    // The follow-up work runs too, natively: a read receipt, the typing indicator
+    // while the agent works, and the echo reply.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while mock.requests() < 2 && std::time::Instant::now() < deadline {
+    while mock.requests() < 3 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let status = server.terminate(Duration::from_secs(15)).expect("exited");
     assert!(status.success(), "{status:?}");
-    assert_eq!(mock.requests(), 2, "one read receipt and one reply");
+    assert_eq!(
+        mock.requests(),
+        3,
+        "one read receipt, one typing indicator and one reply"
+    );
 
     let database = dir.path().join("data").join("switchboard.db");
     let store = switchboard_store::Store::open_read_only(&database).expect("database exists");

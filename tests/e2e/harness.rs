@@ -75,6 +75,16 @@ const ADMIN_LINE: &str = "admin_listen = \"127.0.0.1:0\"";
 /// other features are not about access. The access tests write their own tables.
 const OPEN_ACCESS: &str = "dm = \"open\"\ngroups = \"open\"\nrequire_mention = false\nrate = \"none\"\nmax_turns_per_day = 0\nreply_burst = \"none\"\n";
 
+/// What [`TestDaemon::new`] and [`TestDaemon::reconfigure`] write for `config`.
+fn test_config(config: &str) -> String {
+    let config = if config.contains("admin_listen") {
+        config.to_owned()
+    } else {
+        config.replacen("[server]\n", &format!("[server]\n{ADMIN_LINE}\n"), 1)
+    };
+    with_open_access(&config)
+}
+
 /// `config` with an open `[channels.<name>.access]` table for every instance that
 /// has none.
 fn with_open_access(config: &str) -> String {
@@ -95,16 +105,12 @@ fn with_open_access(config: &str) -> String {
 
 impl TestDaemon {
     /// Writes `config` (TOML) to `switchboard.toml` in a fresh temp dir, with an admin
-    /// listener on a free loopback port unless the config sets `admin_listen` itself.
+    /// listener on a free loopback port unless the config sets `admin_listen` itself,
+    /// and open access for every instance without an access table.
     pub(crate) fn new(config: &str) -> TestDaemon {
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = if config.contains("admin_listen") {
-            config.to_owned()
-        } else {
-            config.replacen("[server]\n", &format!("[server]\n{ADMIN_LINE}\n"), 1)
-        };
-        let config = with_open_access(&config);
-        std::fs::write(dir.path().join("switchboard.toml"), config).expect("write config");
+        std::fs::write(dir.path().join("switchboard.toml"), test_config(config))
+            .expect("write config");
         TestDaemon {
             dir,
             envs: Vec::new(),
@@ -131,6 +137,12 @@ impl TestDaemon {
             .join("switchboard.toml")
             .display()
             .to_string()
+    }
+
+    /// Replaces `switchboard.toml` as [`TestDaemon::new`] writes it; takes effect at
+    /// the next start, or within seconds for a running daemon's installed components.
+    pub(crate) fn reconfigure(&self, config: &str) {
+        self.write("switchboard.toml", &test_config(config));
     }
 
     pub(crate) fn write(&self, name: &str, contents: &str) {

@@ -83,7 +83,7 @@ async fn a_ceiling_raised_for_the_install_and_lowered_again_stops_the_start() {
         "{out}"
     );
 
-    daemon.write("switchboard.toml", &config(""));
+    daemon.reconfigure(&config(""));
     let (ok, _, err) = daemon.cli(&["check"]);
     assert!(!ok && names_everything(&err), "check names it:\n{err}");
     let refusal = serve_expecting_refusal(&daemon);

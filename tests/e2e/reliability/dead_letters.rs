@@ -181,7 +181,7 @@ async fn a_delivery_the_channel_cannot_process_is_kept_and_replayed_after_the_fi
     // The operator fixes the channel (here: its setting) and replays.
     let status = daemon.stop();
     assert!(status.success(), "exit {status:?}");
-    daemon.write("switchboard.toml", &hostile_config("well-behaved"));
+    daemon.reconfigure(&hostile_config("well-behaved"));
     let (ok, out, err) = daemon.cli(&["dead-letters", "replay", "--all"]);
     assert!(ok, "replay failed:\n{out}\n{err}");
     assert!(out.contains("delivery processed"), "{out}");

@@ -114,7 +114,7 @@ impl Rig {
     /// Replaces `switchboard.toml`; takes effect at the next start (or CLI command).
     pub(crate) fn reconfigure(&self, config: Config) {
         self.daemon
-            .write("switchboard.toml", &config.toml(&self.api.server.origin));
+            .reconfigure(&config.toml(&self.api.server.origin));
     }
 
     /// Restarts a daemon that was stopped or killed.
