@@ -30,12 +30,15 @@ struct Options {
     ack_reaction: Option<&'static str>,
     /// An `[agent]` table instead of the echo agent.
     agent: Option<String>,
+    /// The body of `[channels.sl.access]`; without it, everyone is answered.
+    access: Option<&'static str>,
 }
 
 const DEFAULT: Options = Options {
     api_origin: None,
     ack_reaction: None,
     agent: None,
+    access: None,
 };
 
 struct Setup {
@@ -61,6 +64,10 @@ async fn setup_with(options: Options) -> Setup {
     let agent = options
         .agent
         .unwrap_or_else(|| "[agent]\nkind = \"echo\"".to_owned());
+    let access = options
+        .access
+        .map(|table| format!("\n[channels.sl.access]\n{table}\n"))
+        .unwrap_or_default();
     let config = format!(
         r#"
 [server]
@@ -74,6 +81,7 @@ component = "slack"
 secrets = {{ signing_secret = {{ env = "E2E_SLACK_SIGNING_SECRET" }}, bot_token = "{BOT_TOKEN}" }}
 settings = {{ api_base = "{origin}/api"{ack} }}
 allow = ["{origin}"]
+{access}
 "#
     );
     let mut daemon = TestDaemon::new(&config).env("E2E_SLACK_SIGNING_SECRET", SIGNING_SECRET);

@@ -29,6 +29,12 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with_access("").await
+}
+
+/// [`setup`] with `access` appended as the instance's access table (empty: the
+/// harness's open access).
+async fn setup_with_access(access: &str) -> Setup {
     let mock = MockApi::start().await;
     mock.rule(Rule {
         path: "/messages".to_owned(),
@@ -52,6 +58,7 @@ component = "whatsapp"
 secrets = {{ app_secret = {{ env = "E2E_WA_APP_SECRET" }}, verify_token = {{ file = "verify-token.txt" }}, access_token = "{ACCESS_TOKEN}" }}
 settings = {{ api_base = "{origin}/v23.0" }}
 allow = ["{origin}"]
+{access}
 "#
     );
     let mut daemon = TestDaemon::new(&config).env("E2E_WA_APP_SECRET", APP_SECRET);

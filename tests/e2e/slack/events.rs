@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    BOT_TOKEN, BOT_USER, FORM, JSON, POSTED_TS, SIGNING_SECRET, envelope, form, mention, message,
-    now, setup, sign,
+    BOT_TOKEN, BOT_USER, DEFAULT, FORM, JSON, Options, POSTED_TS, SIGNING_SECRET, envelope, form,
+    mention, message, now, setup, setup_with, sign,
 };
 use crate::harness::{fixture, fixture_json};
 
@@ -317,4 +317,48 @@ async fn non_ascii_text_round_trips_exactly() {
     assert_eq!(s.daemon.messages()[0]["text"], text);
     s.expect_outbound(1, 1).await;
     assert_eq!(s.posts()[0].json()["text"], text);
+}
+
+#[tokio::test]
+async fn under_the_default_policy_only_mentions_in_a_listed_channel_are_answered() {
+    let s = setup_with(Options {
+        access: Some("allow_groups = [\"C0CHAN\"]"),
+        ..DEFAULT
+    })
+    .await;
+    s.deliver(&envelope(
+        "Ev0A1",
+        message("C0CHAN", "1700000101.000100", "chatter"),
+    ))
+    .await;
+    let asked = format!("<@{BOT_USER}> deploy?");
+    s.deliver(&envelope(
+        "Ev0A2",
+        message("C0CHAN", "1700000102.000100", &asked),
+    ))
+    .await;
+    s.deliver(&envelope(
+        "Ev0A3",
+        mention("C0CHAN", "1700000102.000100", &asked),
+    ))
+    .await;
+    let elsewhere = format!("<@{BOT_USER}> here?");
+    s.deliver(&envelope(
+        "Ev0A4",
+        mention("C0OTHER", "1700000103.000100", &elsewhere),
+    ))
+    .await;
+    // Every person's message gets the acknowledgement reaction; one is answered.
+    s.expect_outbound(3, 1).await;
+    let messages = s.daemon.messages();
+    let reason = |ts: &str| -> Value {
+        messages
+            .iter()
+            .find(|m| m["metadata"]["ts"] == ts)
+            .map(|m| m["no_turn"].clone())
+            .unwrap_or_else(|| panic!("{ts} not stored: {messages:?}"))
+    };
+    assert_eq!(reason("1700000101.000100"), json!("no-mention"));
+    assert_eq!(reason("1700000102.000100"), Value::Null);
+    assert_eq!(reason("1700000103.000100"), json!("not-allowed"));
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{delivery, entry, setup, text_message};
+use super::{delivery, entry, setup, setup_with_access, text_message};
 use crate::harness::fixture_json;
 
 #[tokio::test]
@@ -117,4 +117,32 @@ async fn a_button_reply_is_a_button_press_that_the_agent_answers() {
     assert_eq!(m["button"]["label"], "title");
     s.expect_outbound(1, 1).await;
     assert_eq!(s.sends()[0]["text"]["body"], "title");
+}
+
+#[tokio::test]
+async fn under_the_default_policy_a_stranger_gets_a_pairing_code_and_no_answer() {
+    let s = setup_with_access("\n[channels.wa.access]\n").await;
+    let body = delivery(vec![entry(
+        "106540352242922",
+        vec![text_message(
+            "wamid.STRANGER",
+            "16505550000",
+            "who are you?",
+        )],
+        vec![],
+    )]);
+    assert_eq!(s.post_signed(&body).await, 200);
+    // A read receipt, then the code instead of an answer (no typing: no turn).
+    s.expect_outbound(1, 1).await;
+    let notice = s.sends()[0]["text"]["body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(notice.contains("pairing code"), "{notice}");
+    assert!(s.typings().is_empty());
+    let listed = s.daemon.json_lines(&["pairing", "list", "--json"]);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["sender_id"], "16505550000");
+    assert_eq!(listed[0]["sender_name"], "Sheena Nelson");
+    assert!(notice.contains(listed[0]["code"].as_str().unwrap_or("?")));
 }

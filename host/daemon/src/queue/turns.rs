@@ -61,11 +61,17 @@ impl Queue for Turns {
             // The instance was removed from the config; its messages wait for it.
             return Attempt::NotNow;
         };
-        match instance
-            .gate
-            .admit(&shared.store, message, shared.clock.now_ms())
-            .await
-        {
+        // A retry was admitted on its first attempt; judging it again would take a
+        // second token from the sender's rate and count twice against the day.
+        let admission = if item.attempts == 0 {
+            instance
+                .gate
+                .admit(&shared.store, message, shared.clock.now_ms())
+                .await
+        } else {
+            Ok(Admission::Turn)
+        };
+        match admission {
             Ok(Admission::Turn) => {}
             Ok(Admission::Skip { reason, notice }) => {
                 return Attempt::Done(TurnDone::Skipped { reason, notice });

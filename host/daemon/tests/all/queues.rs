@@ -306,3 +306,29 @@ async fn typing_shows_while_the_agent_works_and_never_after_the_reply() {
         .unwrap();
     assert_eq!(event.no_turn, Some(switchboard_types::NoTurn::ServiceEvent));
 }
+
+#[tokio::test]
+async fn a_retried_turn_is_not_judged_again_by_the_senders_rate() {
+    let access = switchboard_daemon::AccessPolicy {
+        rate: Some(switchboard_daemon::Rate {
+            count: 1,
+            per: Duration::from_secs(3_600),
+        }),
+        ..switchboard_daemon::AccessPolicy::open()
+    };
+    let mut rig = Rig::with_access(&["tg"], workers(), tempfile::tempdir().unwrap(), access);
+    lock(&rig.agent.failing).insert("hello".to_owned(), 1);
+    rig.deliver("tg", &[("m1", "c", "hello")]).await;
+    rig.harness.settle(5).await;
+    rig.advance(Duration::from_secs(5));
+    rig.harness.settle(5).await;
+
+    assert_eq!(
+        rig.agent.asked(),
+        ["hello", "hello"],
+        "asked again after the failure"
+    );
+    assert_eq!(rig.channel("tg").sent_texts(), ["re: hello"]);
+    let stored = rig.harness.store().messages(None, 1).await.unwrap();
+    assert_eq!(stored[0].no_turn, None, "not rate-limited by its own retry");
+}
