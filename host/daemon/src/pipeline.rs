@@ -237,11 +237,30 @@ async fn keep_for_replay(
     request: &WebhookRequest,
     reason: String,
 ) -> Result<(), Failure> {
-    let name = &instance.name;
+    let error = format!("the channel could not map it: {reason}");
+    match keep_delivery(shared, instance, request, error).await {
+        Ok(id) => {
+            tracing::warn!(instance = %instance.name, dead_letter = id, %reason, "the channel could not map a delivery; kept as a dead letter");
+            Ok(())
+        }
+        Err(why) => Err(Failure::Refused(PipelineError::StoreUnavailable(format!(
+            "the dead letter the channel asked for {why}"
+        )))),
+    }
+}
+
+/// Stores `request` as a delivery dead letter with `error`, within the persist
+/// timeout; the id, or what went wrong (to follow "the dead letter ...").
+async fn keep_delivery(
+    shared: &Shared,
+    instance: &Instance,
+    request: &WebhookRequest,
+    error: String,
+) -> Result<i64, String> {
     let letter = NewDeadLetter {
         kind: DeadLetterKind::Delivery,
-        instance: name.clone(),
-        error: format!("the channel could not map it: {reason}"),
+        instance: instance.name.clone(),
+        error,
         // Serialising plain strings and bytes cannot fail.
         payload: serde_json::to_vec(request).unwrap_or_default(),
     };
@@ -253,16 +272,10 @@ async fn keep_for_replay(
     match stored {
         Ok(Ok(id)) => {
             instance.metrics.dead_letter(DeadLetter::Delivery);
-            tracing::warn!(instance = %name, dead_letter = id, %reason, "the channel could not map a delivery; kept as a dead letter");
-            Ok(())
+            Ok(id)
         }
-        Ok(Err(e)) => Err(Failure::Refused(PipelineError::StoreUnavailable(format!(
-            "the dead letter the channel asked for could not be stored: {}",
-            error_chain(&e)
-        )))),
-        Err(_) => Err(Failure::Refused(PipelineError::StoreUnavailable(
-            "the dead letter the channel asked for was not durable in time".to_owned(),
-        ))),
+        Ok(Err(e)) => Err(format!("could not be stored: {}", error_chain(&e))),
+        Err(_) => Err("was not durable in time".to_owned()),
     }
 }
 
@@ -275,35 +288,17 @@ async fn dead_letter_delivery(
     request: WebhookRequest,
     error: &CallError,
 ) -> Result<WebhookResponse, PipelineError> {
-    let name = &instance.name;
-    let letter = NewDeadLetter {
-        kind: DeadLetterKind::Delivery,
-        instance: name.clone(),
-        error: error.to_string(),
-        // Serialising plain strings and bytes cannot fail.
-        payload: serde_json::to_vec(&request).unwrap_or_default(),
-    };
-    let stored = tokio::time::timeout(
-        shared.server.persist_timeout,
-        shared.store.dead_letter(letter),
-    )
-    .await;
-    match stored {
-        Ok(Ok(id)) => {
-            instance.metrics.dead_letter(DeadLetter::Delivery);
-            tracing::warn!(instance = %name, dead_letter = id, reason = error.label(), error = %error, "guest failed; delivery kept as a dead letter and acknowledged");
+    match keep_delivery(shared, instance, &request, error.to_string()).await {
+        Ok(id) => {
+            tracing::warn!(instance = %instance.name, dead_letter = id, reason = error.label(), error = %error, "guest failed; delivery kept as a dead letter and acknowledged");
             Ok(WebhookResponse {
                 status: 200,
                 headers: Vec::new(),
                 body: Vec::new(),
             })
         }
-        Ok(Err(e)) => Err(PipelineError::StoreUnavailable(format!(
-            "guest failed ({error}) and the dead letter could not be stored: {}",
-            error_chain(&e)
-        ))),
-        Err(_) => Err(PipelineError::StoreUnavailable(format!(
-            "guest failed ({error}) and the dead letter was not durable in time"
+        Err(why) => Err(PipelineError::StoreUnavailable(format!(
+            "guest failed ({error}) and the dead letter {why}"
         ))),
     }
 }

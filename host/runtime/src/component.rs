@@ -234,8 +234,7 @@ impl ChannelComponent {
         limits: &CallLimits,
         request: &WebhookRequest,
     ) -> Result<HandledRequest, CallError> {
-        // The one copy of the body: into the guest's linear memory. The record is the
-        // same in both release lines, but each has its own generated type.
+        // The one copy of the body: into the guest's linear memory.
         let (method, path, query, headers, body) = (
             request.method.clone(),
             request.path.clone(),
@@ -243,55 +242,36 @@ impl ChannelComponent {
             request.headers.clone(),
             request.body.to_vec(),
         );
+        // The record is the same in both release lines, but each has its own type.
+        macro_rules! through {
+            ($($wit:ident)::+, $channel:expr) => {{
+                let request = $($wit)::+::HttpRequest {
+                    method,
+                    path,
+                    query,
+                    headers,
+                    body,
+                };
+                self.call(
+                    Phase::HttpRequest,
+                    services,
+                    limits,
+                    async |store, instance| {
+                        let guest = $channel.load(&mut *store, instance)?;
+                        let r = guest.call_on_http_request(&mut *store, &request).await?;
+                        Ok(WebhookResponse {
+                            status: r.status,
+                            headers: r.headers,
+                            body: r.body,
+                        })
+                    },
+                )
+                .await?
+            }};
+        }
         let (response, mut state) = match &self.inner.exports {
-            Exports::V0_2 { channel, .. } => {
-                let request = v0_2::wit::HttpRequest {
-                    method,
-                    path,
-                    query,
-                    headers,
-                    body,
-                };
-                self.call(
-                    Phase::HttpRequest,
-                    services,
-                    limits,
-                    async |store, instance| {
-                        let guest = channel.load(&mut *store, instance)?;
-                        let r = guest.call_on_http_request(&mut *store, &request).await?;
-                        Ok(WebhookResponse {
-                            status: r.status,
-                            headers: r.headers,
-                            body: r.body,
-                        })
-                    },
-                )
-                .await?
-            }
-            Exports::V0_1 { channel, .. } => {
-                let request = v0_1::wit::HttpRequest {
-                    method,
-                    path,
-                    query,
-                    headers,
-                    body,
-                };
-                self.call(
-                    Phase::HttpRequest,
-                    services,
-                    limits,
-                    async |store, instance| {
-                        let guest = channel.load(&mut *store, instance)?;
-                        let r = guest.call_on_http_request(&mut *store, &request).await?;
-                        Ok(WebhookResponse {
-                            status: r.status,
-                            headers: r.headers,
-                            body: r.body,
-                        })
-                    },
-                )
-                .await?
-            }
+            Exports::V0_2 { channel, .. } => through!(v0_2::wit, channel),
+            Exports::V0_1 { channel, .. } => through!(v0_1::wit, channel),
         };
         Ok(HandledRequest {
             response,

@@ -5,7 +5,7 @@
 use switchboard_types as t;
 
 use crate::bindings::v0_2::{ContextHost, Host, wit};
-use crate::imports::{Body, Level};
+use crate::imports::{Body, Level, context_host, same_in_every_version};
 use crate::multipart;
 use crate::state::CallState;
 
@@ -234,41 +234,7 @@ impl Host for CallState {
             .map_err(fetch_error_to_wit))
     }
 
-    async fn setting(&mut self, name: String) -> wasmtime::Result<Option<String>> {
-        Ok(CallState::setting(self, &name))
-    }
-
-    async fn state_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
-        CallState::state_get(self, &key).await
-    }
-
-    async fn state_set(
-        &mut self,
-        key: String,
-        value: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), String>> {
-        Ok(CallState::state_set(self, &key, value).await)
-    }
-
-    async fn state_delete(&mut self, key: String) -> wasmtime::Result<()> {
-        CallState::state_delete(self, &key).await
-    }
-
-    async fn now_millis(&mut self) -> wasmtime::Result<u64> {
-        Ok(CallState::now_millis())
-    }
+    same_in_every_version!();
 }
 
-impl ContextHost for CallState {
-    async fn instance_name(&mut self) -> wasmtime::Result<String> {
-        Ok(CallState::instance_name(self))
-    }
-
-    async fn remaining_millis(&mut self) -> wasmtime::Result<u64> {
-        Ok(CallState::remaining_millis(self))
-    }
-
-    async fn remaining_fetches(&mut self) -> wasmtime::Result<u32> {
-        Ok(CallState::remaining_fetches(self))
-    }
-}
+context_host!(ContextHost);

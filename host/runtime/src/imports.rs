@@ -13,6 +13,57 @@ use crate::limits::{MAX_EXTERNAL_ID_BYTES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_
 use crate::multipart;
 use crate::state::{CallState, Phase};
 
+/// The `host` functions whose signatures are the same in every release line, for
+/// each line's generated `Host` trait (`convert.rs`, `shim.rs`).
+macro_rules! same_in_every_version {
+    () => {
+        async fn setting(&mut self, name: String) -> wasmtime::Result<Option<String>> {
+            Ok(CallState::setting(self, &name))
+        }
+
+        async fn state_get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
+            CallState::state_get(self, &key).await
+        }
+
+        async fn state_set(
+            &mut self,
+            key: String,
+            value: Vec<u8>,
+        ) -> wasmtime::Result<Result<(), String>> {
+            Ok(CallState::state_set(self, &key, value).await)
+        }
+
+        async fn state_delete(&mut self, key: String) -> wasmtime::Result<()> {
+            CallState::state_delete(self, &key).await
+        }
+
+        async fn now_millis(&mut self) -> wasmtime::Result<u64> {
+            Ok(CallState::now_millis())
+        }
+    };
+}
+pub(crate) use same_in_every_version;
+
+/// The `context` interface, identical in every release line that has it.
+macro_rules! context_host {
+    ($trait:path) => {
+        impl $trait for CallState {
+            async fn instance_name(&mut self) -> wasmtime::Result<String> {
+                Ok(CallState::instance_name(self))
+            }
+
+            async fn remaining_millis(&mut self) -> wasmtime::Result<u64> {
+                Ok(CallState::remaining_millis(self))
+            }
+
+            async fn remaining_fetches(&mut self) -> wasmtime::Result<u32> {
+                Ok(CallState::remaining_fetches(self))
+            }
+        }
+    };
+}
+pub(crate) use context_host;
+
 /// A guest log level, as both release lines have it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Level {

@@ -116,15 +116,7 @@ impl Store {
                    AND expires_at_ms > ?2
                  ORDER BY created_at_ms, instance, sender_id",
             )?;
-            let rows = stmt.query_map(params![instance, now_ms()], |row| {
-                Ok(Pairing {
-                    instance: row.get(0)?,
-                    sender_id: row.get(1)?,
-                    sender_name: row.get(2)?,
-                    code: row.get(3)?,
-                    expires_at_ms: row.get(4)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![instance, now_ms()], pairing_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
@@ -218,6 +210,17 @@ impl Store {
     }
 }
 
+/// Decodes `instance, sender_id, sender_name, code, expires_at_ms`.
+fn pairing_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Pairing> {
+    Ok(Pairing {
+        instance: row.get(0)?,
+        sender_id: row.get(1)?,
+        sender_name: row.get(2)?,
+        code: row.get(3)?,
+        expires_at_ms: row.get(4)?,
+    })
+}
+
 /// Removes the pending, unexpired row of `code` and returns it.
 fn take_pending(
     conn: &rusqlite::Connection,
@@ -229,15 +232,7 @@ fn take_pending(
             "SELECT instance, sender_id, sender_name, code, expires_at_ms FROM pairing
              WHERE instance = ?1 AND code = ?2 AND status = 'pending' AND expires_at_ms > ?3",
         )?
-        .query_row(params![instance, code, now_ms()], |row| {
-            Ok(Pairing {
-                instance: row.get(0)?,
-                sender_id: row.get(1)?,
-                sender_name: row.get(2)?,
-                code: row.get(3)?,
-                expires_at_ms: row.get(4)?,
-            })
-        })
+        .query_row(params![instance, code, now_ms()], pairing_row)
         .optional()?;
     if let Some(pairing) = &pairing {
         conn.prepare_cached("DELETE FROM pairing WHERE instance = ?1 AND sender_id = ?2")?

@@ -100,14 +100,7 @@ impl Store {
         replies: Vec<String>,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         self.write_background(move |conn| {
-            let (instance, conversation_id): (String, String) = conn
-                .prepare_cached("SELECT instance, conversation_id FROM messages WHERE id = ?1")?
-                .query_row([message_id], |row| Ok((row.get(0)?, row.get(1)?)))
-                .optional()?
-                .ok_or(StoreError::NotFound {
-                    table: "messages",
-                    id: message_id,
-                })?;
+            let (instance, conversation_id) = conversation_of(conn, message_id)?;
             conn.prepare_cached(
                 "UPDATE messages SET agent_state = 'done',
                      agent_attempts = agent_attempts + 1, agent_error = NULL
@@ -145,14 +138,7 @@ impl Store {
         notice: Option<String>,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         self.write_background(move |conn| {
-            let (instance, conversation_id): (String, String) = conn
-                .prepare_cached("SELECT instance, conversation_id FROM messages WHERE id = ?1")?
-                .query_row([message_id], |row| Ok((row.get(0)?, row.get(1)?)))
-                .optional()?
-                .ok_or(StoreError::NotFound {
-                    table: "messages",
-                    id: message_id,
-                })?;
+            let (instance, conversation_id) = conversation_of(conn, message_id)?;
             conn.prepare_cached(
                 "UPDATE messages SET agent_state = 'done', no_turn = ?2, agent_error = NULL
                  WHERE id = ?1 AND agent_state != 'done'",
@@ -248,6 +234,17 @@ pub(crate) const DUE_HOOKS: &str = concat!(
      WHERE m.hook_state = 'pending' AND m.hook_next_at_ms <= ?1
      ORDER BY m.id LIMIT ?2"
 );
+
+/// The instance and conversation of message `message_id`, whose replies go there.
+fn conversation_of(conn: &Connection, message_id: i64) -> Result<(String, String), StoreError> {
+    conn.prepare_cached("SELECT instance, conversation_id FROM messages WHERE id = ?1")?
+        .query_row([message_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?
+        .ok_or(StoreError::NotFound {
+            table: "messages",
+            id: message_id,
+        })
+}
 
 fn queue_turn_reply(
     conn: &Connection,
