@@ -16,6 +16,9 @@
 ///   `on_agent_working: fn(&impl Host, &Inbound) -> Result<(), String>`, only for
 ///   the `full` world (both or neither): leave them out for `minimal`, which has no
 ///   `persistence` or `presence` export to implement
+/// - `download_request: fn(&impl Host, &Attachment) -> Result<Request, DeliveryFailure>`,
+///   for the `full` world of 0.2.1 and later, whose `media` export it implements: the
+///   request the host performs to stream an attachment's content into its blob store
 ///
 /// The entry points see only plain types, so they run natively too: in unit tests
 /// against a fake host, or in a host that calls them without the sandbox.
@@ -24,7 +27,8 @@
 /// #![deny(unsafe_code)]
 ///
 /// use switchboard_channel_sdk::{
-///     DeliveryFailure, Host, Inbound, Kind, Level, Reply, Response, Webhook,
+///     Attachment, DeliveryFailure, Host, Inbound, Kind, Level, Reply, Request, Response,
+///     Webhook, bearer,
 /// };
 ///
 /// #[cfg_attr(
@@ -32,7 +36,7 @@
 ///     expect(unsafe_code, reason = "generated bindings and export shims")
 /// )]
 /// mod bindings {
-///     wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.0" });
+///     wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.1" });
 ///
 ///     // Export symbols such as `switchboard:channel/channel@0.1.0#on-respond` are
 ///     // not valid for native linkers, and native builds only run tests.
@@ -48,6 +52,7 @@
 ///     on_respond: on_respond,
 ///     on_message_persisted: on_message_persisted,
 ///     on_agent_working: on_agent_working,
+///     download_request: download_request,
 /// }
 ///
 /// fn on_http_request(host: &impl Host, request: &Webhook<'_>) -> Response {
@@ -79,6 +84,11 @@
 /// fn on_agent_working(_host: &impl Host, _message: &Inbound) -> Result<(), String> {
 ///     Ok(())
 /// }
+///
+/// fn download_request(_host: &impl Host, attachment: &Attachment) -> Result<Request, DeliveryFailure> {
+///     Ok(Request::new("GET", format!("https://files.example/{}", attachment.reference))
+///         .header("authorization", bearer("token")))
+/// }
 /// # fn main() {}
 /// ```
 #[macro_export]
@@ -89,6 +99,7 @@ macro_rules! channel_glue {
         on_respond: $on_respond:path
         $(, on_message_persisted: $on_message_persisted:path,
             on_agent_working: $on_agent_working:path)?
+        $(, download_request: $download_request:path)?
         $(,)?
     ) => {
         /// The exported component; the bindings' `export!` names it.
@@ -158,6 +169,31 @@ macro_rules! channel_glue {
                 impl wit_bindings::exports::switchboard::channel::presence::Guest for Component {
                     fn on_agent_working(message: InboundMessage) -> Result<(), String> {
                         $on_agent_working(&WitHost, &inbound_from_wit(message))
+                    }
+                }
+            )?
+
+            $(
+                impl wit_bindings::exports::switchboard::channel::media::Guest for Component {
+                    fn download_request(
+                        attachment: Attachment,
+                    ) -> Result<OutgoingRequest, DeliveryError> {
+                        let attachment = attachment_from_wit(attachment);
+                        let planned: Result<$crate::Request, $crate::DeliveryFailure> =
+                            $download_request(&WitHost, &attachment);
+                        planned
+                            .map(|request| OutgoingRequest {
+                                method: request.method,
+                                url: request.url,
+                                headers: request.headers,
+                                body: body_to_wit(request.body),
+                                timeout_ms: request.timeout_ms,
+                            })
+                            .map_err(|failure| DeliveryError {
+                                message: failure.message,
+                                retryable: failure.retryable,
+                                retry_after_secs: failure.retry_after_secs,
+                            })
                     }
                 }
             )?
@@ -259,6 +295,17 @@ macro_rules! channel_glue {
                 $crate::convert_attachment_kind!(kind, AttachmentKind => $crate::AttachmentKind)
             }
 
+            fn attachment_from_wit(a: Attachment) -> $crate::Attachment {
+                $crate::Attachment {
+                    kind: attachment_kind_from_wit(a.kind),
+                    mime_type: a.mime_type,
+                    size: a.size,
+                    file_name: a.file_name,
+                    caption: a.caption,
+                    reference: a.reference,
+                }
+            }
+
             fn outbound_attachment_from_wit(a: OutboundAttachment) -> $crate::OutboundAttachment {
                 $crate::OutboundAttachment {
                     kind: attachment_kind_from_wit(a.kind),
@@ -348,14 +395,7 @@ macro_rules! channel_glue {
                     attachments: message
                         .attachments
                         .into_iter()
-                        .map(|a| $crate::Attachment {
-                            kind: attachment_kind_from_wit(a.kind),
-                            mime_type: a.mime_type,
-                            size: a.size,
-                            file_name: a.file_name,
-                            caption: a.caption,
-                            reference: a.reference,
-                        })
+                        .map(attachment_from_wit)
                         .collect(),
                     reaction: message.reaction.map(|r| $crate::Reaction {
                         target: r.target,

@@ -106,12 +106,13 @@ mod full {
     mod bindings {
         wit_bindgen::generate!({
             world: "full",
-            path: "../../wit/channel@0.2.0",
+            path: "../../wit/channel@0.2.1",
             additional_derives: [PartialEq],
         });
     }
 
     use bindings::exports::switchboard::channel::channel::Guest as _;
+    use bindings::exports::switchboard::channel::media::Guest as _;
     use bindings::exports::switchboard::channel::persistence::Guest as _;
     use bindings::exports::switchboard::channel::presence::Guest as _;
     use bindings::switchboard::channel::types::{
@@ -127,6 +128,60 @@ mod full {
         on_respond: record_reply,
         on_message_persisted: record_persisted,
         on_agent_working: record_working,
+        download_request: plan_download,
+    }
+
+    /// Plans a download the way a channel does: the platform's reference in the URL,
+    /// the credential as a placeholder; an unknown reference is refused for good.
+    fn plan_download(
+        _host: &impl Host,
+        attachment: &Attachment,
+    ) -> Result<switchboard_channel_sdk::Request, DeliveryFailure> {
+        if attachment.reference.is_empty() {
+            return Err(DeliveryFailure::permanent("no reference"));
+        }
+        Ok(
+            switchboard_channel_sdk::Request::new("GET", format!(
+                "https://files.example/{}?kind={:?}",
+                attachment.reference, attachment.kind
+            ))
+            .header("authorization", switchboard_channel_sdk::bearer("token")),
+        )
+    }
+
+    #[test]
+    fn the_media_export_turns_an_attachment_into_the_download_the_host_performs() {
+        let attachment = WitAttachment {
+            kind: WitAttachmentKind::Voice,
+            mime_type: Some("audio/ogg".to_owned()),
+            size: Some(4_096),
+            file_name: None,
+            caption: None,
+            reference: "media-17".to_owned(),
+        };
+        let request = Component::download_request(attachment.clone()).expect("planned");
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.url, "https://files.example/media-17?kind=Voice");
+        assert_eq!(
+            request.headers,
+            vec![(
+                "authorization".to_owned(),
+                "Bearer {{secret:token}}".to_owned()
+            )]
+        );
+        let refused = Component::download_request(WitAttachment {
+            reference: String::new(),
+            ..attachment
+        })
+        .expect_err("refused");
+        assert_eq!(
+            refused,
+            DeliveryError {
+                message: "no reference".to_owned(),
+                retryable: false,
+                retry_after_secs: None,
+            }
+        );
     }
 
     /// Every WIT kind next to the plain kind it must become.
