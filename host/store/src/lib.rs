@@ -81,6 +81,7 @@
 //! ```
 
 mod access;
+mod blobs;
 mod dead_letters;
 mod error;
 mod history;
@@ -97,6 +98,7 @@ mod work;
 mod writer;
 
 pub use access::{Pairing, PairingRequest};
+pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
 pub use error::StoreError;
 pub use store::Store;
 pub use types::{

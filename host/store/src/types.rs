@@ -224,6 +224,8 @@ pub enum DeadLetterKind {
     Hook,
     /// An agent turn that failed for good; the payload is the message.
     Agent,
+    /// An attachment whose download failed for good; the payload is the attachment.
+    Attachment,
 }
 
 impl DeadLetterKind {
@@ -234,6 +236,7 @@ impl DeadLetterKind {
             DeadLetterKind::Reply => "reply",
             DeadLetterKind::Hook => "hook",
             DeadLetterKind::Agent => "agent",
+            DeadLetterKind::Attachment => "attachment",
         }
     }
 
@@ -244,6 +247,7 @@ impl DeadLetterKind {
             DeadLetterKind::Reply,
             DeadLetterKind::Hook,
             DeadLetterKind::Agent,
+            DeadLetterKind::Attachment,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)

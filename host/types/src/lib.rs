@@ -15,8 +15,8 @@ mod request;
 pub use capability::HttpCapability;
 pub use history::{HistoryEntry, Role};
 pub use message::{
-    Attachment, AttachmentKind, ButtonPress, ChatType, InboundMessage, MessageKind, NoTurn,
-    Reaction, SenderKind, StoredMessage,
+    Attachment, AttachmentKind, AttachmentState, ButtonPress, ChatType, InboundMessage,
+    MessageKind, NoTurn, Reaction, SenderKind, StoredAttachment, StoredMessage,
 };
 pub use outbound::{FetchError, Headers, IncomingResponse, OutgoingRequest};
 pub use reply::{DeliveryError, OutboundAttachment, OutboundMessage, Receipt};

@@ -322,6 +322,41 @@ pub struct StoredMessage {
     pub message: InboundMessage,
 }
 
+named_enum! {
+    /// Where the content of an inbound attachment stands.
+    AttachmentState {
+        /// Not fetched yet (or waiting for a retry).
+        Pending = "pending",
+        /// In the blob store under its sha256.
+        Stored = "stored",
+        /// Over the instance's `max_attachment_bytes`: not kept.
+        TooLarge = "too_large",
+        /// Could not be fetched (see its error); the agent got the message without it.
+        Failed = "failed",
+    }
+}
+
+/// An inbound attachment as stored: what the channel said, and where its content is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAttachment {
+    /// The message it belongs to.
+    pub message_id: i64,
+    /// Its place among the message's attachments, from 0.
+    pub position: u32,
+    #[serde(flatten)]
+    pub attachment: Attachment,
+    pub state: AttachmentState,
+    /// Hex sha256 of the content, once stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Bytes stored (or, for `too_large`, seen before giving up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_size: Option<u64>,
+    /// Why it failed or was not kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
