@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use switchboard_egress::{DnsOptions, Egress, EgressOptions};
-use switchboard_store::{Store, StoreOptions};
+use switchboard_store::{BlobStore, Store, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
@@ -93,6 +93,9 @@ impl Daemon {
         let db = database_path(&config.data_dir);
         let store = Store::open(&db, StoreOptions::default())
             .with_context(|| format!("cannot open the database {}", db.display()))?;
+        let blobs_dir = config.data_dir.join("blobs");
+        let blobs = BlobStore::open(&blobs_dir)
+            .with_context(|| format!("cannot open the blob store {}", blobs_dir.display()))?;
         let egress = Egress::new(EgressOptions {
             max_response_bytes: 4 << 20,
             default_timeout: Duration::from_secs(10),
@@ -124,6 +127,7 @@ impl Daemon {
         };
         let shared = Arc::new(Shared {
             store,
+            blobs,
             instances: Instances::new(instances),
             agent: config.agent.clone(),
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight)),

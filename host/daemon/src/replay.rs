@@ -108,5 +108,19 @@ async fn replay_one(shared: &Arc<Shared>, letter: &DeadLetter) -> Result<String,
                 .map_err(|e| e.to_string())?;
             Ok(format!("hook for message {message} queued again"))
         }
+        DeadLetterKind::Attachment => {
+            let attachment: switchboard_types::StoredAttachment =
+                serde_json::from_slice(&letter.payload)
+                    .map_err(|e| format!("unreadable payload: {e}"))?;
+            shared
+                .store
+                .requeue_download(attachment.message_id, attachment.position)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "download of attachment {} of message {} queued again",
+                attachment.position, attachment.message_id
+            ))
+        }
     }
 }

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use switchboard_agent::Agent;
-use switchboard_store::{DueMessage, OutboxItem, Store};
+use switchboard_store::{BlobStore, DueMessage, OutboxItem, Store};
 use tokio::sync::Semaphore;
 
 use crate::clock::Clock;
@@ -19,6 +19,8 @@ pub(crate) type InstanceTable = HashMap<String, Arc<Instance>>;
 /// State shared by the ingress and the queues.
 pub(crate) struct Shared {
     pub(crate) store: Store,
+    /// Attachment content by sha256, under `data_dir/blobs`.
+    pub(crate) blobs: BlobStore,
     pub(crate) instances: Instances,
     pub(crate) agent: Arc<dyn Agent>,
     pub(crate) server: ServerLimits,

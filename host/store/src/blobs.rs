@@ -269,7 +269,12 @@ mod tests {
         assert_eq!(size, 10);
         let on_disk = std::fs::read(store.path(&first.sha256).unwrap()).unwrap();
         assert_eq!(on_disk, b"hello blob");
-        assert!(std::fs::read_dir(dir.path().join("tmp")).unwrap().next().is_none());
+        assert!(
+            std::fs::read_dir(dir.path().join("tmp"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
     }
 
     #[tokio::test]
@@ -281,7 +286,12 @@ mod tests {
         let err = writer.write(b"6789").await.unwrap_err();
         assert!(matches!(err, BlobError::TooLarge { limit: 8, seen: 9 }));
         drop(writer);
-        assert!(std::fs::read_dir(dir.path().join("tmp")).unwrap().next().is_none());
+        assert!(
+            std::fs::read_dir(dir.path().join("tmp"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
     }
 
     #[tokio::test]

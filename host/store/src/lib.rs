@@ -81,6 +81,7 @@
 //! ```
 
 mod access;
+mod attachments;
 mod blobs;
 mod dead_letters;
 mod error;
@@ -98,6 +99,7 @@ mod work;
 mod writer;
 
 pub use access::{Pairing, PairingRequest};
+pub use attachments::{DownloadOutcome, DueDownload};
 pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
 pub use error::StoreError;
 pub use store::Store;

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_types::{InboundMessage, StoredMessage};
 
+use crate::attachments;
 use crate::rows::{self, Details, message_columns, next_id};
 use crate::store::{now_ms, sql_limit};
 use crate::{MessageStatus, PersistOutcome, Store, StoreError};
@@ -166,8 +167,12 @@ fn persist_one(
             .query_row([instance, &message.external_id], |row| row.get(0))?;
         return Ok(PersistOutcome::Duplicate { id });
     }
+    let id = conn.last_insert_rowid();
+    if !message.is_edit {
+        attachments::insert_for(conn, id, &message, no_turn)?;
+    }
     Ok(PersistOutcome::Stored(StoredMessage {
-        id: conn.last_insert_rowid(),
+        id,
         instance: instance.to_owned(),
         received_at_ms: now,
         edited_at_ms: None,

@@ -5,6 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_types::NoTurn;
 
+use crate::attachments;
 use crate::dead_letters::insert_dead_letter;
 use crate::rows::{self, expect_one, message_columns, next_id};
 use crate::store::{now_ms, sql_limit};
@@ -144,6 +145,7 @@ impl Store {
                  WHERE id = ?1 AND agent_state != 'done'",
             )?
             .execute(params![message_id, reason.as_str()])?;
+            attachments::drop_held(conn, message_id, reason)?;
             let Some(text) = notice else {
                 return Ok(Vec::new());
             };
