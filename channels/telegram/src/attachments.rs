@@ -1,6 +1,6 @@
 //! The file a media message carries, as an [`Attachment`] whose reference is the
-//! Telegram `file_id` (the host turns it into a download with `getFile` later;
-//! nothing is fetched here).
+//! Telegram `file_id` (the `media` export turns it into a download with
+//! `getFile` later; nothing is fetched here).
 //!
 //! Telegram puts one file in a message. The caption belongs to the message and
 //! stays its text, so attachments carry no caption of their own.

@@ -14,6 +14,10 @@ pub(crate) const DEFAULT_API_BASE: &str = "https://api.telegram.org";
 /// `sendMessage` accepts 1-4096 characters of text.
 pub(crate) const MAX_TEXT_UNITS: usize = 4096;
 
+/// `sendPhoto`, `sendDocument` and the other file sends accept a caption of
+/// 0-1024 characters.
+pub(crate) const MAX_CAPTION_UNITS: usize = 1024;
+
 /// The Bot API base URL of this instance: the `api_base` setting, else Telegram.
 pub(crate) fn api_base(host: &impl Host) -> String {
     host.setting("api_base")
@@ -56,18 +60,20 @@ impl Target {
     }
 }
 
-/// The body of `sendMessage`. `allow_sending_without_reply` keeps a reply
-/// deliverable when the user deleted the message it answers.
+/// The body of `sendMessage`.
 pub(crate) fn send_message(target: &Target, text: &str, reply_to: Option<i64>) -> Value {
     let mut body = target.body();
     body.insert("text".into(), text.into());
     if let Some(message_id) = reply_to {
-        body.insert(
-            "reply_parameters".into(),
-            json!({ "message_id": message_id, "allow_sending_without_reply": true }),
-        );
+        body.insert("reply_parameters".into(), reply_parameters(message_id));
     }
     Value::Object(body)
+}
+
+/// The `reply_parameters` quoting `message_id`. `allow_sending_without_reply`
+/// keeps a reply deliverable when the user deleted the message it answers.
+pub(crate) fn reply_parameters(message_id: i64) -> Value {
+    json!({ "message_id": message_id, "allow_sending_without_reply": true })
 }
 
 /// The body of `sendChatAction` showing "typing".

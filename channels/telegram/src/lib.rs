@@ -1,4 +1,4 @@
-//! The first-party Telegram Bot API channel (contract `switchboard:channel@0.2.0`).
+//! The first-party Telegram Bot API channel (contract `switchboard:channel@0.2.1`).
 //!
 //! Owns the Telegram payload formats. Webhook `Update`s become inbound messages:
 //!
@@ -10,7 +10,10 @@
 //!   itself) and whether it addresses the bot in a group (an `@mention`, a
 //!   `text_mention`, a `/command@bot`, or a reply to the bot). Media messages
 //!   carry their file as an attachment whose reference is the `file_id`; the
-//!   caption stays the text.
+//!   caption stays the text. The host downloads it afterwards with the request
+//!   the `media` export plans: `getFile` names the file's path, and the host
+//!   fetches `/file/bot<token>/<file_path>` itself (bots may download files of
+//!   up to 20 MB).
 //! - Service messages (pins, members joining or leaving, group migrations, video
 //!   chats, forum topic changes, ...) are kind `system`: stored, never answered.
 //! - `message_reaction` becomes one `reaction` message per emoji added or taken
@@ -19,9 +22,14 @@
 //!   message with the button's `callback_data` and its label.
 //!
 //! Replies go out with `sendMessage` (split at 4096 characters) into the
-//! answered message's forum topic. Once a button tap is stored it is answered
-//! with `answerCallbackQuery`, which stops the spinner on the button; while the
-//! agent works on an answer, `sendChatAction` shows "typing…".
+//! answered message's forum topic. Their files are uploaded as
+//! `multipart/form-data` whose file part the host streams from its blob store:
+//! images with `sendPhoto`, audio with `sendAudio`, voice notes with
+//! `sendVoice`, videos with `sendVideo`, anything else with `sendDocument`. The
+//! reply's text captions the first file when it fits (1024 characters), else it
+//! goes first as text. Once a button tap is stored it is answered with
+//! `answerCallbackQuery`, which stops the spinner on the button; while the agent
+//! works on an answer, `sendChatAction` shows "typing…".
 //!
 //! Operator notes: Telegram sends reactions only to a bot that administers the
 //! chat and only when `setWebhook` lists `message_reaction` in
@@ -31,9 +39,9 @@
 //! in instance state.
 //!
 //! Does not own: the `x-telegram-bot-api-secret-token` check, deduplication,
-//! storage, retries, downloading files or the bot token. The host does all of
+//! storage, retries, the bytes of files or the bot token. The host does all of
 //! those before or after this component runs, and fills the
-//! `{{secret:bot_token}}` placeholder in the Bot API URL.
+//! `{{secret:bot_token}}` placeholder in the Bot API and file URLs.
 //!
 //! Conversations are chats (`<chat id>`); forum topics stay in one conversation
 //! and are the message's `thread_id`. A button tap on an inline-mode message has
@@ -46,6 +54,7 @@
 mod attachments;
 mod bot_api;
 mod callback;
+mod download;
 mod emitted;
 mod hooks;
 mod identity;
@@ -53,7 +62,9 @@ mod mention;
 mod message;
 mod outbound;
 mod parse;
+mod parts;
 mod reaction;
+mod upload;
 mod webhook;
 
 /// The generated bindings and the exported symbols. `export!` expands to
@@ -66,7 +77,7 @@ mod webhook;
     expect(unsafe_code, reason = "generated bindings and export shims")
 )]
 mod bindings {
-    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.0" });
+    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.1" });
 
     #[cfg(target_arch = "wasm32")]
     use super::Component;
@@ -80,4 +91,5 @@ switchboard_channel_sdk::channel_glue! {
     on_respond: outbound::respond,
     on_message_persisted: hooks::on_message_persisted,
     on_agent_working: hooks::on_agent_working,
+    download_request: download::download_request,
 }

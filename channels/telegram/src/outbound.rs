@@ -1,22 +1,27 @@
-//! Sending replies (`sendMessage`).
+//! Sending replies: text with `sendMessage`, files with `sendPhoto`,
+//! `sendDocument`, `sendAudio`, `sendVoice` and `sendVideo`.
 
 use serde_json::Value;
-use switchboard_channel_sdk::{DeliveryFailure, Host, Level, Reply, split_text};
+use switchboard_channel_sdk::{DeliveryFailure, Host, Level, Reply};
 
-use crate::bot_api::{self, MAX_TEXT_UNITS, Target};
+use crate::bot_api::{self, Target};
 use crate::emitted;
+use crate::parts::{self, Part};
+use crate::upload;
 
-/// Sends `reply`, split into several messages when it is longer than Telegram
-/// allows, and returns `<chat id>:<message id>` of the first one.
+/// Sends `reply` as the messages [`parts::plan`] cuts it into (text split at
+/// Telegram's limit, one message per file) and returns `<chat id>:<message id>`
+/// of the first one.
 ///
-/// Only the first part quotes the answered message. When a multi-part reply fails
-/// half-way, the ids of the parts already sent are kept in instance state under
-/// the idempotency key, so the host's retry sends only the missing parts.
+/// Only the first part quotes the answered message. When a reply of several
+/// parts fails half-way, the ids of the parts already sent are kept in instance
+/// state under the idempotency key, so the host's retry sends only the missing
+/// parts: no text twice, no file uploaded twice.
 pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>, DeliveryFailure> {
-    let chunks = split_text(&reply.text, MAX_TEXT_UNITS);
-    if chunks.is_empty() {
+    let parts = parts::plan(reply);
+    if parts.is_empty() {
         return Err(DeliveryFailure::permanent(
-            "reply text is empty; telegram rejects empty messages",
+            "reply has no text and no attachments; telegram rejects empty messages",
         ));
     }
     let api_base = bot_api::api_base(host);
@@ -29,23 +34,42 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
         .as_ref()
         .and_then(emitted::quoted_message_id);
     let progress_key = format!("reply-progress/{}", reply.idempotency_key);
-    let track = chunks.len() > 1;
+    let track = parts.len() > 1;
     let mut sent = if track {
         load_progress(host, &progress_key)
     } else {
         Vec::new()
     };
 
-    for (index, chunk) in chunks.iter().enumerate().skip(sent.len()) {
-        let body = bot_api::send_message(&target, chunk, reply_to.filter(|_| index == 0));
-        let request = bot_api::call(&api_base, "sendMessage", &body);
+    for (index, part) in parts.iter().enumerate().skip(sent.len()) {
+        let quote = reply_to.filter(|_| index == 0);
+        let (method, request) = match *part {
+            Part::Text(text) => (
+                "sendMessage",
+                bot_api::call(
+                    &api_base,
+                    "sendMessage",
+                    &bot_api::send_message(&target, text, quote),
+                ),
+            ),
+            Part::File {
+                attachment,
+                caption,
+            } => (
+                upload::send_of(attachment).method,
+                upload::send_file(&api_base, &target, attachment, caption, quote),
+            ),
+        };
         let response = host
             .fetch(request)
-            .map_err(|failure| DeliveryFailure::from(failure).context("sendMessage"))?;
-        let result = bot_api::read_answer(&response).map_err(|f| f.context("sendMessage"))?;
+            .map_err(|failure| DeliveryFailure::from(failure).context(method))?;
+        let result = bot_api::read_answer(&response).map_err(|f| f.context(method))?;
         let id = result.get("message_id").and_then(Value::as_i64);
         if id.is_none() {
-            host.log(Level::Warn, "sendMessage succeeded without a message id");
+            host.log(
+                Level::Warn,
+                &format!("{method} succeeded without a message id"),
+            );
         }
         sent.push(id);
         if track && let Err(reason) = save_progress(host, &progress_key, &sent) {
@@ -67,7 +91,7 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
 
 /// The forum topic a reply goes to: the reply's `thread_id`, else the topic of
 /// the answered message. The answered message's own reply thread outside a forum
-/// is left out: `sendMessage` accepts a thread only for forum topics.
+/// is left out: Telegram's send methods accept a thread only for forum topics.
 fn reply_thread(reply: &Reply) -> Option<i64> {
     let answered = reply.in_reply_to.as_ref();
     let requested = reply.thread_id.as_deref().and_then(|id| id.parse().ok());

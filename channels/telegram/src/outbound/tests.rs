@@ -1,6 +1,8 @@
 use serde_json::json;
 use switchboard_channel_sdk::fake::{FakeHost, answer};
-use switchboard_channel_sdk::{FetchFailure, Inbound, Kind};
+use switchboard_channel_sdk::{
+    AttachmentKind, Body, FetchFailure, FormPart, Inbound, Kind, OutboundAttachment, Request,
+};
 
 use super::*;
 
@@ -234,6 +236,255 @@ fn a_blocked_bot_is_a_permanent_failure() {
     let failure = respond(&host, &reply("x", None)).expect_err("403");
     assert!(!failure.retryable);
     assert!(failure.message.contains("blocked"), "{}", failure.message);
+}
+
+fn answer_fixture(name: &str) -> String {
+    let path = format!(
+        "{}/../../tests/fixtures/telegram/answers/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
+}
+
+const CHART: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
+const REPORT: &str = "d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0";
+
+fn chart() -> OutboundAttachment {
+    OutboundAttachment {
+        kind: AttachmentKind::Image,
+        mime_type: "image/png".to_owned(),
+        size: 48211,
+        file_name: Some("latency.png".to_owned()),
+        caption: None,
+        blob: CHART.to_owned(),
+    }
+}
+
+fn report() -> OutboundAttachment {
+    OutboundAttachment {
+        kind: AttachmentKind::Document,
+        mime_type: "application/pdf".to_owned(),
+        size: 48213,
+        file_name: Some("Q3 report.pdf".to_owned()),
+        caption: None,
+        blob: REPORT.to_owned(),
+    }
+}
+
+fn form(request: &Request) -> &[FormPart] {
+    match &request.body {
+        Body::Multipart(parts) => parts,
+        other => panic!("{} is not multipart: {other:?}", request.url),
+    }
+}
+
+fn method(request: &Request) -> &str {
+    request.url.rsplit('/').next().unwrap_or_default()
+}
+
+fn quote(message_id: i64) -> FormPart {
+    FormPart::text(
+        "reply_parameters",
+        json!({"message_id": message_id, "allow_sending_without_reply": true}).to_string(),
+    )
+}
+
+#[test]
+fn an_image_reply_is_one_photo_captioned_with_the_text() {
+    let host = FakeHost::answering(vec![answer(
+        200,
+        &answer_fixture("constructed-sendphoto.json"),
+    )]);
+    let question = answered("-1001000000001:101", json!({"chat_type": "supergroup"}));
+    let image = Reply {
+        attachments: vec![chart()],
+        ..reply("p99 latency, last 24 hours", Some(question))
+    };
+    let receipt = respond(&host, &image).expect("sent");
+    assert_eq!(receipt.as_deref(), Some("-1001000000001:301"));
+    let requests = host.requests.borrow();
+    assert_eq!(requests.len(), 1, "the text rides along as the caption");
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(
+        requests[0].url,
+        "https://api.telegram.org/bot{{secret:bot_token}}/sendPhoto"
+    );
+    assert_eq!(
+        form(&requests[0]),
+        [
+            FormPart::text("chat_id", "-1001000000001"),
+            quote(101),
+            FormPart::text("caption", "p99 latency, last 24 hours"),
+            FormPart::blob(
+                "photo",
+                CHART,
+                Some("latency.png".to_owned()),
+                Some("image/png".to_owned())
+            ),
+        ]
+    );
+    assert!(host.state.borrow().is_empty(), "one part needs no progress");
+}
+
+#[test]
+fn a_document_reply_keeps_its_file_name_and_caption() {
+    let host = FakeHost::answering(vec![answer(
+        200,
+        &answer_fixture("constructed-senddocument.json"),
+    )]);
+    let question = answered("1111111:55", json!({"chat_type": "private"}));
+    let document = Reply {
+        attachments: vec![OutboundAttachment {
+            caption: Some("Q3, final".to_owned()),
+            ..report()
+        }],
+        ..reply("", Some(question))
+    };
+    let receipt = respond(&host, &document).expect("sent");
+    assert_eq!(receipt.as_deref(), Some("1111111:302"));
+    let requests = host.requests.borrow();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(method(&requests[0]), "sendDocument");
+    assert_eq!(
+        form(&requests[0]),
+        [
+            FormPart::text("chat_id", "1111111"),
+            quote(55),
+            FormPart::text("caption", "Q3, final"),
+            FormPart::blob(
+                "document",
+                REPORT,
+                Some("Q3 report.pdf".to_owned()),
+                Some("application/pdf".to_owned())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn text_goes_first_when_the_file_has_its_own_caption_and_only_it_quotes() {
+    let host = FakeHost::answering(vec![
+        answer(200, &sent(40, 42)),
+        answer(200, &answer_fixture("constructed-senddocument.json")),
+    ]);
+    let question = answered("42:7", json!({}));
+    let both = Reply {
+        attachments: vec![OutboundAttachment {
+            caption: Some("the report".to_owned()),
+            ..report()
+        }],
+        ..reply("Here is what you asked for.", Some(question))
+    };
+    let receipt = respond(&host, &both).expect("sent");
+    assert_eq!(
+        receipt.as_deref(),
+        Some("42:40"),
+        "the first part is the receipt"
+    );
+    let requests = host.requests.borrow();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(method(&requests[0]), "sendMessage");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(requests[0].body.bytes().expect("json"))
+            .expect("json"),
+        json!({"chat_id": 42, "text": "Here is what you asked for.",
+               "reply_parameters": {"message_id": 7, "allow_sending_without_reply": true}})
+    );
+    assert_eq!(method(&requests[1]), "sendDocument");
+    assert_eq!(
+        form(&requests[1]),
+        [
+            FormPart::text("chat_id", "42"),
+            FormPart::text("caption", "the report"),
+            FormPart::blob(
+                "document",
+                REPORT,
+                Some("Q3 report.pdf".to_owned()),
+                Some("application/pdf".to_owned())
+            ),
+        ]
+    );
+    assert!(
+        host.state.borrow().is_empty(),
+        "progress is cleared when done"
+    );
+}
+
+#[test]
+fn an_agent_initiated_send_goes_to_the_chat_and_topic_without_a_quote() {
+    let host = FakeHost::answering(vec![answer(200, &sent(9, -100))]);
+    let first = Reply {
+        conversation_id: "-1001000000001".to_owned(),
+        thread_id: Some("46".to_owned()),
+        attachments: vec![OutboundAttachment {
+            kind: AttachmentKind::Voice,
+            mime_type: "audio/ogg".to_owned(),
+            file_name: None,
+            ..report()
+        }],
+        ..reply("", None)
+    };
+    respond(&host, &first).expect("sent");
+    let requests = host.requests.borrow();
+    assert_eq!(method(&requests[0]), "sendVoice");
+    assert_eq!(
+        form(&requests[0]),
+        [
+            FormPart::text("chat_id", "-1001000000001"),
+            FormPart::text("message_thread_id", "46"),
+            FormPart::blob(
+                "voice",
+                REPORT,
+                Some("voice.ogg".to_owned()),
+                Some("audio/ogg".to_owned())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_retry_after_a_failed_upload_sends_only_what_did_not_go_out() {
+    let clip = OutboundAttachment {
+        kind: AttachmentKind::Video,
+        mime_type: "video/mp4".to_owned(),
+        file_name: Some("clip.mp4".to_owned()),
+        ..report()
+    };
+    let three = Reply {
+        attachments: vec![chart(), clip],
+        ..reply(&"x".repeat(1500), None)
+    };
+    let host = FakeHost::answering(vec![
+        answer(200, &sent(20, 42)),
+        answer(200, &sent(21, 42)),
+        answer(429, &answer_fixture("constructed-flood-control.json")),
+    ]);
+    let failure = respond(&host, &three).expect_err("the video fails");
+    assert!(failure.retryable);
+    assert_eq!(failure.retry_after_secs, Some(5));
+    assert!(
+        failure.message.starts_with("sendVideo: "),
+        "{}",
+        failure.message
+    );
+
+    host.answers
+        .borrow_mut()
+        .push_back(answer(200, &sent(22, 42)));
+    let receipt = respond(&host, &three).expect("the retry completes");
+    assert_eq!(receipt.as_deref(), Some("42:20"));
+    let methods: Vec<String> = host
+        .requests
+        .borrow()
+        .iter()
+        .map(|r| method(r).to_owned())
+        .collect();
+    assert_eq!(
+        methods,
+        ["sendMessage", "sendPhoto", "sendVideo", "sendVideo"],
+        "the text and the photo were not sent again"
+    );
+    assert!(host.state.borrow().is_empty());
 }
 
 #[test]
