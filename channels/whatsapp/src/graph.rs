@@ -1,6 +1,6 @@
-//! The Graph API wire format of the calls the channel makes, all of them
-//! `POST /<phone_number_id>/messages`: sending a text message, marking a message
-//! read, and marking it read while showing the typing indicator.
+//! The Graph API wire format of the calls the channel makes: sending a message,
+//! marking a message read, and marking it read while showing the typing indicator,
+//! all `POST /<phone_number_id>/messages`; the media calls are in [`media`].
 
 use serde_json::{Value, json};
 use switchboard_channel_sdk::{
@@ -8,6 +8,8 @@ use switchboard_channel_sdk::{
 };
 
 use crate::conversation::{Peer, is_phone_number_id};
+
+pub(crate) mod media;
 
 /// Used when the operator sets no `api_base`.
 pub(crate) const DEFAULT_API_BASE: &str = "https://graph.facebook.com/v23.0";
@@ -62,11 +64,22 @@ pub(crate) fn typing_indicator(wamid: &str) -> Value {
 }
 
 /// The body of a text message to `peer`, quoting `reply_to` when given.
+pub(crate) fn text_message(peer: Peer<'_>, text: &str, reply_to: Option<&str>) -> Value {
+    envelope(
+        peer,
+        "text",
+        json!({ "preview_url": false, "body": text }),
+        reply_to,
+    )
+}
+
+/// A message of `message_type` to `peer`, whose content sits under the key of the
+/// same name, quoting `reply_to` when given.
 ///
 /// Phone numbers go in `to`; a business-scoped user id (`US.1349...`), the only
 /// handle on users who withhold their number, goes in `recipient`; a group id goes
 /// in `to` with `recipient_type: group` (Groups API).
-pub(crate) fn text_message(peer: Peer<'_>, text: &str, reply_to: Option<&str>) -> Value {
+fn envelope(peer: Peer<'_>, message_type: &str, content: Value, reply_to: Option<&str>) -> Value {
     let (recipient_type, address, recipient) = match peer {
         Peer::User(user) if is_phone_number(user) => ("individual", "to", user),
         Peer::User(user) => ("individual", "recipient", user),
@@ -76,8 +89,8 @@ pub(crate) fn text_message(peer: Peer<'_>, text: &str, reply_to: Option<&str>) -
         "messaging_product": "whatsapp",
         "recipient_type": recipient_type,
         address: recipient,
-        "type": "text",
-        "text": { "preview_url": false, "body": text },
+        "type": message_type,
+        message_type: content,
     });
     if let (Some(wamid), Some(fields)) = (reply_to, body.as_object_mut()) {
         fields.insert("context".into(), json!({ "message_id": wamid }));

@@ -29,7 +29,17 @@ pub fn on_agent_working(host: &impl Host, message: &Inbound) -> Result<(), Strin
     crate::outbound::show_typing(host, message)
 }
 
-/// `channel.on-respond`: sends a reply; the id of its first message on success.
+/// `media.download-request`: the request that downloads `attachment`'s file,
+/// after looking its media id up.
+pub fn download_request(
+    host: &impl Host,
+    attachment: &Attachment,
+) -> Result<Request, DeliveryFailure> {
+    crate::download::download_request(host, attachment)
+}
+
+/// `channel.on-respond`: sends a reply (text and files); the id of its first
+/// message on success.
 pub fn on_respond(host: &impl Host, reply: &Reply) -> Result<Option<String>, DeliveryFailure> {
     crate::outbound::respond(host, reply)
 }

@@ -1,12 +1,19 @@
-//! Sending replies, read receipts and the typing indicator through the host.
+//! Sending replies (text and files), read receipts and the typing indicator
+//! through the host.
+
+mod plan;
+mod progress;
+mod upload;
 
 use serde_json::Value;
 use switchboard_channel_sdk::{
-    DeliveryFailure, Host, Inbound, Kind, Level, Reply, SenderKind, split_text,
+    DeliveryFailure, Host, Inbound, Kind, Level, OutboundAttachment, Reply, SenderKind,
 };
 
 use crate::conversation::{ConversationId, InvalidConversationId, Peer, is_phone_number_id};
-use crate::graph;
+use crate::graph::{self, media};
+use plan::Step;
+use progress::Progress;
 
 /// Marks a newly stored message as read, which also shows the person that the
 /// business received it. It runs for every stored message, answered or not, so it
@@ -55,68 +62,61 @@ fn post_status(host: &impl Host, message: &Inbound, body: &Value) -> Result<(), 
         .map_err(|failure| failure.to_string())
 }
 
-/// Sends a reply, split into several messages when it exceeds the API's length
-/// limit, and returns the id of the first one, which quotes the message answered.
+/// Sends a reply as the messages [`plan::plan`] makes of it (text parts, and each
+/// attachment uploaded and sent as a media message) and returns the id of the
+/// first one, which quotes the message answered.
 ///
 /// The host retries a retryable failure by calling this again with the same
-/// idempotency key. Parts of a split reply that went out before the failure are
-/// remembered in instance state under that key and not sent twice.
+/// idempotency key. Uploads and messages that went out before the failure are
+/// remembered in instance state under that key and not repeated.
 pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>, DeliveryFailure> {
     let target = Target::of(reply)?;
-    let parts = split_text(&reply.text, graph::TEXT_LIMIT);
-    if parts.is_empty() {
+    let steps = plan::plan(reply);
+    if steps.is_empty() {
         return Err(DeliveryFailure::permanent(
-            if reply.attachments.is_empty() {
-                "reply text is empty"
-            } else {
-                "reply has only attachments, and this channel sends text only"
-            },
+            "reply has neither text nor attachments",
         ));
     }
-    if !reply.attachments.is_empty() {
-        host.log(
-            Level::Warn,
-            &format!(
-                "reply {} carries {} attachment(s); this channel sends its text only",
-                reply.idempotency_key,
-                reply.attachments.len()
-            ),
-        );
-    }
-    let url = graph::messages_url(&api_base(host), &target.phone_number_id);
-    let split = parts.len() > 1;
+    let api_base = api_base(host);
+    let url = graph::messages_url(&api_base, &target.phone_number_id);
+    let progress = Progress::new(host, &reply.idempotency_key, steps.len());
     let mut first_id = None;
-    for (index, part) in parts.iter().enumerate() {
-        let key = part_key(&reply.idempotency_key, index);
-        let remembered = split
-            .then(|| host.state_get(&key))
-            .flatten()
-            .map(|id| String::from_utf8_lossy(&id).into_owned());
-        let id = match remembered {
+    for (index, step) in steps.iter().enumerate() {
+        let id = match progress.sent(index) {
             Some(id) => {
                 host.log(
                     Level::Debug,
                     &format!("reply part {index} was already sent"),
                 );
-                Some(id).filter(|id| !id.is_empty())
+                id
             }
             None => {
+                let what = format!("send part {} of {}", index + 1, steps.len());
+                // An agent-initiated message (no `in_reply_to`) quotes nothing.
                 let quote = (index == 0)
                     .then(|| reply.in_reply_to.as_ref().map(|m| m.external_id.as_str()))
                     .flatten();
-                let body = graph::text_message(target.peer(), part, quote);
-                let id = send(host, url.clone(), &body).map_err(|failure| {
-                    failure.context(&format!("send part {} of {}", index + 1, parts.len()))
-                })?;
-                if split
-                    && let Err(reason) =
-                        host.state_set(&key, id.as_deref().unwrap_or_default().as_bytes())
-                {
-                    host.log(
-                        Level::Warn,
-                        &format!("cannot remember sent reply part {index}: {reason}"),
-                    );
-                }
+                let body = match step {
+                    Step::Text(text) => graph::text_message(target.peer(), text, quote),
+                    Step::Media {
+                        attachment,
+                        caption,
+                    } => {
+                        let media_id =
+                            media_id(host, &progress, &api_base, &target, index, attachment)
+                                .map_err(|failure| failure.context(&what))?;
+                        let media = media::Media {
+                            media_type: media::MediaType::of(attachment.kind),
+                            media_id: &media_id,
+                            caption: *caption,
+                            file_name: attachment.file_name.as_deref(),
+                        };
+                        media::media_message(target.peer(), media, quote)
+                    }
+                };
+                let id =
+                    send(host, url.clone(), &body).map_err(|failure| failure.context(&what))?;
+                progress.record_sent(index, id.as_deref());
                 id
             }
         };
@@ -124,12 +124,25 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
             first_id = id;
         }
     }
-    if split {
-        for index in 0..parts.len() {
-            host.state_delete(&part_key(&reply.idempotency_key, index));
-        }
-    }
+    progress.clear(&steps);
     Ok(first_id)
+}
+
+/// The media id of step `index`'s file: uploaded by an earlier attempt, or now.
+fn media_id<H: Host>(
+    host: &H,
+    progress: &Progress<'_, H>,
+    api_base: &str,
+    target: &Target,
+    index: usize,
+    attachment: &OutboundAttachment,
+) -> Result<String, DeliveryFailure> {
+    if let Some(media_id) = progress.uploaded(index) {
+        return Ok(media_id);
+    }
+    let media_id = upload::upload(host, api_base, &target.phone_number_id, attachment)?;
+    progress.record_upload(index, &media_id);
+    Ok(media_id)
 }
 
 /// Where a reply goes: the business number it is sent from and the person or
@@ -223,7 +236,7 @@ fn phone_number_id_of(message: &Inbound) -> Result<String, InvalidConversationId
 }
 
 /// The `api_base` setting, or the public Graph API.
-fn api_base(host: &impl Host) -> String {
+pub(crate) fn api_base(host: &impl Host) -> String {
     host.setting("api_base")
         .filter(|base| !base.trim().is_empty())
         .unwrap_or_else(|| graph::DEFAULT_API_BASE.to_owned())
@@ -234,11 +247,6 @@ fn send(host: &impl Host, url: String, body: &Value) -> Result<Option<String>, D
     let response = host.fetch(graph::post(url, body))?;
     graph::check(&response)?;
     Ok(graph::sent_message_id(&response.body))
-}
-
-/// The state key remembering that part `index` of a reply was sent.
-fn part_key(idempotency_key: &str, index: usize) -> String {
-    format!("reply/{idempotency_key}/{index}")
 }
 
 #[cfg(test)]

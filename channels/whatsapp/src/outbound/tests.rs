@@ -349,27 +349,72 @@ fn group_conversations_are_answered_in_the_group() {
     assert_eq!(body(&host.requests.borrow()[0])["to"], group);
 }
 
-#[test]
-fn attachments_are_not_sent_but_said_so() {
-    let attachment = OutboundAttachment {
+fn png() -> OutboundAttachment {
+    OutboundAttachment {
         kind: AttachmentKind::Image,
         mime_type: "image/png".into(),
         size: 3,
         file_name: None,
         caption: None,
         blob: "ab".repeat(32),
-    };
-    let host = FakeHost::answering(vec![ok(SENT)]);
-    let mut with_text = reply("Here is the chart.");
-    with_text.attachments = vec![attachment.clone()];
-    respond(&host, &with_text).expect("text sent");
-    assert!(host.logged(Level::Warn, "1 attachment(s)"));
+    }
+}
 
+#[test]
+fn a_failed_upload_is_classified_and_sends_nothing() {
+    let cases = [
+        (answer(500, "down"), true),
+        (
+            answer(400, r#"{"error":{"message":"bad type","code":131053}}"#),
+            false,
+        ),
+        (Err(FetchFailure::Network("reset".into())), true),
+        // A 2xx answer without an id will not grow one on a retry.
+        (ok(r#"{"success":true}"#), false),
+    ];
+    for (answer, retryable) in cases {
+        let shown = format!("{answer:?}");
+        let host = FakeHost::answering(vec![answer]);
+        let mut files = reply("");
+        files.attachments = vec![png()];
+        let failure = respond(&host, &files).expect_err(&shown);
+        assert_eq!(failure.retryable, retryable, "{shown}");
+        assert!(
+            failure
+                .message
+                .starts_with("send part 1 of 1: upload image/png: "),
+            "{}",
+            failure.message
+        );
+        assert_eq!(host.requests.borrow().len(), 1, "{shown}");
+        assert!(host.state.borrow().is_empty(), "{shown}");
+    }
+}
+
+#[test]
+fn a_send_failing_after_its_upload_does_not_upload_again() {
+    let host = FakeHost::answering(vec![ok(r#"{"id":"777"}"#), answer(503, "later")]);
+    let mut files = reply("");
+    files.attachments = vec![png()];
+    let failure = respond(&host, &files).expect_err("send fails");
+    assert!(failure.retryable);
+    assert_eq!(failure.message, "send part 1 of 1: http 503: later");
+
+    host.answers.borrow_mut().push_back(ok(SENT));
+    let receipt = respond(&host, &files).expect("sent");
+    assert_eq!(receipt.as_deref(), Some("wamid.OUT1"));
+    let requests = host.requests.borrow();
+    assert_eq!(requests.len(), 3, "one upload, two sends");
+    assert!(requests[2].url.ends_with("/messages"));
+    assert_eq!(body(&requests[2])["image"], json!({ "id": "777" }));
+    assert!(host.state.borrow().is_empty(), "bookkeeping is cleared");
+}
+
+#[test]
+fn a_reply_with_nothing_in_it_fails_permanently() {
     let host = FakeHost::default();
-    let mut only_files = reply("");
-    only_files.attachments = vec![attachment];
-    let failure = respond(&host, &only_files).expect_err("nothing to send");
+    let failure = respond(&host, &reply("")).expect_err("empty");
     assert!(!failure.retryable);
-    assert!(failure.message.contains("text only"), "{}", failure.message);
+    assert_eq!(failure.message, "reply has neither text nor attachments");
     assert!(host.requests.borrow().is_empty());
 }
