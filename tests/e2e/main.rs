@@ -7,6 +7,7 @@ mod mock;
 
 mod access;
 mod agents;
+mod api;
 mod operations;
 mod plugins;
 mod registry;

@@ -111,7 +111,7 @@ async fn check_accepts_a_good_config_and_says_what_it_will_serve() {
         "{out}"
     );
     assert!(
-        out.contains("/webhooks/wa -> whatsapp 0.2.0 (switchboard:channel@0.2.0)"),
+        out.contains("/webhooks/wa -> whatsapp 0.3.0 (switchboard:channel@0.2.1)"),
         "{out}"
     );
 }
@@ -224,7 +224,7 @@ async fn check_names_an_installed_component_this_host_cannot_run() {
     assert!(!ok, "{out}");
     assert!(
         err.lines().any(|l| l.contains("channels.wa.component")
-            && l.contains("whatsapp 0.2.0")
+            && l.contains("whatsapp 0.3.0")
             && l.contains("switchboard:channel@0.9.0")
             && l.contains("0.1.x")
             && l.contains("0.2.x")),

@@ -128,8 +128,8 @@ allow = ["http://127.0.0.1:9"]
         .map(|l| l.split_whitespace().collect())
         .collect();
     assert!(
-        listed.iter().any(|l| l[..2] == ["whatsapp", "0.2.0"])
-            && listed.iter().any(|l| l[..2] == ["telegram", "0.2.0"]),
+        listed.iter().any(|l| l[..2] == ["whatsapp", "0.3.0"])
+            && listed.iter().any(|l| l[..2] == ["telegram", "0.3.0"]),
         "registry list shows name and latest version of each:\n{out}"
     );
     assert!(
@@ -141,16 +141,17 @@ allow = ["http://127.0.0.1:9"]
     assert!(ok, "install from [registry] index failed:\n{out}\n{err}");
     let digest = sha256(&wa_wasm);
     assert!(
-        out.contains("installed whatsapp 0.2.0 (switchboard:channel@0.2.0)"),
+        out.contains("installed whatsapp 0.3.0 (switchboard:channel@0.2.1)"),
         "{out}"
     );
     assert!(out.contains(&digest), "install shows the digest:\n{out}");
     assert!(
-        out.contains("https://graph.facebook.com/ (POST)"),
+        out.contains("https://graph.facebook.com/ (GET, POST)")
+            && out.contains("https://lookaside.fbsbx.com/whatsapp_business/attachments/ (GET)"),
         "install shows the requested capabilities:\n{out}"
     );
     let installed = daemon.dir.path().join(format!(
-        "data/components/whatsapp/0.2.0-{}.wasm",
+        "data/components/whatsapp/0.3.0-{}.wasm",
         &digest[..16]
     ));
     assert_eq!(
@@ -161,7 +162,7 @@ allow = ["http://127.0.0.1:9"]
     let (ok, out, err) = daemon.cli(&["list"]);
     assert!(ok, "list failed: {err}");
     assert!(
-        out.contains("whatsapp 0.2.0  switchboard:channel@0.2.0"),
+        out.contains("whatsapp 0.3.0  switchboard:channel@0.2.1"),
         "version and WIT version:\n{out}"
     );
     assert!(
@@ -169,7 +170,8 @@ allow = ["http://127.0.0.1:9"]
         "full digest:\n{out}"
     );
     assert!(
-        out.contains("https://graph.facebook.com/ (POST)"),
+        out.contains("https://graph.facebook.com/ (GET, POST)")
+            && out.contains("https://lookaside.fbsbx.com/whatsapp_business/attachments/ (GET)"),
         "requested grants:\n{out}"
     );
     assert!(
@@ -180,8 +182,8 @@ allow = ["http://127.0.0.1:9"]
     let json = daemon.json_lines(&["list", "--json"]);
     assert_eq!(json.len(), 1);
     assert_eq!(json[0]["name"], "whatsapp");
-    assert_eq!(json[0]["version"], "0.2.0");
-    assert_eq!(json[0]["wit"], "0.2.0");
+    assert_eq!(json[0]["version"], "0.3.0");
+    assert_eq!(json[0]["wit"], "0.2.1");
     assert_eq!(json[0]["sha256"], digest.as_str());
     assert_eq!(
         json[0]["capabilities"][0]["origin"],
@@ -319,11 +321,11 @@ async fn inspect_shows_the_wit_package_hooks_and_imports() {
     let (ok, out, err) = cli(&["inspect", file], &[]);
     assert!(ok, "inspect failed: {err}");
     assert!(
-        out.contains("WIT package: switchboard:channel@0.2.0 (supported by this host)"),
+        out.contains("WIT package: switchboard:channel@0.2.1 (supported by this host)"),
         "{out}"
     );
     assert!(
-        out.contains("optional hooks: switchboard:channel/persistence@0.2.0"),
+        out.contains("optional hooks: switchboard:channel/persistence@0.2.1"),
         "{out}"
     );
     let section = |name: &str| -> Vec<String> {
@@ -337,16 +339,16 @@ async fn inspect_shows_the_wit_package_hooks_and_imports() {
     };
     let exports = section("exports");
     assert!(
-        exports.contains(&"switchboard:channel/channel@0.2.0".to_owned()),
+        exports.contains(&"switchboard:channel/channel@0.2.1".to_owned()),
         "{out}"
     );
     assert!(
-        exports.contains(&"switchboard:channel/persistence@0.2.0".to_owned()),
+        exports.contains(&"switchboard:channel/persistence@0.2.1".to_owned()),
         "{out}"
     );
     let imports = section("imports");
     assert!(
-        imports.contains(&"switchboard:channel/host@0.2.0".to_owned()),
+        imports.contains(&"switchboard:channel/host@0.2.1".to_owned()),
         "{out}"
     );
     assert!(imports.iter().any(|i| i.starts_with("wasi:")), "{out}");
@@ -354,7 +356,7 @@ async fn inspect_shows_the_wit_package_hooks_and_imports() {
     let (ok, out, err) = cli(&["inspect", file, "--json"], &[]);
     assert!(ok, "{err}");
     let info: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(info["wit"], "0.2.0");
+    assert_eq!(info["wit"], "0.2.1");
     assert_eq!(info["supported"], true);
 
     // Something that is not a component is named as such, without a byte dump.

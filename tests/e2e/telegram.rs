@@ -3,6 +3,7 @@
 //! that must see the real token while the log never does.
 
 mod failures;
+mod media;
 mod traffic;
 
 use std::time::Duration;
@@ -364,9 +365,16 @@ async fn every_official_sample_is_stored_with_its_kind_and_details() {
         assert_eq!(m["conversation_id"], "1111111");
         assert_eq!(m["sender_id"], "1111111");
     }
-    // Every message shows "typing"; the echo agent answers the four with text
-    // (the edit does not count again, the document has no text).
-    s.expect_outbound(5, 4).await;
+    // Every message shows "typing"; the echo agent answers the four with text and
+    // describes the document (the edit does not count again). The mock Bot API
+    // knows no such file, so the download failed and the agent is told so.
+    s.expect_outbound(5, 5).await;
+    let described = s.sent()[4]["text"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        described.starts_with("received document (application/pdf, ")
+            && described.ends_with("failed)"),
+        "{described}"
+    );
 }
 
 #[tokio::test]

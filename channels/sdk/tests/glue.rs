@@ -140,13 +140,14 @@ mod full {
         if attachment.reference.is_empty() {
             return Err(DeliveryFailure::permanent("no reference"));
         }
-        Ok(
-            switchboard_channel_sdk::Request::new("GET", format!(
+        Ok(switchboard_channel_sdk::Request::new(
+            "GET",
+            format!(
                 "https://files.example/{}?kind={:?}",
                 attachment.reference, attachment.kind
-            ))
-            .header("authorization", switchboard_channel_sdk::bearer("token")),
+            ),
         )
+        .header("authorization", switchboard_channel_sdk::bearer("token")))
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The seam between the daemon and whatever answers messages.
 
-use switchboard_types::{HistoryEntry, Role, StoredMessage};
+use switchboard_types::{AttachmentKind, HistoryEntry, Role, StoredAttachment, StoredMessage};
 
 use crate::error::AgentError;
 
@@ -32,6 +32,21 @@ pub struct Turn {
     /// Earlier messages and replies of the same conversation, oldest first, not
     /// including `message`.
     pub history: Vec<HistoryEntry>,
+    /// The message's attachments as they stand when the turn starts (the turn waits,
+    /// bounded, for their downloads), each with where its content can be read.
+    pub attachments: Vec<TurnAttachment>,
+}
+
+/// An attachment of the message being answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnAttachment {
+    pub stored: StoredAttachment,
+    /// Where an agent outside the daemon can fetch the content during the turn
+    /// (`GET /v1/blobs/<sha256>` on the admin listener, with the API token); `None`
+    /// when it is not stored or there is no admin listener.
+    pub url: Option<String>,
+    /// The blob's file, for an agent inside the daemon; `None` when not stored.
+    pub path: Option<std::path::PathBuf>,
 }
 
 impl Turn {
@@ -43,10 +58,22 @@ impl Turn {
 }
 
 /// One reply to send back into the conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reply {
-    /// The text to send; never empty or only whitespace.
+    /// The text to send; empty only when the reply carries attachments.
     pub text: String,
+    /// Files to send with it.
+    pub attachments: Vec<ReplyAttachment>,
+}
+
+/// A file an agent sends, with its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyAttachment {
+    pub kind: AttachmentKind,
+    pub mime_type: String,
+    pub file_name: Option<String>,
+    pub caption: Option<String>,
+    pub content: Vec<u8>,
 }
 
 impl Reply {
@@ -54,7 +81,10 @@ impl Reply {
     /// platform would send.
     pub fn from_text(text: impl Into<String>) -> Option<Reply> {
         let text = text.into();
-        (!text.trim().is_empty()).then_some(Reply { text })
+        (!text.trim().is_empty()).then_some(Reply {
+            text,
+            attachments: Vec::new(),
+        })
     }
 }
 
@@ -104,6 +134,7 @@ mod tests {
                 },
             },
             history,
+            attachments: Vec::new(),
         }
     }
 
@@ -126,7 +157,8 @@ mod tests {
         assert_eq!(
             Reply::from_text(" hi "),
             Some(Reply {
-                text: " hi ".to_owned()
+                text: " hi ".to_owned(),
+                attachments: Vec::new(),
             })
         );
     }

@@ -164,6 +164,9 @@ pub enum BadResponseReason {
     /// A chat completion with an empty `choices` list.
     #[error("the completion has no choices")]
     NoChoices,
+    /// An attachment in the answer is unusable; the message names the field.
+    #[error("{0}")]
+    Attachment(String),
 }
 
 #[cfg(test)]

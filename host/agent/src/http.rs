@@ -7,11 +7,11 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
-use switchboard_types::{HistoryEntry, StoredMessage};
+use switchboard_types::{AttachmentKind, HistoryEntry, StoredMessage};
 use url::Url;
 
-use crate::agent::{Agent, Reply, Turn, role_name};
-use crate::error::{AgentConfigError, AgentError};
+use crate::agent::{Agent, Reply, ReplyAttachment, Turn, TurnAttachment, role_name};
+use crate::error::{AgentConfigError, AgentError, BadResponseReason};
 use crate::rfc3339::format_unix_ms;
 use crate::transport::Endpoint;
 
@@ -103,6 +103,7 @@ impl Agent for HttpAgent {
     async fn respond(&self, turn: &Turn) -> Result<Vec<Reply>, AgentError> {
         let request = WireRequest {
             message: WireMessage::new(&turn.message),
+            attachments: turn.attachments.iter().map(WireAttachment::new).collect(),
             history: turn
                 .recent_history(self.max_history)
                 .iter()
@@ -110,15 +111,29 @@ impl Agent for HttpAgent {
                 .collect(),
         };
         let answer = self.endpoint.post_json(&request).await?;
-        if answer.status == StatusCode::NO_CONTENT {
+        // 202: the agent took the turn and will post its answers later
+        // (`POST /v1/messages`).
+        if answer.status == StatusCode::NO_CONTENT
+            || (answer.status == StatusCode::ACCEPTED && answer.body.trim_ascii().is_empty())
+        {
             return Ok(Vec::new());
         }
         let parsed: WireResponse = self.endpoint.parse(&answer.body)?;
-        let replies: Vec<Reply> = parsed
-            .replies
-            .into_iter()
-            .filter_map(|reply| reply.text.and_then(Reply::from_text))
-            .collect();
+        let mut replies = Vec::with_capacity(parsed.replies.len());
+        for reply in parsed.replies {
+            let attachments = reply
+                .attachments
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| a.decode(i))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|reason| self.endpoint.bad_response(reason))?;
+            let text = reply.text.unwrap_or_default();
+            if text.trim().is_empty() && attachments.is_empty() {
+                continue;
+            }
+            replies.push(Reply { text, attachments });
+        }
         tracing::debug!(
             url = %self.endpoint.shown_url(),
             replies = replies.len(),
@@ -135,6 +150,9 @@ impl Agent for HttpAgent {
 #[derive(Serialize)]
 struct WireRequest<'a> {
     message: WireMessage<'a>,
+    /// Left out when the message has none, so the documented request is unchanged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<WireAttachment<'a>>,
     history: Vec<WireHistory<'a>>,
 }
 
@@ -198,4 +216,72 @@ struct WireResponse {
 struct WireReply {
     #[serde(default)]
     text: Option<String>,
+    #[serde(default)]
+    attachments: Vec<WireReplyAttachment>,
+}
+
+#[derive(Serialize)]
+struct WireAttachment<'a> {
+    kind: &'static str,
+    mime_type: Option<&'a str>,
+    size: Option<u64>,
+    file_name: Option<&'a str>,
+    caption: Option<&'a str>,
+    sha256: Option<&'a str>,
+    state: &'static str,
+    url: Option<&'a str>,
+}
+
+impl<'a> WireAttachment<'a> {
+    fn new(a: &'a TurnAttachment) -> Self {
+        let stored = &a.stored;
+        WireAttachment {
+            kind: stored.attachment.kind.as_str(),
+            mime_type: stored.attachment.mime_type.as_deref(),
+            size: stored.stored_size.or(stored.attachment.size),
+            file_name: stored.attachment.file_name.as_deref(),
+            caption: stored.attachment.caption.as_deref(),
+            sha256: stored.sha256.as_deref(),
+            state: stored.state.as_str(),
+            url: a.url.as_deref(),
+        }
+    }
+}
+
+/// A file in an agent's answer: its content inline, base64-encoded.
+#[derive(Deserialize)]
+struct WireReplyAttachment {
+    kind: String,
+    mime_type: String,
+    #[serde(default)]
+    file_name: Option<String>,
+    #[serde(default)]
+    caption: Option<String>,
+    data_base64: String,
+}
+
+impl WireReplyAttachment {
+    fn decode(self, index: usize) -> Result<ReplyAttachment, BadResponseReason> {
+        use base64::Engine as _;
+        let kind = AttachmentKind::parse(&self.kind).ok_or_else(|| {
+            BadResponseReason::Attachment(format!(
+                "attachments[{index}].kind {:?} is not one of image, audio, voice, video, document, sticker, other",
+                self.kind
+            ))
+        })?;
+        let content = base64::engine::general_purpose::STANDARD
+            .decode(self.data_base64.as_bytes())
+            .map_err(|e| {
+                BadResponseReason::Attachment(format!(
+                    "attachments[{index}].data_base64 is not base64: {e}"
+                ))
+            })?;
+        Ok(ReplyAttachment {
+            kind,
+            mime_type: self.mime_type,
+            file_name: self.file_name,
+            caption: self.caption,
+            content,
+        })
+    }
 }

@@ -48,7 +48,7 @@ mod openai;
 mod rfc3339;
 mod transport;
 
-pub use agent::{Agent, Reply, Turn};
+pub use agent::{Agent, Reply, ReplyAttachment, Turn, TurnAttachment};
 pub use echo::EchoAgent;
 pub use error::{AgentConfigError, AgentError, BadResponseReason};
 pub use http::{HttpAgent, HttpAgentConfig};

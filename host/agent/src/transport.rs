@@ -11,10 +11,10 @@ use url::Url;
 
 use crate::error::{AgentConfigError, AgentError, BadResponseReason};
 
-/// The most response body an agent reads. Replies are chat messages and the platforms
-/// cap those at a few kilobytes (Telegram and WhatsApp at 4,096 characters), so a body
-/// this large is a misbehaving endpoint, not a long answer.
-const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// The most response body an agent reads. Reply texts are a few kilobytes (Telegram
+/// and WhatsApp cap them at 4,096 characters); what makes an answer large is files
+/// sent inline as base64, so this allows about 24 MiB of them and no more.
+const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// How much of an error body is kept for the log.
 const BODY_EXCERPT_BYTES: usize = 512;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod answer;
+pub(crate) mod blob;
 pub(crate) mod check;
 pub(crate) mod dead_letters;
 pub(crate) mod inspect;
@@ -9,6 +10,7 @@ pub(crate) mod list;
 pub(crate) mod messages;
 pub(crate) mod pairing;
 pub(crate) mod registry;
+pub(crate) mod send;
 pub(crate) mod send_test;
 pub(crate) mod serve;
 pub(crate) mod state;

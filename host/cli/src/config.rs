@@ -13,7 +13,10 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow, bail};
 use serde::Deserialize;
 use switchboard_agent::{Agent, EchoAgent, HttpAgent, HttpAgentConfig, OpenAiAgent, OpenAiConfig};
-use switchboard_daemon::{ComponentRef, DaemonConfig, InstanceConfig, ServerLimits, WorkerConfig};
+use switchboard_daemon::{
+    ApiConfig, ComponentRef, DEFAULT_MAX_ATTACHMENT_BYTES, DaemonConfig, InstanceConfig,
+    ServerLimits, WorkerConfig,
+};
 use switchboard_registry::{Installed, LimitCeilings};
 use switchboard_runtime::RuntimeConfig;
 use switchboard_store::StateQuota;
@@ -37,7 +40,21 @@ pub(crate) struct RawConfig {
     pub(crate) limits: RawLimits,
     #[serde(default)]
     pub(crate) channels: BTreeMap<String, RawChannel>,
+    /// The HTTP API on the admin listener; off without this table.
+    #[serde(default)]
+    pub(crate) api: Option<RawApi>,
 }
+
+/// `[api]`: the HTTP API under `/v1/` (sends, their state, blobs).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawApi {
+    /// The bearer token clients present.
+    pub(crate) token: SecretRef,
+}
+
+/// The shortest `[api] token` taken: it guards sending as the operator.
+const MIN_API_TOKEN_LEN: usize = 16;
 
 /// Ceilings on what a component's manifest may ask for; only the operator raises
 /// them. A channel's own `max_body_bytes` and `call_timeout_ms` are the operator's
@@ -100,6 +117,11 @@ pub(crate) struct RawDelivery {
     pub(crate) hook_max_attempts: Option<u32>,
     #[serde(default)]
     pub(crate) agent_max_attempts: Option<u32>,
+    #[serde(default)]
+    pub(crate) download_max_attempts: Option<u32>,
+    /// How long an agent turn waits for its message's attachments.
+    #[serde(default)]
+    pub(crate) attachment_wait_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -187,6 +209,9 @@ pub(crate) struct RawChannel {
     /// Megabytes of key-value state (keys and values) the guest may keep.
     #[serde(default)]
     pub(crate) state_max_mb: Option<u64>,
+    /// Megabytes of one attachment downloaded into the blob store (default 25).
+    #[serde(default)]
+    pub(crate) max_attachment_mb: Option<u64>,
     /// Who may talk to the agent.
     #[serde(default)]
     pub(crate) access: access::RawAccess,
@@ -296,6 +321,13 @@ impl ConfigFile {
         if self.raw.server.max_database_mb == Some(0) {
             problems.push("server.max_database_mb: must be at least 1".to_owned());
         }
+        let api = match self.lower_api(&base) {
+            Ok(api) => Some(api),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        };
         let agent = match lower_agent(&self.raw.agent, &base) {
             Ok(a) => Some(a),
             Err(e) => {
@@ -306,7 +338,7 @@ impl ConfigFile {
         if !problems.0.is_empty() {
             return Err(problems);
         }
-        let (Some(agent), Some(workers)) = (agent, workers) else {
+        let (Some(agent), Some(workers), Some(api)) = (agent, workers, api) else {
             return Err(problems);
         };
         let s = &self.raw.server;
@@ -338,11 +370,39 @@ impl ConfigFile {
             server,
             runtime,
             workers,
+            api,
         })
     }
 }
 
 impl ConfigFile {
+    /// `[api]`: the token resolved and checked, and an admin listener to serve it on.
+    fn lower_api(&self, base: &Path) -> Result<ApiConfig, String> {
+        let Some(raw) = &self.raw.api else {
+            return Ok(ApiConfig::default());
+        };
+        if self.raw.server.admin_listen.is_none() {
+            return Err(
+                "api.token: the HTTP API is served on server.admin_listen, which is not set"
+                    .to_owned(),
+            );
+        }
+        let token = resolve(&raw.token, base).map_err(|e| format!("api.token: {e}"))?;
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(
+                "api.token: only visible ASCII characters (no spaces), as it travels in a header"
+                    .to_owned(),
+            );
+        }
+        if token.len() < MIN_API_TOKEN_LEN {
+            return Err(format!(
+                "api.token: {} characters is too short; use at least {MIN_API_TOKEN_LEN} random ones (`openssl rand -hex 32` makes some)",
+                token.len()
+            ));
+        }
+        Ok(ApiConfig { token: Some(token) })
+    }
+
     /// `[server] retention_days`, `[agent] max_history` and the `[delivery]` table.
     fn lower_workers(&self) -> Result<WorkerConfig, Vec<String>> {
         let mut workers = WorkerConfig::default();
@@ -374,6 +434,14 @@ impl ConfigFile {
             d.agent_max_attempts,
             &mut workers.agent_max_attempts,
         );
+        attempts(
+            "download_max_attempts",
+            d.download_max_attempts,
+            &mut workers.download_max_attempts,
+        );
+        if let Some(ms) = d.attachment_wait_ms {
+            workers.attachment_wait = Duration::from_millis(ms);
+        }
         if let Some(ms) = d.retry_base_ms {
             workers.retry_base = Duration::from_millis(ms);
         }
@@ -521,6 +589,11 @@ fn lower_channel(
         allow: raw.allow.clone(),
         max_body_bytes: raw.max_body_bytes,
         call_timeout: raw.call_timeout_ms.map(Duration::from_millis),
+        max_attachment_bytes: raw
+            .max_attachment_mb
+            .map_or(DEFAULT_MAX_ATTACHMENT_BYTES, |mb| {
+                mb.saturating_mul(1 << 20)
+            }),
         state_quota: StateQuota {
             max_keys: raw.state_max_keys.unwrap_or(StateQuota::default().max_keys),
             max_bytes: raw

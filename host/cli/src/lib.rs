@@ -46,6 +46,8 @@ enum Command {
     Messages(commands::messages::Args),
     /// Print queued and sent replies.
     Replies(commands::messages::Args),
+    /// Write a stored attachment (by sha256) to stdout.
+    Blob(commands::blob::Args),
     /// Inspect and replay dead letters.
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(commands::dead_letters::Command),
@@ -57,6 +59,8 @@ enum Command {
     /// Show or remove the key-value state channels keep.
     #[command(subcommand)]
     State(commands::state::Command),
+    /// Send a message first (no message to answer), with files if any; prints its id.
+    Send(commands::send::Args),
     /// Send a realistic signed test delivery to a running daemon.
     #[command(name = "send-test")]
     SendTest(commands::send_test::Args),
@@ -123,10 +127,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => commands::inspect::run(&args),
         Command::Messages(args) => commands::messages::messages(&args).await,
         Command::Replies(args) => commands::messages::replies(&args).await,
+        Command::Blob(args) => commands::blob::run(&args).await,
         Command::DeadLetters(cmd) => commands::dead_letters::run(cmd, cli.log_format).await,
         Command::State(cmd) => commands::state::run(cmd).await,
         Command::Pairing(cmd) => commands::pairing::run(cmd).await,
         Command::Answer(args) => commands::answer::run(&args).await,
+        Command::Send(args) => commands::send::run(&args).await,
         Command::SendTest(args) => commands::send_test::run(&args).await,
     }
 }

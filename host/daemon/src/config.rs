@@ -26,6 +26,24 @@ pub struct DaemonConfig {
     pub server: ServerLimits,
     pub runtime: RuntimeConfig,
     pub workers: WorkerConfig,
+    /// The HTTP API on the admin listener.
+    pub api: ApiConfig,
+}
+
+/// The HTTP API under `/v1/` (sends, their state, blobs), served on the admin
+/// listener to whoever holds the token.
+#[derive(Clone, Default)]
+pub struct ApiConfig {
+    /// The bearer token every request must carry; `None` turns the API off.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// A configured channel instance, with secrets resolved.
@@ -49,7 +67,13 @@ pub struct InstanceConfig {
     pub state_quota: StateQuota,
     /// Who may talk to the agent through this instance.
     pub access: AccessPolicy,
+    /// The largest attachment downloaded into the blob store; larger ones are
+    /// recorded as `too_large` and the message goes to the agent without them.
+    pub max_attachment_bytes: u64,
 }
+
+/// `max_attachment_bytes` when the operator sets none: 25 MiB.
+pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 25 << 20;
 
 impl std::fmt::Debug for InstanceConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,6 +158,12 @@ pub struct WorkerConfig {
     pub agent_max_attempts: u32,
     /// Attempts of a reply before it is dead-lettered.
     pub reply_max_attempts: u32,
+    /// Attempts of an attachment download before it is marked failed and
+    /// dead-lettered.
+    pub download_max_attempts: u32,
+    /// How long an agent turn waits for its message's attachments to download
+    /// before it goes ahead with what is stored.
+    pub attachment_wait: Duration,
     /// First retry delay; doubles per attempt, with jitter.
     pub retry_base: Duration,
     /// Longest retry delay.
@@ -157,6 +187,8 @@ impl Default for WorkerConfig {
             hook_max_attempts: 5,
             agent_max_attempts: 8,
             reply_max_attempts: 8,
+            download_max_attempts: 5,
+            attachment_wait: Duration::from_secs(60),
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
             max_history: 20,

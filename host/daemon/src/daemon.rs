@@ -9,6 +9,7 @@ use switchboard_store::{BlobStore, Store, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
+use crate::api::{self, ApiToken};
 use crate::clock::{Clock, SystemClock};
 use crate::config::DaemonConfig;
 use crate::ingress::budget::BodyBudget;
@@ -17,6 +18,7 @@ use crate::ingress::server;
 use crate::instance::{BuildContext, Instance};
 use crate::loader::{ChannelLoader, WasmLoader};
 use crate::metrics::Metrics;
+use crate::queue::downloads::Downloads;
 use crate::queue::engine::{self, Engine, Settings};
 use crate::queue::hooks::Hooks;
 use crate::queue::replies::Replies;
@@ -38,6 +40,7 @@ pub(crate) struct Engines {
     pub(crate) hooks: Engine<Hooks>,
     pub(crate) turns: Engine<Turns>,
     pub(crate) replies: Engine<Replies>,
+    pub(crate) downloads: Engine<Downloads>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -108,6 +111,7 @@ impl Daemon {
         let cx = BuildContext {
             loader: &*loader,
             egress: &egress,
+            blobs: &blobs,
             store: &store,
             server: &config.server,
             metrics: &metrics,
@@ -120,10 +124,12 @@ impl Daemon {
         let (hooks_feed, hooks_inbox) = engine::feed();
         let (turns_feed, turns_inbox) = engine::feed();
         let (replies_feed, replies_inbox) = engine::feed();
+        let (downloads_feed, downloads_inbox) = engine::feed();
         let feeds = Feeds {
             hooks: hooks_feed,
             turns: turns_feed,
             replies: replies_feed,
+            downloads: downloads_feed,
         };
         let shared = Arc::new(Shared {
             store,
@@ -137,6 +143,8 @@ impl Daemon {
             feeds,
             clock: clock.clone(),
             metrics,
+            admin_url: std::sync::OnceLock::new(),
+            api: config.api.token.as_deref().map(ApiToken::new),
         });
         let workers_config = &config.workers;
         let settings = Settings {
@@ -161,9 +169,15 @@ impl Daemon {
             ),
             replies: Engine::new(
                 Arc::new(Replies(shared.clone())),
-                clock,
+                clock.clone(),
                 settings,
                 replies_inbox,
+            ),
+            downloads: Engine::new(
+                Arc::new(Downloads(shared.clone())),
+                clock,
+                settings,
+                downloads_inbox,
             ),
         };
         let reloader = workers::reload::Reloader {
@@ -187,8 +201,8 @@ impl Daemon {
     /// `shutdown` resolves; then stops accepting, finishes requests in flight, lets
     /// the workers finish their current item, and closes the store.
     ///
-    /// With an `admin` listener, `/healthz`, `/readyz` and `/metrics` are served
-    /// there and not on the webhook listener.
+    /// With an `admin` listener, `/healthz`, `/readyz`, `/metrics` and the HTTP API
+    /// are served there and not on the webhook listener.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -203,17 +217,23 @@ impl Daemon {
             hooks,
             turns,
             replies,
+            downloads,
         } = self.engines;
         let tasks = vec![
             tokio::spawn(hooks.run(stop_rx.clone(), grace)),
             tokio::spawn(turns.run(stop_rx.clone(), grace)),
             tokio::spawn(replies.run(stop_rx.clone(), grace)),
+            tokio::spawn(downloads.run(stop_rx.clone(), grace)),
             tokio::spawn(workers::prune::run(shared.clone(), stop_rx.clone())),
             tokio::spawn(workers::reload::run(shared.clone(), self.reloader, stop_rx)),
         ];
 
         let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
         let admin_task = admin.map(|admin| {
+            if let Ok(addr) = admin.local_addr() {
+                // silent-ok: set once per daemon; a second serve keeps the first.
+                let _ = shared.admin_url.set(format!("http://{addr}"));
+            }
             let shared = shared.clone();
             let mut stop = admin_stop_rx;
             tokio::spawn(async move {
@@ -224,6 +244,7 @@ impl Daemon {
                 server::serve(admin, Surface::Admin, shared, stopped).await;
             })
         });
+        api::announce(&shared, admin_task.is_some());
         let surface = if admin_task.is_some() {
             Surface::Webhooks
         } else {

@@ -6,7 +6,7 @@ use crate::access::Gate;
 use anyhow::Context as _;
 use switchboard_egress::{Egress, Policy, Secret};
 use switchboard_runtime::{CallLimits, Channel};
-use switchboard_store::Store;
+use switchboard_store::{BlobStore, Store};
 use switchboard_verify::{HandshakeVerifier, Verifier};
 
 use crate::config::{InstanceConfig, ServerLimits};
@@ -27,6 +27,8 @@ pub(crate) struct Instance {
     pub(crate) services: Arc<Services>,
     pub(crate) limits: CallLimits,
     pub(crate) max_body_bytes: u64,
+    /// The largest attachment kept in the blob store.
+    pub(crate) max_attachment_bytes: u64,
     /// This instance's share of the in-flight webhook requests.
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
     pub(crate) metrics: Arc<InstanceMetrics>,
@@ -38,6 +40,7 @@ pub(crate) struct Instance {
 pub(crate) struct BuildContext<'a> {
     pub(crate) loader: &'a dyn ChannelLoader,
     pub(crate) egress: &'a Egress,
+    pub(crate) blobs: &'a BlobStore,
     pub(crate) store: &'a Store,
     pub(crate) server: &'a ServerLimits,
     pub(crate) metrics: &'a Metrics,
@@ -125,6 +128,7 @@ impl Instance {
             policy,
             withheld,
             store: cx.store.clone(),
+            blobs: cx.blobs.clone(),
             state_quota: config.state_quota,
         });
         tracing::info!(
@@ -134,6 +138,7 @@ impl Instance {
             wit = %loaded.wit_version.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string),
             persistence_hook = loaded.channel.has_persistence_hook(),
             presence_hook = loaded.channel.has_presence_hook(),
+            media_export = loaded.channel.has_media_export(),
             compiled_from_cache = loaded.from_cache,
             "channel instance ready"
         );
@@ -146,6 +151,7 @@ impl Instance {
             services,
             limits,
             max_body_bytes,
+            max_attachment_bytes: config.max_attachment_bytes,
             in_flight: Arc::new(tokio::sync::Semaphore::new(
                 (cx.server.max_in_flight * 3 / 4).max(1),
             )),

@@ -7,10 +7,14 @@
 //! queues run by one engine: `on-message-persisted` (hooks), the agent's turn
 //! (turns), replies through `on-respond` (replies).
 //!
+//! On the admin listener, the HTTP API (`/v1/`) lets an agent send first: its sends
+//! are outbox rows, delivered by the reply queue.
+//!
 //! This crate does not read config files, environment variables or signals; the
 //! CLI does that and hands over values.
 
 mod access;
+mod api;
 mod clock;
 mod config;
 mod daemon;
@@ -30,7 +34,10 @@ mod workers;
 
 pub use access::{AccessPolicy, DmPolicy, GroupPolicy, Rate, RateError};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{ComponentRef, DaemonConfig, InstanceConfig, ServerLimits, WorkerConfig};
+pub use config::{
+    ApiConfig, ComponentRef, DEFAULT_MAX_ATTACHMENT_BYTES, DaemonConfig, InstanceConfig,
+    ServerLimits, WorkerConfig,
+};
 pub use daemon::{Daemon, database_path};
 pub use loader::{ChannelLoader, LoadedChannel, WasmLoader};
 pub use replay::{ReplayReport, replay_dead_letters};

@@ -113,6 +113,11 @@ const HOOKS: Family = family(
     "counter",
     "on-message-persisted runs by outcome.",
 );
+const DOWNLOADS: Family = family(
+    "switchboard_downloads_total",
+    "counter",
+    "Attachment downloads by outcome (done: stored, skipped: too large or not fetchable).",
+);
 const TURNS: Family = family(
     "switchboard_agent_turns_total",
     "counter",
@@ -156,14 +161,16 @@ pub(crate) enum Export {
     Respond,
     MessagePersisted,
     AgentWorking,
+    DownloadRequest,
 }
 
 impl Export {
-    const ALL: [Export; 4] = [
+    const ALL: [Export; 5] = [
         Export::HttpRequest,
         Export::Respond,
         Export::MessagePersisted,
         Export::AgentWorking,
+        Export::DownloadRequest,
     ];
 
     fn label(self) -> &'static str {
@@ -172,6 +179,7 @@ impl Export {
             Export::Respond => "on_respond",
             Export::MessagePersisted => "on_message_persisted",
             Export::AgentWorking => "on_agent_working",
+            Export::DownloadRequest => "download_request",
         }
     }
 }
@@ -220,14 +228,16 @@ pub(crate) enum DeadLetter {
     Reply,
     Hook,
     Agent,
+    Attachment,
 }
 
 impl DeadLetter {
-    const ALL: [DeadLetter; 4] = [
+    const ALL: [DeadLetter; 5] = [
         DeadLetter::Delivery,
         DeadLetter::Reply,
         DeadLetter::Hook,
         DeadLetter::Agent,
+        DeadLetter::Attachment,
     ];
 
     fn label(self) -> &'static str {
@@ -236,6 +246,7 @@ impl DeadLetter {
             DeadLetter::Reply => "reply",
             DeadLetter::Hook => "hook",
             DeadLetter::Agent => "agent",
+            DeadLetter::Attachment => "attachment",
         }
     }
 }
@@ -246,6 +257,7 @@ pub(crate) enum Work {
     Hooks,
     Turns,
     Replies,
+    Downloads,
 }
 
 /// How one piece of queued work ended, as the `outcome` label names it.
@@ -353,6 +365,7 @@ pub(crate) struct InstanceMetrics {
     hooks: [AtomicU64; Outcome::ALL.len()],
     turns: [AtomicU64; Outcome::ALL.len()],
     replies: [AtomicU64; Outcome::ALL.len()],
+    downloads: [AtomicU64; Outcome::ALL.len()],
     access: [AtomicU64; ACCESS_OUTCOMES],
 }
 
@@ -403,6 +416,7 @@ impl InstanceMetrics {
             Work::Hooks => &self.hooks,
             Work::Turns => &self.turns,
             Work::Replies => &self.replies,
+            Work::Downloads => &self.downloads,
         };
         add(&counters[outcome as usize], 1);
     }
@@ -622,12 +636,14 @@ impl Metrics {
             (REPLIES, Work::Replies),
             (HOOKS, Work::Hooks),
             (TURNS, Work::Turns),
+            (DOWNLOADS, Work::Downloads),
         ] {
             each(&mut out, family, &|out, name, m| {
                 let counters = match work {
                     Work::Hooks => &m.hooks,
                     Work::Turns => &m.turns,
                     Work::Replies => &m.replies,
+                    Work::Downloads => &m.downloads,
                 };
                 for (outcome, n) in Outcome::ALL.iter().zip(counters) {
                     counter(

@@ -8,6 +8,7 @@
 //! shutdown. A new kind of work is one more `Queue`.
 
 pub(crate) mod backoff;
+pub(crate) mod downloads;
 pub(crate) mod engine;
 pub(crate) mod hooks;
 pub(crate) mod presence;

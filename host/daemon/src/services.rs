@@ -1,8 +1,11 @@
 use std::collections::BTreeMap;
 
-use switchboard_egress::{Egress, Policy, redact};
-use switchboard_runtime::InstanceServices;
-use switchboard_store::{StateQuota, Store};
+use std::time::Duration;
+
+use bytes::Bytes;
+use switchboard_egress::{BodyPart, Egress, Policy, StreamedBody, redact};
+use switchboard_runtime::{BodySegment, InstanceServices};
+use switchboard_store::{BlobStore, StateQuota, Store};
 use switchboard_types::{FetchError, IncomingResponse, OutgoingRequest};
 
 /// What one channel instance's guest calls may reach: its grants and secrets (via
@@ -16,6 +19,8 @@ pub(crate) struct Services {
     /// still never appear in logs or in what the guest reads.
     pub(crate) withheld: Vec<String>,
     pub(crate) store: Store,
+    /// Where request bodies that refer to blobs are read from.
+    pub(crate) blobs: BlobStore,
     /// The most state the guest may keep.
     pub(crate) state_quota: StateQuota,
 }
@@ -39,6 +44,47 @@ impl InstanceServices for Services {
             }
             Err(e) => {
                 tracing::warn!(instance = %self.instance, %method, error = %e, "outbound request failed");
+            }
+        }
+        result
+    }
+
+    async fn fetch_with_blobs(
+        &self,
+        request: OutgoingRequest,
+        body: Vec<BodySegment>,
+    ) -> Result<IncomingResponse, FetchError> {
+        let mut streamed = StreamedBody::default();
+        for segment in body {
+            match segment {
+                BodySegment::Bytes(bytes) => streamed.push(BodyPart::Bytes(Bytes::from(bytes))),
+                BodySegment::Blob(blob) => {
+                    let opened = self.blobs.open_read(&blob).await.map_err(|e| {
+                        FetchError::Invalid(format!("blob {blob:?} cannot be read: {e}"))
+                    })?;
+                    let Some((file, len)) = opened else {
+                        return Err(FetchError::Invalid(format!(
+                            "blob {blob:?} is not stored on this host"
+                        )));
+                    };
+                    streamed.push(BodyPart::File { file, len });
+                }
+            }
+        }
+        let method = request.method.clone();
+        let bytes = streamed.len();
+        // The call's remaining time bounds the upload, as for any request of the call.
+        let timeout = Duration::from_millis(u64::from(request.timeout_ms.unwrap_or(30_000)));
+        let result = self
+            .egress
+            .fetch_streamed(&self.policy, request, streamed, timeout)
+            .await;
+        match &result {
+            Ok(response) => {
+                tracing::debug!(instance = %self.instance, %method, bytes, status = response.status, "outbound upload answered");
+            }
+            Err(e) => {
+                tracing::warn!(instance = %self.instance, %method, bytes, error = %e, "outbound upload failed");
             }
         }
         result

@@ -2,9 +2,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use switchboard_agent::Agent;
-use switchboard_store::{BlobStore, DueMessage, OutboxItem, Store};
+use switchboard_store::{BlobStore, DueDownload, DueMessage, OutboxItem, Store};
 use tokio::sync::Semaphore;
 
+use crate::api::ApiToken;
 use crate::clock::Clock;
 use crate::config::{ServerLimits, WorkerConfig};
 use crate::ingress::budget::BodyBudget;
@@ -33,6 +34,10 @@ pub(crate) struct Shared {
     pub(crate) feeds: Feeds,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) metrics: Metrics,
+    /// `http://<admin listener>`, once it is bound: where an agent fetches blobs.
+    pub(crate) admin_url: std::sync::OnceLock<String>,
+    /// `[api] token`: the HTTP API under `/v1/` exists only with one.
+    pub(crate) api: Option<ApiToken>,
 }
 
 /// The in-memory entrances of the queues.
@@ -40,6 +45,7 @@ pub(crate) struct Feeds {
     pub(crate) hooks: Feed<DueMessage>,
     pub(crate) turns: Feed<DueMessage>,
     pub(crate) replies: Feed<OutboxItem>,
+    pub(crate) downloads: Feed<DueDownload>,
 }
 
 /// The instance table, replaced as a whole by hot reload.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::HeaderValue;
 use reqwest::{Client, Response, redirect};
-use switchboard_types::{FetchError, IncomingResponse, OutgoingRequest};
+use switchboard_types::{FetchError, Headers, IncomingResponse, OutgoingRequest};
 use url::Host;
 
 use crate::address::RestrictedAddress;
@@ -130,6 +130,18 @@ impl Egress {
         }
     }
 
+    /// The client for what granted a request: an operator grant has its own pool.
+    pub(crate) fn client_for(&self, granted_by: GrantedBy) -> &Client {
+        match granted_by {
+            GrantedBy::Manifest => &self.public,
+            GrantedBy::Operator => &self.operator,
+        }
+    }
+
+    pub(crate) fn max_response_bytes(&self) -> usize {
+        self.limits.max_response_bytes
+    }
+
     fn timeout_for(&self, requested_ms: Option<u32>) -> Duration {
         match requested_ms {
             Some(ms) => Duration::from_millis(u64::from(ms)).min(self.limits.max_timeout),
@@ -142,11 +154,8 @@ impl Egress {
         redactor: &Redactor,
         prepared: Prepared,
     ) -> Result<IncomingResponse, FetchError> {
-        let client = match prepared.granted_by {
-            GrantedBy::Manifest => &self.public,
-            GrantedBy::Operator => &self.operator,
-        };
-        let response = client
+        let response = self
+            .client_for(prepared.granted_by)
             .request(prepared.method, prepared.url)
             .headers(prepared.headers)
             .body(prepared.body)
@@ -154,18 +163,7 @@ impl Egress {
             .await
             .map_err(send_error)?;
         let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                // Names too: a server may reflect what it was sent into a header name.
-                let value = String::from_utf8_lossy(value.as_bytes());
-                (
-                    redactor.redact_str(name.as_str()),
-                    redactor.redact_str(&value),
-                )
-            })
-            .collect();
+        let headers = response_headers(&response, redactor);
         let body = read_body(response, self.limits.max_response_bytes).await?;
         let body = redactor.redact_bytes(&body);
         // Redaction can lengthen the body; the guest is promised the limit holds.
@@ -180,8 +178,24 @@ impl Egress {
     }
 }
 
+/// The response's headers with secret values redacted, names too: a server may
+/// reflect what it was sent into a header name.
+pub(crate) fn response_headers(response: &Response, redactor: &Redactor) -> Headers {
+    response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            (
+                redactor.redact_str(name.as_str()),
+                redactor.redact_str(&value),
+            )
+        })
+        .collect()
+}
+
 /// Reads the body chunk by chunk and stops as soon as it passes `max` bytes.
-async fn read_body(mut response: Response, max: usize) -> Result<Vec<u8>, FetchError> {
+pub(crate) async fn read_body(mut response: Response, max: usize) -> Result<Vec<u8>, FetchError> {
     if response
         .content_length()
         .is_some_and(|len| len > u64::try_from(max).unwrap_or(u64::MAX))
@@ -200,7 +214,7 @@ async fn read_body(mut response: Response, max: usize) -> Result<Vec<u8>, FetchE
 
 /// Classifies a client error. The resolver's refusal arrives wrapped in connection
 /// errors, so the whole source chain is searched for it.
-fn send_error(err: reqwest::Error) -> FetchError {
+pub(crate) fn send_error(err: reqwest::Error) -> FetchError {
     if let Some(refused) = find_in_chain::<RestrictedAddress>(&err) {
         return FetchError::Denied(refused.to_string());
     }
@@ -234,7 +248,7 @@ fn find_in_chain<'e, T: StdError + 'static>(err: &'e (dyn StdError + 'static)) -
 }
 
 /// Runs every text a guest will see through redaction, whatever produced it.
-fn scrub(err: FetchError, redactor: &Redactor) -> FetchError {
+pub(crate) fn scrub(err: FetchError, redactor: &Redactor) -> FetchError {
     match err {
         FetchError::Denied(why) => FetchError::Denied(redactor.redact_str(&why)),
         FetchError::Network(why) => FetchError::Network(redactor.redact_str(&why)),

@@ -36,6 +36,7 @@ mod policy;
 mod prepare;
 mod resolver;
 mod secret;
+mod stream;
 mod target;
 
 pub use client::{Egress, EgressOptions};
@@ -44,3 +45,4 @@ pub use placement::{PlacementProblem, SECRET_MARK, SecretPlacement};
 pub use policy::Policy;
 pub use resolver::{DnsOptions, NAME_SERVERS_ENV};
 pub use secret::{Secret, redact};
+pub use stream::{BodyPart, Download, StreamedBody};

@@ -7,7 +7,10 @@
 
 use std::sync::Arc;
 
-use switchboard_types::{DeliveryError, InboundMessage, OutboundMessage, Receipt, WebhookRequest};
+use switchboard_types::{
+    Attachment, DeliveryError, InboundMessage, OutboundMessage, OutgoingRequest, Receipt,
+    WebhookRequest,
+};
 
 use crate::component::{ChannelComponent, HandledRequest};
 use crate::error::CallError;
@@ -22,6 +25,11 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
 
     /// Whether [`Channel::on_agent_working`] does anything.
     fn has_presence_hook(&self) -> bool {
+        false
+    }
+
+    /// Whether [`Channel::download_request`] does anything.
+    fn has_media_export(&self) -> bool {
         false
     }
 
@@ -65,6 +73,16 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
     ) -> Result<Result<(), String>, CallError> {
         Err(CallError::NotExported("presence.on-agent-working"))
     }
+
+    /// `media.download-request`; [`CallError::NotExported`] without the export.
+    async fn download_request(
+        &self,
+        _services: Arc<dyn InstanceServices>,
+        _limits: &CallLimits,
+        _attachment: &Attachment,
+    ) -> Result<Result<OutgoingRequest, DeliveryError>, CallError> {
+        Err(CallError::NotExported("media.download-request"))
+    }
 }
 
 #[async_trait::async_trait]
@@ -75,6 +93,10 @@ impl Channel for ChannelComponent {
 
     fn has_presence_hook(&self) -> bool {
         ChannelComponent::has_presence_hook(self)
+    }
+
+    fn has_media_export(&self) -> bool {
+        ChannelComponent::has_media_export(self)
     }
 
     fn log_bytes_dropped(&self) -> u64 {
@@ -117,5 +139,14 @@ impl Channel for ChannelComponent {
         message: &InboundMessage,
     ) -> Result<Result<(), String>, CallError> {
         ChannelComponent::on_agent_working(self, services, limits, message).await
+    }
+
+    async fn download_request(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        attachment: &Attachment,
+    ) -> Result<Result<OutgoingRequest, DeliveryError>, CallError> {
+        ChannelComponent::download_request(self, services, limits, attachment).await
     }
 }

@@ -3,7 +3,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
-use switchboard_types::{DeliveryError, InboundMessage, OutboundMessage, Receipt, WebhookRequest};
+use switchboard_types::{
+    Attachment, DeliveryError, InboundMessage, OutboundMessage, OutgoingRequest, Receipt,
+    WebhookRequest,
+};
 use wasmtime::component::{Component, Instance, InstancePre};
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap, UpdateDeadline};
 
@@ -47,6 +50,7 @@ enum Exports {
         channel: v0_2::ChannelIndices,
         persistence: Option<v0_2::PersistenceIndices>,
         presence: Option<v0_2::PresenceIndices>,
+        media: Option<v0_2::MediaIndices>,
     },
 }
 
@@ -63,6 +67,7 @@ impl Exports {
                 channel: v0_2::ChannelIndices::new(pre)?,
                 persistence: v0_2::PersistenceIndices::new(pre).ok(),
                 presence: v0_2::PresenceIndices::new(pre).ok(),
+                media: v0_2::MediaIndices::new(pre).ok(),
             }
         })
     }
@@ -72,6 +77,10 @@ impl Exports {
             Exports::V0_1 { persistence, .. } => persistence.is_some(),
             Exports::V0_2 { persistence, .. } => persistence.is_some(),
         }
+    }
+
+    fn has_media(&self) -> bool {
+        matches!(self, Exports::V0_2 { media: Some(_), .. })
     }
 
     fn has_presence(&self) -> bool {
@@ -111,6 +120,7 @@ impl std::fmt::Debug for ChannelComponent {
             .field("wit", &self.inner.wit)
             .field("persistence", &self.inner.exports.has_persistence())
             .field("presence", &self.inner.exports.has_presence())
+            .field("media", &self.inner.exports.has_media())
             .finish_non_exhaustive()
     }
 }
@@ -207,6 +217,11 @@ impl ChannelComponent {
     /// Whether the component exports the optional `persistence` hook.
     pub fn has_persistence_hook(&self) -> bool {
         self.inner.exports.has_persistence()
+    }
+
+    /// Whether the component exports the optional `media` interface (0.2.1 and later).
+    pub fn has_media_export(&self) -> bool {
+        self.inner.exports.has_media()
     }
 
     /// Whether the component exports the optional `presence` hook (0.2 and later).
@@ -395,6 +410,38 @@ impl ChannelComponent {
 
     /// Instantiates a fresh instance under the call's limits, runs `f`, and maps
     /// every way the call can fail onto [`CallError`].
+    /// `media.download-request`: the request that downloads `attachment`. Fails with
+    /// [`CallError::NotExported`] for a component without the `media` export.
+    pub async fn download_request(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        attachment: &Attachment,
+    ) -> Result<Result<OutgoingRequest, DeliveryError>, CallError> {
+        let Exports::V0_2 {
+            media: Some(indices),
+            ..
+        } = &self.inner.exports
+        else {
+            return Err(CallError::NotExported("media.download-request"));
+        };
+        let attachment = convert::attachment_to_wit(attachment);
+        let (result, state) = self
+            .call(Phase::Media, services, limits, async |store, instance| {
+                let guest = indices.load(&mut *store, instance)?;
+                guest.call_download_request(&mut *store, &attachment).await
+            })
+            .await?;
+        Ok(match result {
+            Ok(request) => convert::download_from_wit(request),
+            Err(error) => {
+                let mut error = convert::delivery_error_from_wit(error);
+                error.message = clean_error(&state, &error.message);
+                Err(error)
+            }
+        })
+    }
+
     async fn call<R>(
         &self,
         phase: Phase,

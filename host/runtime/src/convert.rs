@@ -102,18 +102,7 @@ pub(crate) fn message_to_wit(m: &t::InboundMessage) -> wit::InboundMessage {
         thread_id: m.thread_id.clone(),
         is_edit: m.is_edit,
         edited_at_ms: m.platform_edited_at_ms,
-        attachments: m
-            .attachments
-            .iter()
-            .map(|a| wit::Attachment {
-                kind: attachment_kind_to_wit(a.kind),
-                mime_type: a.mime_type.clone(),
-                size: a.size,
-                file_name: a.file_name.clone(),
-                caption: a.caption.clone(),
-                reference: a.reference.clone(),
-            })
-            .collect(),
+        attachments: m.attachments.iter().map(attachment_to_wit).collect(),
         reaction: m.reaction.as_ref().map(|r| wit::Reaction {
             target: r.target.clone(),
             emoji: r.emoji.clone(),
@@ -125,6 +114,39 @@ pub(crate) fn message_to_wit(m: &t::InboundMessage) -> wit::InboundMessage {
         }),
         metadata: m.metadata.clone(),
     }
+}
+
+pub(crate) fn attachment_to_wit(a: &t::Attachment) -> wit::Attachment {
+    wit::Attachment {
+        kind: attachment_kind_to_wit(a.kind),
+        mime_type: a.mime_type.clone(),
+        size: a.size,
+        file_name: a.file_name.clone(),
+        caption: a.caption.clone(),
+        reference: a.reference.clone(),
+    }
+}
+
+/// The request `media.download-request` planned. The host sends it itself and
+/// streams the answer into its store, so its body can only be plain bytes.
+pub(crate) fn download_from_wit(
+    r: wit::OutgoingRequest,
+) -> Result<t::OutgoingRequest, t::DeliveryError> {
+    let wit::RequestBody::Bytes(body) = r.body else {
+        return Err(t::DeliveryError {
+            message: "a download request must have a plain body (bytes), not a blob or parts"
+                .to_owned(),
+            retryable: false,
+            retry_after_secs: None,
+        });
+    };
+    Ok(t::OutgoingRequest {
+        method: r.method,
+        url: r.url,
+        headers: r.headers,
+        body,
+        timeout_ms: r.timeout_ms,
+    })
 }
 
 pub(crate) fn outbound_to_wit(m: &t::OutboundMessage) -> wit::OutboundMessage {

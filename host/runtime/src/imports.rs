@@ -10,7 +10,7 @@ use wasmtime::bail;
 
 use crate::guest_text::{MAX_GUEST_ERROR_BYTES, MAX_GUEST_LOG_LINE_BYTES, guest_text};
 use crate::limits::{MAX_EXTERNAL_ID_BYTES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES};
-use crate::multipart;
+use crate::multipart::{self, BodySegment};
 use crate::state::{CallState, Phase};
 
 /// The `host` functions whose signatures are the same in every release line, for
@@ -192,25 +192,32 @@ impl CallState {
         if remaining.is_zero() {
             return Err(t::FetchError::Timeout);
         }
-        let body = match body {
-            Body::Bytes(bytes) => bytes,
-            Body::Blob(blob) => return Err(multipart::unknown_blob(&blob)),
+        let segments = match body {
+            Body::Bytes(bytes) => vec![BodySegment::Bytes(bytes)],
+            Body::Blob(blob) => vec![BodySegment::Blob(blob)],
             Body::Multipart(parts) => {
                 let assembled = multipart::assemble(parts)?;
                 headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
                 headers.push(("content-type".to_owned(), assembled.content_type));
-                assembled.body
+                assembled.segments
             }
         };
         let remaining_ms = u32::try_from(remaining.as_millis()).unwrap_or(u32::MAX);
-        let request = t::OutgoingRequest {
+        let mut request = t::OutgoingRequest {
             method,
             url,
             headers,
-            body,
+            body: Vec::new(),
             timeout_ms: Some(timeout_ms.map_or(remaining_ms, |t| t.min(remaining_ms))),
         };
-        self.services.fetch(request).await
+        match multipart::only_bytes(&segments) {
+            Some(body) => {
+                request.body = body;
+                self.services.fetch(request).await
+            }
+            // Blob content never enters the guest; the host streams it from its store.
+            None => self.services.fetch_with_blobs(request, segments).await,
+        }
     }
 
     pub(crate) fn setting(&self, name: &str) -> Option<String> {

@@ -41,6 +41,7 @@ pub use engine::{
 pub use error::{CallError, LoadError};
 pub use guest_text::{MAX_GUEST_ERROR_BYTES, MAX_GUEST_LOG_LINE_BYTES, guest_text};
 pub use limits::{CallLimits, MAX_EXTERNAL_ID_BYTES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES};
+pub use multipart::BodySegment;
 pub use services::InstanceServices;
 pub use state::GuestCounters;
 pub use switchboard_types::WebhookRequest;

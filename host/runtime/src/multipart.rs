@@ -19,22 +19,23 @@ pub(crate) enum Content {
     Blob(String),
 }
 
+/// One piece of a request body: bytes, or a stored blob the host streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodySegment {
+    Bytes(Vec<u8>),
+    /// Lower-case hex sha256 of a blob in the host's store.
+    Blob(String),
+}
+
 /// An assembled body and the `content-type` that names its boundary.
 pub(crate) struct Assembled {
-    pub(crate) body: Vec<u8>,
+    pub(crate) segments: Vec<BodySegment>,
     pub(crate) content_type: String,
 }
 
-/// The answer to a body that refers to a blob: this host keeps no blob store yet,
-/// so no blob can be found.
-pub(crate) fn unknown_blob(blob: &str) -> FetchError {
-    FetchError::Invalid(format!("blob {blob:?} is not stored on this host"))
-}
-
 /// Assembles the parts in order. Names, file names and content types must not break
-/// out of their header line; a blob part is refused with [`unknown_blob`].
+/// out of their header line. A blob part stays a reference: the host streams it.
 pub(crate) fn assemble(parts: Vec<Part>) -> Result<Assembled, FetchError> {
-    let mut contents = Vec::with_capacity(parts.len());
     for part in &parts {
         for (what, value) in [
             ("name", Some(part.name.as_str())),
@@ -50,16 +51,18 @@ pub(crate) fn assemble(parts: Vec<Part>) -> Result<Assembled, FetchError> {
                 )));
             }
         }
-        contents.push(match &part.content {
-            Content::Text(text) => text.as_bytes(),
-            Content::Bytes(bytes) => bytes.as_slice(),
-            Content::Blob(blob) => return Err(unknown_blob(blob)),
-        });
     }
     // A boundary derived from the content cannot occur in it (that would take a
-    // sha256 preimage), and the same parts always give the same bytes.
+    // sha256 preimage; a blob is hashed by its name, itself the hash of its content),
+    // and the same parts always give the same bytes.
     let mut hash = Sha256::new();
-    for content in &contents {
+    for part in &parts {
+        let (tag, content): (u8, &[u8]) = match &part.content {
+            Content::Text(text) => (0, text.as_bytes()),
+            Content::Bytes(bytes) => (0, bytes.as_slice()),
+            Content::Blob(blob) => (1, blob.as_bytes()),
+        };
+        hash.update([tag]);
         hash.update(
             u64::try_from(content.len())
                 .unwrap_or(u64::MAX)
@@ -68,27 +71,48 @@ pub(crate) fn assemble(parts: Vec<Part>) -> Result<Assembled, FetchError> {
         hash.update(content);
     }
     let boundary = format!("switchboard-{}", &hex::encode(hash.finalize())[..40]);
-    let mut body = Vec::new();
-    for (part, content) in parts.iter().zip(contents) {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+    let mut segments = Vec::new();
+    let mut bytes = Vec::new();
+    for part in parts {
+        bytes.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
         let mut disposition = format!("Content-Disposition: form-data; name=\"{}\"", part.name);
         if let Some(file_name) = &part.file_name {
             disposition.push_str(&format!("; filename=\"{file_name}\""));
         }
-        body.extend_from_slice(disposition.as_bytes());
-        body.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(disposition.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
         if let Some(content_type) = &part.content_type {
-            body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
+            bytes.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
         }
-        body.extend_from_slice(b"\r\n");
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(b"\r\n");
+        match part.content {
+            Content::Text(text) => bytes.extend_from_slice(text.as_bytes()),
+            Content::Bytes(content) => bytes.extend_from_slice(&content),
+            Content::Blob(blob) => {
+                segments.push(BodySegment::Bytes(std::mem::take(&mut bytes)));
+                segments.push(BodySegment::Blob(blob));
+            }
+        }
+        bytes.extend_from_slice(b"\r\n");
     }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    bytes.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    segments.push(BodySegment::Bytes(bytes));
     Ok(Assembled {
-        body,
+        segments,
         content_type: format!("multipart/form-data; boundary={boundary}"),
     })
+}
+
+/// The body as one run of bytes, when it refers to no blob.
+pub(crate) fn only_bytes(segments: &[BodySegment]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    for segment in segments {
+        match segment {
+            BodySegment::Bytes(bytes) => body.extend_from_slice(bytes),
+            BodySegment::Blob(_) => return None,
+        }
+    }
+    Some(body)
 }
 
 #[cfg(test)]
@@ -122,20 +146,40 @@ mod tests {
              --{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.txt\"\r\n\
              Content-Type: text/plain\r\n\r\nhello\r\n\r\n--{boundary}--\r\n"
         );
-        assert_eq!(String::from_utf8(assembled.body).unwrap(), expected);
+        let body = only_bytes(&assembled.segments).expect("no blob");
+        assert_eq!(String::from_utf8(body).unwrap(), expected);
     }
 
     #[test]
-    fn a_name_cannot_inject_headers_and_a_blob_is_not_found() {
+    fn a_name_cannot_inject_headers() {
         let error = assemble(vec![text("a\"\r\nx-evil: 1", "v")])
             .err()
             .expect("refused");
         assert!(matches!(error, FetchError::Invalid(why) if why.contains("control character")));
-        let blob = Part {
-            content: Content::Blob("ab".repeat(32)),
-            ..text("photo", "")
+    }
+
+    #[test]
+    fn a_blob_part_stays_a_reference_between_its_framing() {
+        let blob = "ab".repeat(32);
+        let photo = Part {
+            name: "photo".to_owned(),
+            file_name: Some("cat.jpg".to_owned()),
+            content_type: Some("image/jpeg".to_owned()),
+            content: Content::Blob(blob.clone()),
         };
-        let error = assemble(vec![blob]).err().expect("refused");
-        assert!(matches!(error, FetchError::Invalid(why) if why.contains("not stored")));
+        let assembled = assemble(vec![text("chat_id", "42"), photo]).unwrap();
+        let [
+            BodySegment::Bytes(head),
+            BodySegment::Blob(named),
+            BodySegment::Bytes(tail),
+        ] = assembled.segments.as_slice()
+        else {
+            panic!("three segments expected: {:?}", assembled.segments);
+        };
+        assert_eq!(named, &blob);
+        let head = String::from_utf8_lossy(head);
+        assert!(head.ends_with("filename=\"cat.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"));
+        assert!(String::from_utf8_lossy(tail).starts_with("\r\n--switchboard-"));
+        assert!(only_bytes(&assembled.segments).is_none());
     }
 }

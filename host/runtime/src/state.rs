@@ -18,6 +18,7 @@ pub(crate) enum Phase {
     Respond,
     Persisted,
     Presence,
+    Media,
 }
 
 /// Bytes of guest stdout/stderr kept per call; writes beyond it fail, which Rust's

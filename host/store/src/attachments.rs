@@ -48,16 +48,20 @@ const ATTACHMENT_COLUMNS: &str = "a.message_id, a.position, a.kind, a.mime_type,
      a.file_name, a.caption, a.reference, a.state, a.sha256, a.stored_size, a.error";
 
 impl Store {
-    /// Makes the held downloads of `message_id` due now, and returns how many of its
-    /// attachments are still pending.
-    pub async fn release_downloads(&self, message_id: i64) -> Result<usize, StoreError> {
+    /// Makes the held downloads of `message_id` due now and returns them, to be
+    /// handed to the download queue in memory.
+    pub async fn release_downloads(&self, message_id: i64) -> Result<Vec<DueDownload>, StoreError> {
         self.write_background(move |conn| {
-            conn.prepare_cached(
+            let mut stmt = conn.prepare_cached(
                 "UPDATE attachments SET next_at_ms = ?2
-                 WHERE message_id = ?1 AND state = 'pending' AND next_at_ms = ?3",
-            )?
-            .execute(params![message_id, now_ms(), HELD])?;
-            pending_of(conn, message_id)
+                 WHERE message_id = ?1 AND state = 'pending' AND next_at_ms = ?3
+                 RETURNING (SELECT instance FROM messages WHERE id = message_id), message_id,
+                     position, kind, mime_type, size, file_name, caption, reference, attempts",
+            )?;
+            let rows = stmt.query_map(params![message_id, now_ms(), HELD], due_download)?;
+            let mut released: Vec<DueDownload> = rows.collect::<Result<_, _>>()?;
+            released.sort_by_key(|d| d.position);
+            Ok(released)
         })
         .await
     }
@@ -82,22 +86,7 @@ impl Store {
                  ORDER BY a.next_at_ms, a.message_id, a.position
                  LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![now_ms, sql_limit(limit)], |row| {
-                Ok(DueDownload {
-                    instance: row.get(0)?,
-                    message_id: row.get(1)?,
-                    position: row.get(2)?,
-                    attachment: Attachment {
-                        kind: attachment_kind(row, 3)?,
-                        mime_type: row.get(4)?,
-                        size: row.get::<_, Option<i64>>(5)?.map(i64::cast_unsigned),
-                        file_name: row.get(6)?,
-                        caption: row.get(7)?,
-                        reference: row.get(8)?,
-                    },
-                    attempts: row.get(9)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![now_ms, sql_limit(limit)], due_download)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
@@ -269,7 +258,8 @@ pub(crate) fn insert_for(
              caption, reference, state, next_at_ms, error)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
-    for (position, a) in message.attachments.iter().enumerate() {
+    // The download queue tells positions apart within 1,024 per message.
+    for (position, a) in message.attachments.iter().enumerate().take(1024) {
         let (state, error) = match no_turn {
             None => (AttachmentState::Pending, None),
             Some(reason) => (
@@ -316,6 +306,23 @@ pub(crate) fn drop_held(
         )
     ])?;
     Ok(())
+}
+
+fn due_download(row: &Row<'_>) -> rusqlite::Result<DueDownload> {
+    Ok(DueDownload {
+        instance: row.get(0)?,
+        message_id: row.get(1)?,
+        position: row.get(2)?,
+        attachment: Attachment {
+            kind: attachment_kind(row, 3)?,
+            mime_type: row.get(4)?,
+            size: row.get::<_, Option<i64>>(5)?.map(i64::cast_unsigned),
+            file_name: row.get(6)?,
+            caption: row.get(7)?,
+            reference: row.get(8)?,
+        },
+        attempts: row.get(9)?,
+    })
 }
 
 fn record_blob(conn: &Connection, sha256: &str, size: u64) -> Result<(), StoreError> {

@@ -44,6 +44,18 @@ pub enum StoreError {
         /// The id that was asked for.
         id: i64,
     },
+    /// A send asked to quote a message that is not stored in its conversation.
+    #[error(
+        "no stored message {external_id:?} in conversation {conversation_id:?} of instance {instance}"
+    )]
+    UnknownMessage {
+        /// The instance.
+        instance: String,
+        /// The conversation the send goes to.
+        conversation_id: String,
+        /// The external id asked for.
+        external_id: String,
+    },
     /// The database file was written by a newer version, or (read-only) has not been
     /// initialised by this version.
     #[error("database schema version {found} does not match the supported version {supported}")]
@@ -134,6 +146,7 @@ impl StoreError {
             | StoreError::StateQuota { .. }
             | StoreError::CreateDir { .. }
             | StoreError::NotFound { .. }
+            | StoreError::UnknownMessage { .. }
             | StoreError::SchemaVersion { .. }
             | StoreError::Encode { .. }
             | StoreError::SpawnWriter { .. }

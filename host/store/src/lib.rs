@@ -93,6 +93,7 @@ mod readers;
 mod requeue;
 mod rows;
 mod schema;
+mod sends;
 mod store;
 mod types;
 mod work;
@@ -102,9 +103,10 @@ pub use access::{Pairing, PairingRequest};
 pub use attachments::{DownloadOutcome, DueDownload};
 pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
 pub use error::StoreError;
+pub use sends::{API_KEY_TTL_MS, NewSend, SendQueued};
 pub use store::Store;
 pub use types::{
     Counts, DeadLetter, DeadLetterKind, DueMessage, HookOutcome, MessageStatus, NewDeadLetter,
-    OutboxItem, PersistOutcome, QueueDepths, ReplyStatus, StateQuota, StateUsage, StoreOptions,
-    WorkState, WriterStats,
+    NewReply, OutboxItem, PersistOutcome, QueueDepths, ReplyStatus, StateQuota, StateUsage,
+    StoreOptions, WorkState, WriterStats,
 };

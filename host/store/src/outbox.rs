@@ -20,7 +20,7 @@ impl Store {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(DUE_REPLIES)?;
             let rows = stmt.query_map(params![now_ms, sql_limit(limit)], rows::reply)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            rows::with_attachments(conn, rows.collect::<Result<_, _>>()?)
         })
         .await
     }
@@ -154,7 +154,7 @@ impl Store {
                   ORDER BY r.id DESC LIMIT ?2"
             ))?;
             let rows = stmt.query_map(params![instance, sql_limit(limit)], rows::reply)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            rows::with_attachments(conn, rows.collect::<Result<_, _>>()?)
         })
         .await
     }

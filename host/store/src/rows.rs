@@ -3,8 +3,8 @@
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row};
 use switchboard_types::{
-    Attachment, ButtonPress, ChatType, InboundMessage, MessageKind, NoTurn, Reaction, SenderKind,
-    StoredMessage,
+    Attachment, AttachmentKind, ButtonPress, ChatType, InboundMessage, MessageKind, NoTurn,
+    OutboundAttachment, Reaction, SenderKind, StoredMessage,
 };
 
 use crate::{DueMessage, MessageStatus, OutboxItem, ReplyStatus, StoreError, WorkState};
@@ -41,17 +41,18 @@ pub(crate) use next_id;
 pub(crate) const MESSAGE_COLUMNS: usize = 21;
 
 /// The columns [`reply`] decodes, from a `replies` table aliased `r`, to be followed by
-/// `message_columns!()` of a `LEFT JOIN messages m ON m.id = r.message_id`.
+/// `message_columns!()` of a `LEFT JOIN messages m ON m.id = r.message_id`. The
+/// attachments are not among them: [`with_attachments`] adds them.
 macro_rules! reply_columns {
     () => {
         "r.id, r.instance, r.conversation_id, r.text, r.idempotency_key, r.status, \
          r.attempts, r.next_attempt_at_ms, r.last_error, r.receipt_external_id, \
-         r.created_at_ms, r.sent_at_ms"
+         r.created_at_ms, r.sent_at_ms, r.thread_id"
     };
 }
 pub(crate) use reply_columns;
 
-const REPLY_COLUMNS: usize = 12;
+const REPLY_COLUMNS: usize = 13;
 
 /// A stored text column held a value this build does not know.
 #[derive(Debug, thiserror::Error)]
@@ -167,9 +168,15 @@ pub(crate) fn due_message(row: &Row<'_>) -> rusqlite::Result<DueMessage> {
     })
 }
 
-/// Decodes `reply_columns!(), message_columns!()` starting at column 0.
+/// Decodes `reply_columns!(), message_columns!()` starting at column 0, without its
+/// attachments (see [`with_attachments`]).
 pub(crate) fn reply(row: &Row<'_>) -> rusqlite::Result<OutboxItem> {
     let answered: Option<i64> = row.get(REPLY_COLUMNS)?;
+    let in_reply_to = match answered {
+        Some(_) => Some(message(row, REPLY_COLUMNS)?),
+        None => None,
+    };
+    let thread_id: Option<String> = row.get(12)?;
     Ok(OutboxItem {
         id: row.get(0)?,
         instance: row.get(1)?,
@@ -183,11 +190,43 @@ pub(crate) fn reply(row: &Row<'_>) -> rusqlite::Result<OutboxItem> {
         receipt_external_id: row.get(9)?,
         created_at_ms: row.get(10)?,
         sent_at_ms: row.get(11)?,
-        in_reply_to: match answered {
-            Some(_) => Some(message(row, REPLY_COLUMNS)?),
-            None => None,
-        },
+        // A reply goes into the thread of the message it answers unless it was queued
+        // for another one.
+        thread_id: thread_id.or_else(|| {
+            in_reply_to
+                .as_ref()
+                .and_then(|m| m.message.thread_id.clone())
+        }),
+        in_reply_to,
+        attachments: Vec::new(),
     })
+}
+
+/// Fills in the attachments of replies decoded by [`reply`]: one probe of
+/// `reply_attachments`' primary key per reply, so the outbox queries keep to their
+/// indexes.
+pub(crate) fn with_attachments(
+    conn: &Connection,
+    mut items: Vec<OutboxItem>,
+) -> Result<Vec<OutboxItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, mime_type, size, file_name, caption, sha256
+         FROM reply_attachments WHERE reply_id = ?1 ORDER BY position",
+    )?;
+    for item in &mut items {
+        let rows = stmt.query_map([item.id], |row| {
+            Ok(OutboundAttachment {
+                kind: parsed(row, 0, AttachmentKind::parse)?,
+                mime_type: row.get(1)?,
+                size: row.get::<_, i64>(2)?.cast_unsigned(),
+                file_name: row.get(3)?,
+                caption: row.get(4)?,
+                blob: row.get(5)?,
+            })
+        })?;
+        item.attachments = rows.collect::<Result<_, _>>()?;
+    }
+    Ok(items)
 }
 
 /// One message by id.
@@ -250,6 +289,16 @@ pub(crate) fn load_reply(conn: &Connection, id: i64) -> Result<OutboxItem, Store
         table: "replies",
         id,
     })
+    .and_then(|item| one_with_attachments(conn, item))
+}
+
+/// [`with_attachments`] of one reply.
+pub(crate) fn one_with_attachments(
+    conn: &Connection,
+    item: OutboxItem,
+) -> Result<OutboxItem, StoreError> {
+    let mut items = with_attachments(conn, vec![item])?;
+    Ok(items.remove(0))
 }
 
 /// Maps "no row changed" to [`StoreError::NotFound`].

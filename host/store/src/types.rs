@@ -1,5 +1,5 @@
 use serde::{Serialize, Serializer};
-use switchboard_types::{OutboundMessage, StoredMessage};
+use switchboard_types::{OutboundAttachment, OutboundMessage, StoredMessage};
 
 /// Tuning of the group-commit writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,8 +185,14 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
     /// The platform's id of the sent message.
     pub receipt_external_id: Option<String>,
-    /// The message this reply answers, if any.
+    /// The message this reply answers, if any: none for a message the agent sends
+    /// first, unless it quotes one.
     pub in_reply_to: Option<StoredMessage>,
+    /// The thread or topic it goes into: the one it was queued with, else the thread
+    /// of the message it answers.
+    pub thread_id: Option<String>,
+    /// Files sent with it, in order (blobs in the blob store).
+    pub attachments: Vec<OutboundAttachment>,
     /// When the agent produced it (Unix milliseconds).
     pub created_at_ms: i64,
     /// When the platform accepted it (Unix milliseconds).
@@ -198,16 +204,43 @@ impl OutboxItem {
     pub fn to_outbound(&self) -> OutboundMessage {
         OutboundMessage {
             conversation_id: self.conversation_id.clone(),
-            // A reply goes into the thread of the message it answers.
-            thread_id: self
-                .in_reply_to
-                .as_ref()
-                .and_then(|m| m.message.thread_id.clone()),
+            thread_id: self.thread_id.clone(),
             text: self.text.clone(),
-            attachments: Vec::new(),
+            attachments: self.attachments.clone(),
             in_reply_to: self.in_reply_to.as_ref().map(|m| m.message.clone()),
             idempotency_key: self.idempotency_key.clone(),
         }
+    }
+}
+
+/// A reply the agent wrote, for [`Store::complete_turn`](crate::Store::complete_turn).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewReply {
+    /// What it says; may be empty when it carries attachments.
+    pub text: String,
+    /// Files to send with it, already in the blob store.
+    pub attachments: Vec<OutboundAttachment>,
+}
+
+impl NewReply {
+    /// A reply of text only.
+    pub fn text(text: impl Into<String>) -> NewReply {
+        NewReply {
+            text: text.into(),
+            attachments: Vec::new(),
+        }
+    }
+}
+
+impl From<&str> for NewReply {
+    fn from(text: &str) -> NewReply {
+        NewReply::text(text)
+    }
+}
+
+impl From<String> for NewReply {
+    fn from(text: String) -> NewReply {
+        NewReply::text(text)
     }
 }
 

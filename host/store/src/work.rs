@@ -8,8 +8,9 @@ use switchboard_types::NoTurn;
 use crate::attachments;
 use crate::dead_letters::insert_dead_letter;
 use crate::rows::{self, expect_one, message_columns, next_id};
+use crate::sends;
 use crate::store::{now_ms, sql_limit};
-use crate::{DeadLetterKind, DueMessage, HookOutcome, OutboxItem, Store, StoreError};
+use crate::{DeadLetterKind, DueMessage, HookOutcome, NewReply, OutboxItem, Store, StoreError};
 
 impl Store {
     /// Messages whose hook is pending and due at `now_ms`, oldest first, each with the
@@ -94,11 +95,12 @@ impl Store {
     ///
     /// Reply `n` gets the idempotency key `sb-<instance>-<message id>-<n>`, so calling
     /// this again for the same message (after a crash between the agent answering and
-    /// the call returning, say) queues nothing twice and returns the same rows.
+    /// the call returning, say) queues nothing twice and returns the same rows. A
+    /// reply's attachments are written with it, in the same commit.
     pub async fn complete_turn(
         &self,
         message_id: i64,
-        replies: Vec<String>,
+        replies: Vec<NewReply>,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         self.write_background(move |conn| {
             let (instance, conversation_id) = conversation_of(conn, message_id)?;
@@ -110,14 +112,14 @@ impl Store {
             .execute([message_id])?;
             let now = now_ms();
             let mut ids = Vec::with_capacity(replies.len());
-            for (n, text) in replies.into_iter().enumerate() {
+            for (n, reply) in replies.iter().enumerate() {
                 let key = format!("sb-{instance}-{message_id}-{n}");
                 ids.push(queue_turn_reply(
                     conn,
                     &instance,
                     &conversation_id,
                     message_id,
-                    &text,
+                    reply,
                     &key,
                     now,
                 )?);
@@ -155,7 +157,7 @@ impl Store {
                 &instance,
                 &conversation_id,
                 message_id,
-                &text,
+                &NewReply::text(text),
                 &key,
                 now_ms(),
             )?;
@@ -248,12 +250,14 @@ fn conversation_of(conn: &Connection, message_id: i64) -> Result<(String, String
         })
 }
 
+/// Queues one reply to `message_id` under `key`, or finds the one queued under it
+/// before (whose attachments were written then).
 fn queue_turn_reply(
     conn: &Connection,
     instance: &str,
     conversation_id: &str,
     message_id: i64,
-    text: &str,
+    reply: &NewReply,
     key: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
@@ -270,12 +274,14 @@ fn queue_turn_reply(
             instance,
             conversation_id,
             message_id,
-            text,
+            reply.text,
             key,
             now
         ])?;
     if inserted == 1 {
-        return Ok(conn.last_insert_rowid());
+        let id = conn.last_insert_rowid();
+        sends::insert_attachments(conn, id, &reply.attachments)?;
+        return Ok(id);
     }
     Ok(conn
         .prepare_cached("SELECT id FROM replies WHERE idempotency_key = ?1")?

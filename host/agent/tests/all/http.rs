@@ -185,10 +185,10 @@ async fn an_oversized_answer_is_not_retryable() {
     let error = respond_with(Answer::Reply {
         status: 200,
         headers: Vec::new(),
-        body: vec![b' '; 2 * 1024 * 1024],
+        body: vec![b' '; 33 * 1024 * 1024],
     })
     .await
-    .expect_err("a 2 MiB body is refused");
+    .expect_err("a 33 MiB body is refused");
     assert!(!error.is_retryable());
     assert!(matches!(
         error,
@@ -302,4 +302,48 @@ fn rejects_configs_that_cannot_work() {
 
     let zero = HttpAgent::new(config("http://127.0.0.1/", Vec::new(), Duration::ZERO));
     assert!(matches!(zero, Err(AgentConfigError::ZeroTimeout)));
+}
+
+#[tokio::test]
+async fn a_202_without_a_body_means_the_agent_answers_later() {
+    let replies = respond_with(Answer::raw(202, "")).await.expect("accepted");
+    assert!(replies.is_empty());
+}
+
+#[tokio::test]
+async fn attachments_in_an_answer_are_decoded_and_a_bad_one_is_named() {
+    let replies = respond_with(Answer::json(
+        200,
+        json!({"replies": [{"attachments": [
+            {"kind": "document", "mime_type": "text/plain", "file_name": "a.txt", "data_base64": "aGVsbG8="}
+        ]}]}),
+    ))
+    .await
+    .expect("answer");
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].text, "");
+    let file = &replies[0].attachments[0];
+    assert_eq!(file.content, b"hello");
+    assert_eq!(file.file_name.as_deref(), Some("a.txt"));
+    assert_eq!(file.kind.as_str(), "document");
+
+    let error = respond_with(Answer::json(
+        200,
+        json!({"replies": [{"attachments": [
+            {"kind": "hologram", "mime_type": "x/y", "data_base64": ""}
+        ]}]}),
+    ))
+    .await
+    .expect_err("unknown kind");
+    assert!(
+        !error.is_retryable(),
+        "a malformed answer repeats on a retry"
+    );
+    let reason = std::error::Error::source(&error).map(ToString::to_string);
+    assert!(
+        reason
+            .as_deref()
+            .is_some_and(|r| r.contains("attachments[0].kind \"hologram\"")),
+        "{reason:?}"
+    );
 }

@@ -49,7 +49,8 @@ async fn sends_system_history_and_user_messages_in_order_with_the_bearer_key() {
     assert_eq!(
         replies,
         [Reply {
-            text: "Sunny.".to_owned()
+            text: "Sunny.".to_owned(),
+            attachments: Vec::new(),
         }]
     );
     assert_eq!(agent.kind(), "openai");

@@ -53,5 +53,6 @@ pub(crate) fn turn(text: Option<&str>, history_len: usize) -> Turn {
     Turn {
         message: message(text),
         history: history(history_len),
+        attachments: Vec::new(),
     }
 }

@@ -40,6 +40,11 @@ pub(crate) async fn messages(args: &Args) -> anyhow::Result<ExitCode> {
                 {
                     obj.insert("metadata".to_owned(), parsed);
                 }
+                // What the channel described, with where its content stands.
+                if !m.message.attachments.is_empty() {
+                    let stored = store.attachments(m.id).await?;
+                    obj.insert("attachments".to_owned(), serde_json::to_value(stored)?);
+                }
             }
             println!("{value}");
         } else {
@@ -47,8 +52,19 @@ pub(crate) async fn messages(args: &Args) -> anyhow::Result<ExitCode> {
                 .no_turn
                 .map(|reason| format!("  [no turn: {}]", reason.as_str()))
                 .unwrap_or_default();
+            let attachments = if m.message.attachments.is_empty() {
+                String::new()
+            } else {
+                let states: Vec<String> = store
+                    .attachments(m.id)
+                    .await?
+                    .iter()
+                    .map(|a| format!("{} {}", a.attachment.kind.as_str(), a.state.as_str()))
+                    .collect();
+                format!("  [attachments: {}]", states.join(", "))
+            };
             println!(
-                "#{} {} {} from {} in {}: {}{no_turn}",
+                "#{} {} {} from {} in {}: {}{attachments}{no_turn}",
                 m.id,
                 m.instance,
                 m.message.external_id,

@@ -4,9 +4,18 @@
 use crate::pipeline::PipelineError;
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, Full};
 
-pub(crate) type Body = Full<Bytes>;
+/// Every response body: most are whole, a blob is streamed from its file.
+pub(crate) type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// A body of `bytes`, whole.
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
 
 /// Seconds a client is asked to wait after a 503.
 const RETRY_AFTER_SECS: &str = "5";
@@ -145,7 +154,7 @@ impl Rejection {
 
 /// A plain-text response.
 pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    let mut response = Response::new(full(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -3,12 +3,12 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use http_body_util::Full;
 use hyper::body::Incoming;
 
+use crate::api;
 use crate::ingress::body::{self, BodyError};
 use crate::ingress::request::webhook_request;
-use crate::ingress::response::{Body, Rejection, text};
+use crate::ingress::response::{Body, Rejection, full, text};
 use crate::instance::Instance;
 use crate::metrics::Scraped;
 use crate::pipeline::{self, Delivery, PipelineError};
@@ -23,7 +23,8 @@ pub(crate) enum Surface {
     /// `/metrics` read the store and tell about the deployment, so the public listener
     /// never serves them.
     WebhooksAndHealth,
-    /// `/healthz`, `/readyz` and `/metrics`, on `server.admin_listen`.
+    /// `/healthz`, `/readyz`, `/metrics` and the HTTP API (`/v1/`), on
+    /// `server.admin_listen`.
     Admin,
 }
 
@@ -42,6 +43,12 @@ pub(crate) async fn route(
         "/readyz" | "/metrics" if surface == Surface::WebhooksAndHealth => {
             Rejection::AdminOnly(path).into_response()
         }
+        _ if path.starts_with("/v1/") => match surface {
+            Surface::Admin => api::handle(&shared, request).await,
+            // The API sends messages as the operator: never on the public listener.
+            Surface::WebhooksAndHealth => Rejection::AdminOnly(path).into_response(),
+            Surface::Webhooks => Rejection::NotFound.into_response(),
+        },
         _ => match path.strip_prefix("/webhooks/") {
             Some(rest) if !admin => webhook(&shared, rest, request).await,
             _ => Rejection::NotFound.into_response(),
@@ -181,7 +188,7 @@ const HOP_BY_HOP: [&str; 9] = [
 /// dropped, and a status outside 200–599 (a `101` would hand the socket over) becomes
 /// 500, with a log line.
 fn guest_response(instance: &str, answer: switchboard_runtime::WebhookResponse) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+    let mut response = Response::new(full(Bytes::from(answer.body)));
     *response.status_mut() = match StatusCode::from_u16(answer.status) {
         Ok(status) if (200..=599).contains(&status.as_u16()) => status,
         _ => {
@@ -272,6 +279,7 @@ async fn metrics(shared: &Shared) -> Response<Body> {
             ("hooks", shared.feeds.hooks.in_memory()),
             ("turns", shared.feeds.turns.in_memory()),
             ("replies", shared.feeds.replies.in_memory()),
+            ("downloads", shared.feeds.downloads.in_memory()),
         ],
         store_commits: writer.commits,
         body_bytes_in_use: shared.body_budget.in_use(),
@@ -279,7 +287,7 @@ async fn metrics(shared: &Shared) -> Response<Body> {
         log_bytes_dropped,
         state,
     };
-    let mut response = Response::new(Full::new(Bytes::from(shared.metrics.render(&scraped))));
+    let mut response = Response::new(full(Bytes::from(shared.metrics.render(&scraped))));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
-use switchboard_agent::Turn;
-use switchboard_store::{DueMessage, StoreError};
-use switchboard_types::NoTurn;
+use std::time::{Duration, Instant};
+
+use switchboard_agent::{Reply, Turn, TurnAttachment};
+use switchboard_store::{DueMessage, NewReply, StoreError};
+use switchboard_types::{AttachmentState, NoTurn, OutboundAttachment, StoredMessage};
 
 use crate::access::Admission;
 use crate::metrics::{Access, DeadLetter, Outcome, Work};
@@ -20,8 +22,9 @@ pub(crate) struct Turns(pub(crate) Arc<Shared>);
 /// How a turn ended.
 #[derive(Debug)]
 pub(crate) enum TurnDone {
-    /// The agent answered with these texts (empty ones left out).
-    Answered(Vec<String>),
+    /// The agent answered with these replies (empty ones left out), their
+    /// attachments already in the blob store.
+    Answered(Vec<NewReply>),
     /// The access policy gave the message no turn; `notice` goes to the sender.
     Skipped {
         reason: NoTurn,
@@ -98,22 +101,31 @@ impl Queue for Turns {
                 return Attempt::NotNow;
             }
         };
+        let attachments = match attachments_for_turn(shared, message).await {
+            Ok(attachments) => attachments,
+            Err(e) => {
+                tracing::warn!(instance = %message.instance, message_id = message.id, error = %error_chain(&e), "cannot read the message's attachments");
+                return Attempt::NotNow;
+            }
+        };
         let turn = Turn {
             message: message.clone(),
             history,
+            attachments,
         };
         let presence = Presence::start(Some(instance.clone()), &message.message);
         let answered = shared.agent.respond(&turn).await;
         // Before the replies are queued: "typing" never shows after the answer.
         presence.stop().await;
         match answered {
-            Ok(replies) => Attempt::Done(TurnDone::Answered(
-                replies
-                    .into_iter()
-                    .map(|r| r.text)
-                    .filter(|t| !t.is_empty())
-                    .collect(),
-            )),
+            Ok(replies) => match store_replies(shared, replies).await {
+                Ok(replies) => Attempt::Done(TurnDone::Answered(replies)),
+                Err(error) => Attempt::Failed {
+                    error,
+                    retryable: true,
+                    retry_after: None,
+                },
+            },
             Err(error) => Attempt::Failed {
                 error: error_chain(&error),
                 retryable: error.is_retryable(),
@@ -162,8 +174,8 @@ impl Queue for Turns {
     ) -> Result<(), StoreError> {
         let (store, id) = (&self.0.store, item.message.id);
         let queued = match decision {
-            Decision::Done(TurnDone::Answered(texts)) => {
-                let queued = store.complete_turn(id, texts.clone()).await?;
+            Decision::Done(TurnDone::Answered(replies)) => {
+                let queued = store.complete_turn(id, replies.clone()).await?;
                 if let Some(instance) = self.0.instance(&item.message.instance) {
                     instance.gate.replied(
                         &item.message.instance,
@@ -190,4 +202,90 @@ impl Queue for Turns {
         }
         Ok(())
     }
+}
+
+/// How often a turn looks whether its message's downloads are done.
+const DOWNLOAD_CHECK: Duration = Duration::from_millis(100);
+
+/// Releases the message's held downloads (the access policy has let it through),
+/// waits for them up to `workers.attachment_wait`, and returns the attachments as
+/// they then stand.
+async fn attachments_for_turn(
+    shared: &Shared,
+    message: &StoredMessage,
+) -> Result<Vec<TurnAttachment>, StoreError> {
+    if message.message.attachments.is_empty() {
+        return Ok(Vec::new());
+    }
+    for item in shared.store.release_downloads(message.id).await? {
+        shared.feeds.downloads.push(item);
+    }
+    let started = Instant::now();
+    while shared.store.pending_downloads(message.id).await? > 0 {
+        if started.elapsed() >= shared.workers.attachment_wait {
+            tracing::info!(instance = %message.instance, message_id = message.id, "attachments still downloading; the turn goes ahead without them");
+            break;
+        }
+        tokio::time::sleep(DOWNLOAD_CHECK).await;
+    }
+    let admin = shared.admin_url.get();
+    Ok(shared
+        .store
+        .attachments(message.id)
+        .await?
+        .into_iter()
+        .map(|stored| {
+            let sha256 = stored
+                .sha256
+                .clone()
+                .filter(|_| stored.state == AttachmentState::Stored);
+            TurnAttachment {
+                url: sha256
+                    .as_deref()
+                    .zip(admin)
+                    .map(|(sha256, admin)| format!("{admin}/v1/blobs/{sha256}")),
+                path: sha256.and_then(|sha256| shared.blobs.path(&sha256).ok()),
+                stored,
+            }
+        })
+        .collect())
+}
+
+/// Puts the content of the agent's attachments into the blob store, so the replies
+/// refer to blobs only.
+async fn store_replies(shared: &Shared, replies: Vec<Reply>) -> Result<Vec<NewReply>, String> {
+    let mut stored = Vec::with_capacity(replies.len());
+    for reply in replies {
+        let mut attachments = Vec::with_capacity(reply.attachments.len());
+        for a in reply.attachments {
+            let blob = shared
+                .blobs
+                .put(&a.content)
+                .await
+                .map_err(|e| format!("cannot store the agent's attachment: {e}"))?;
+            shared
+                .store
+                .record_blob(blob.sha256.clone(), blob.size)
+                .await
+                .map_err(|e| {
+                    format!("cannot record the agent's attachment: {}", error_chain(&e))
+                })?;
+            attachments.push(OutboundAttachment {
+                kind: a.kind,
+                mime_type: a.mime_type,
+                size: blob.size,
+                file_name: a.file_name,
+                caption: a.caption,
+                blob: blob.sha256,
+            });
+        }
+        if reply.text.trim().is_empty() && attachments.is_empty() {
+            continue;
+        }
+        stored.push(NewReply {
+            text: reply.text,
+            attachments,
+        });
+    }
+    Ok(stored)
 }

@@ -85,6 +85,7 @@ fn rebuild(shared: &Shared, reloader: &Reloader) -> anyhow::Result<HashMap<Strin
     let cx = BuildContext {
         loader: &*reloader.loader,
         egress: &reloader.egress,
+        blobs: &shared.blobs,
         store: &shared.store,
         server: &shared.server,
         metrics: &shared.metrics,

@@ -317,6 +317,7 @@ impl Rig {
             server: ServerLimits::default(),
             runtime: RuntimeConfig::default(),
             workers,
+            api: Default::default(),
         };
         let loader = Arc::new(FakeLoader {
             channels: channels.clone(),
@@ -383,6 +384,7 @@ fn instance(name: &str, access: AccessPolicy) -> InstanceConfig {
         settings: BTreeMap::new(),
         allow: Vec::new(),
         max_body_bytes: None,
+        max_attachment_bytes: switchboard_daemon::DEFAULT_MAX_ATTACHMENT_BYTES,
         call_timeout: None,
         state_quota: Default::default(),
         access,

@@ -90,7 +90,9 @@ async fn history_of_a_long_conversation_is_its_newest_turns() {
     let mut last = None;
     for i in 0..60 {
         let m = stored(s, "wa", message(&i.to_string(), "c", &format!("m{i}"))).await;
-        s.complete_turn(m.id, vec![format!("r{i}")]).await.unwrap();
+        s.complete_turn(m.id, vec![format!("r{i}").into()])
+            .await
+            .unwrap();
         last = Some(m);
     }
     let last = last.unwrap();
