@@ -290,6 +290,11 @@ impl TestDaemon {
         )
     }
 
+    /// The running daemon's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().expect("daemon running").id()
+    }
+
     /// Sends SIGTERM and returns the exit status.
     pub(crate) fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("daemon running");

@@ -1,5 +1,6 @@
 //! WhatsApp Cloud API through the real daemon.
 
+mod media;
 mod traffic;
 
 use std::time::Duration;

@@ -88,6 +88,20 @@ impl Reply {
     }
 }
 
+/// `image/jpeg, 2048 bytes, stored`: what is known of an attachment, for agents that
+/// describe it in text.
+pub(crate) fn attachment_facts(a: &StoredAttachment) -> String {
+    let mut facts = Vec::new();
+    if let Some(mime) = &a.attachment.mime_type {
+        facts.push(mime.clone());
+    }
+    if let Some(size) = a.stored_size.or(a.attachment.size) {
+        facts.push(format!("{size} bytes"));
+    }
+    facts.push(a.state.as_str().replace('_', " "));
+    facts.join(", ")
+}
+
 /// The role names both HTTP agents put on the wire. Spelled out here rather than taken
 /// from `Role`'s serde form so the documented JSON cannot change by accident.
 pub(crate) fn role_name(role: Role) -> &'static str {

@@ -3,7 +3,7 @@
 
 use switchboard_types::StoredAttachment;
 
-use crate::agent::{Agent, Reply, Turn};
+use crate::agent::{Agent, Reply, Turn, attachment_facts};
 use crate::error::AgentError;
 
 /// Replies with exactly the received text. A message with attachments and no text
@@ -40,17 +40,9 @@ impl Agent for EchoAgent {
 
 /// `received image (image/jpeg, 2048 bytes, stored)`.
 fn describe(a: &StoredAttachment) -> String {
-    let mut facts = Vec::new();
-    if let Some(mime) = &a.attachment.mime_type {
-        facts.push(mime.clone());
-    }
-    if let Some(size) = a.stored_size.or(a.attachment.size) {
-        facts.push(format!("{size} bytes"));
-    }
-    facts.push(a.state.as_str().replace('_', " "));
     format!(
         "received {} ({})",
         a.attachment.kind.as_str(),
-        facts.join(", ")
+        attachment_facts(a)
     )
 }

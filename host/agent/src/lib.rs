@@ -32,6 +32,7 @@
 //!     max_history: 20,
 //!     timeout: Duration::from_secs(60),
 //!     temperature: None,
+//!     vision: false,
 //! })?;
 //! for reply in agent.respond(&turn).await? {
 //!     println!("{}", reply.text);

@@ -1,15 +1,16 @@
 //! The `openai` agent: asks an OpenAI-compatible chat-completions endpoint (OpenAI, or a
 //! local server such as llama.cpp, vLLM or Ollama) for one reply per message.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
-use switchboard_types::HistoryEntry;
+use switchboard_types::{AttachmentKind, AttachmentState, HistoryEntry, StoredAttachment};
 use url::Url;
 
-use crate::agent::{Agent, Reply, Turn, role_name};
+use crate::agent::{Agent, Reply, Turn, TurnAttachment, attachment_facts, role_name};
 use crate::error::{AgentConfigError, AgentError, BadResponseReason};
 use crate::transport::{Endpoint, redact};
 
@@ -34,6 +35,10 @@ pub struct OpenAiConfig {
     pub timeout: Duration,
     /// Sampling temperature; `None` leaves the server's default.
     pub temperature: Option<f32>,
+    /// The model takes images: stored image attachments go to it as image parts
+    /// (data URLs). Without it, and for other kinds, attachments are described in
+    /// text.
+    pub vision: bool,
 }
 
 impl fmt::Debug for OpenAiConfig {
@@ -55,13 +60,16 @@ impl fmt::Debug for OpenAiConfig {
 /// The request holds the system prompt (if any), then the recent history as `user` and
 /// `assistant` turns, then the message as the last `user` turn. The reply is
 /// `choices[0].message.content`; an empty or `null` content (a model that chose to call
-/// a tool, say) means no reply. Messages without text are not sent at all.
+/// a tool, say) means no reply. Attachments are described in text, or with `vision`
+/// a stored image goes as an image part; a message with neither text nor attachments
+/// is not sent at all.
 pub struct OpenAiAgent {
     endpoint: Endpoint,
     model: String,
     system_prompt: Option<String>,
     max_history: usize,
     temperature: Option<f32>,
+    vision: bool,
     has_api_key: bool,
 }
 
@@ -89,6 +97,7 @@ impl OpenAiAgent {
             system_prompt: config.system_prompt.filter(|p| !p.trim().is_empty()),
             max_history: config.max_history,
             temperature: config.temperature,
+            vision: config.vision,
             has_api_key: api_key.is_some(),
         })
     }
@@ -127,15 +136,14 @@ impl fmt::Debug for OpenAiAgent {
 #[async_trait::async_trait]
 impl Agent for OpenAiAgent {
     async fn respond(&self, turn: &Turn) -> Result<Vec<Reply>, AgentError> {
-        let Some(text) = turn.message.message.text_for_agent() else {
+        let text = turn.message.message.text_for_agent().unwrap_or_default();
+        let user = self.user_content(text, &turn.attachments).await;
+        let Some(user) = user else {
             return Ok(Vec::new());
         };
-        if text.trim().is_empty() {
-            return Ok(Vec::new());
-        }
         let request = ChatRequest {
             model: &self.model,
-            messages: self.messages(&turn.history, text),
+            messages: self.messages(&turn.history, user),
             temperature: self.temperature,
         };
         let answer = self.endpoint.post_json(&request).await?;
@@ -164,7 +172,74 @@ impl Agent for OpenAiAgent {
 }
 
 impl OpenAiAgent {
-    fn messages<'a>(&'a self, history: &'a [HistoryEntry], text: &'a str) -> Vec<ChatMessage<'a>> {
+    /// What the person sent: the text, each attachment described in text, and with
+    /// `vision` each stored image as an image part. `None` when there is nothing.
+    async fn user_content<'a>(
+        &self,
+        text: &'a str,
+        attachments: &[TurnAttachment],
+    ) -> Option<Content<'a>> {
+        let mut described = Vec::new();
+        let mut images = Vec::new();
+        for a in attachments {
+            let stored = &a.stored;
+            let image = self.vision
+                && stored.attachment.kind == AttachmentKind::Image
+                && stored.state == AttachmentState::Stored;
+            if image
+                && let Some(path) = &a.path
+                && stored
+                    .stored_size
+                    .is_some_and(|size| size <= MAX_IMAGE_BYTES)
+                && let Ok(bytes) = tokio::fs::read(path).await
+            {
+                use base64::Engine as _;
+                let mime = stored
+                    .attachment
+                    .mime_type
+                    .as_deref()
+                    .unwrap_or("image/jpeg");
+                images.push(Part::ImageUrl {
+                    image_url: ImageUrl {
+                        url: format!(
+                            "data:{mime};base64,{}",
+                            base64::engine::general_purpose::STANDARD.encode(bytes)
+                        ),
+                    },
+                });
+                continue;
+            }
+            described.push(describe(stored));
+        }
+        let mut body = text.trim().to_owned();
+        for line in described {
+            if !body.is_empty() {
+                body.push('\n');
+            }
+            body.push_str(&line);
+        }
+        if images.is_empty() {
+            if body.is_empty() {
+                return None;
+            }
+            if body == text {
+                return Some(Content::Text(Cow::Borrowed(text)));
+            }
+            return Some(Content::Text(Cow::Owned(body)));
+        }
+        let mut parts = Vec::with_capacity(images.len() + 1);
+        if !body.is_empty() {
+            parts.push(Part::Text { text: body });
+        }
+        parts.extend(images);
+        Some(Content::Parts(parts))
+    }
+
+    fn messages<'a>(
+        &'a self,
+        history: &'a [HistoryEntry],
+        user: Content<'a>,
+    ) -> Vec<ChatMessage<'a>> {
         // Entries without text (an image, a sticker) would be empty turns, which some
         // servers reject, so they do not count against `max_history` either.
         let mut recent: Vec<&HistoryEntry> = history
@@ -179,16 +254,16 @@ impl OpenAiAgent {
         if let Some(prompt) = &self.system_prompt {
             messages.push(ChatMessage {
                 role: "system",
-                content: prompt,
+                content: Content::Text(Cow::Borrowed(prompt)),
             });
         }
         messages.extend(recent.into_iter().map(|entry| ChatMessage {
             role: role_name(entry.role),
-            content: &entry.text,
+            content: Content::Text(Cow::Borrowed(&entry.text)),
         }));
         messages.push(ChatMessage {
             role: "user",
-            content: text,
+            content: user,
         });
         messages
     }
@@ -205,7 +280,46 @@ struct ChatRequest<'a> {
 #[derive(Serialize)]
 struct ChatMessage<'a> {
     role: &'static str,
-    content: &'a str,
+    content: Content<'a>,
+}
+
+/// A message's content: plain text, or parts (text and images) for vision models.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Content<'a> {
+    Text(Cow<'a, str>),
+    Parts(Vec<Part>),
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Part {
+    Text { text: String },
+    ImageUrl { image_url: ImageUrl },
+}
+
+#[derive(Serialize)]
+struct ImageUrl {
+    url: String,
+}
+
+/// Images above this go to the model described in text: OpenAI's own limit per
+/// image is 20 MB, and a data URL is a third larger again.
+const MAX_IMAGE_BYTES: u64 = 20_000_000;
+
+/// `[attachment: document "report.pdf" (application/pdf, 48213 bytes, stored)]`.
+fn describe(a: &StoredAttachment) -> String {
+    let name = a
+        .attachment
+        .file_name
+        .as_deref()
+        .map(|n| format!(" {n:?}"))
+        .unwrap_or_default();
+    format!(
+        "[attachment: {}{name} ({})]",
+        a.attachment.kind.as_str(),
+        attachment_facts(a)
+    )
 }
 
 #[derive(Deserialize)]
@@ -237,6 +351,7 @@ mod tests {
             max_history: 4,
             timeout: Duration::from_secs(5),
             temperature: None,
+            vision: false,
         }
     }
 

@@ -101,6 +101,9 @@ pub(crate) struct RawServer {
     /// Cap on the database file; beyond it deliveries get 503 as on a full disk.
     #[serde(default)]
     pub(crate) max_database_mb: Option<u64>,
+    /// Cap on the attachment content kept in the blob store (none by default).
+    #[serde(default)]
+    pub(crate) max_blobs_mb: Option<u64>,
 }
 
 /// Retries of the work done after the ACK: hooks, agent turns and replies.
@@ -166,6 +169,9 @@ pub(crate) struct RawAgent {
     pub(crate) max_history: Option<usize>,
     #[serde(default)]
     pub(crate) temperature: Option<f32>,
+    /// `openai`: the model takes images, which go to it as image parts.
+    #[serde(default)]
+    pub(crate) vision: bool,
 }
 
 impl Default for RawAgent {
@@ -181,6 +187,7 @@ impl Default for RawAgent {
             system_prompt: None,
             max_history: None,
             temperature: None,
+            vision: false,
         }
     }
 }
@@ -357,6 +364,7 @@ impl ConfigFile {
                 .body_budget_mb
                 .map_or(defaults.body_budget_bytes, |mb| mb.saturating_mul(1 << 20)),
             max_database_bytes: s.max_database_mb.map(|mb| mb.saturating_mul(1 << 20)),
+            max_blob_bytes: s.max_blobs_mb.map(|mb| mb.saturating_mul(1 << 20)),
             ceilings,
         };
         let mut runtime = RuntimeConfig::default();
@@ -681,6 +689,7 @@ fn lower_agent(raw: &RawAgent, base: &Path) -> anyhow::Result<Arc<dyn Agent>> {
                 max_history,
                 timeout,
                 temperature: raw.temperature,
+                vision: raw.vision,
             })
             .context("agent")?;
             Ok(Arc::new(agent))

@@ -125,6 +125,9 @@ pub struct ServerLimits {
     /// Cap on the database file's size. Once reached, deliveries are answered 503 +
     /// `Retry-After` (nothing is acknowledged), as on a full disk; `None` means no cap.
     pub max_database_bytes: Option<u64>,
+    /// Cap on the attachment content kept in the blob store, all instances
+    /// together; a download that would pass it is not kept (`too_large`).
+    pub max_blob_bytes: Option<u64>,
     /// The most a component's manifest may ask for; an instance whose component asks
     /// for more is not built (at start, or when an install is picked up).
     pub ceilings: LimitCeilings,
@@ -144,6 +147,7 @@ impl Default for ServerLimits {
             write_timeout: Duration::from_secs(30),
             body_budget_bytes: 64 << 20,
             max_database_bytes: None,
+            max_blob_bytes: None,
             ceilings: LimitCeilings::default(),
         }
     }

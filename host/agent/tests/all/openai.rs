@@ -16,6 +16,7 @@ fn config(base_url: Url) -> OpenAiConfig {
         max_history: 3,
         timeout: Duration::from_secs(10),
         temperature: Some(0.5),
+        vision: false,
     }
 }
 
@@ -96,6 +97,7 @@ async fn without_key_prompt_or_temperature_only_the_conversation_is_sent() {
         api_key: None,
         system_prompt: None,
         temperature: None,
+        vision: false,
         max_history: 0,
         ..config(server.at("v1"))
     })
@@ -209,4 +211,88 @@ async fn history_entries_without_text_are_left_out_and_not_counted() {
             {"role": "user", "content": "hi"}
         ])
     );
+}
+
+#[tokio::test]
+async fn a_vision_model_sees_stored_images_and_other_files_are_described() {
+    use switchboard_agent::TurnAttachment;
+    use switchboard_types::{Attachment, AttachmentKind, AttachmentState, StoredAttachment};
+
+    let dir = std::env::temp_dir().join(format!("sb-vision-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let image = dir.join("image");
+    std::fs::write(&image, [0x89, b'P', b'N', b'G']).expect("write");
+    let attachment = |kind, mime: &str, name: Option<&str>, path| TurnAttachment {
+        stored: StoredAttachment {
+            message_id: 1,
+            position: 0,
+            attachment: Attachment {
+                kind,
+                mime_type: Some(mime.to_owned()),
+                size: Some(4),
+                file_name: name.map(str::to_owned),
+                caption: None,
+                reference: "r".to_owned(),
+            },
+            state: AttachmentState::Stored,
+            sha256: Some("ab".repeat(32)),
+            stored_size: Some(4),
+            error: None,
+        },
+        url: None,
+        path,
+    };
+    let mut with_files = turn(Some("What is this?"), 0);
+    with_files.attachments = vec![
+        attachment(
+            AttachmentKind::Image,
+            "image/png",
+            None,
+            Some(image.clone()),
+        ),
+        attachment(
+            AttachmentKind::Document,
+            "application/pdf",
+            Some("a.pdf"),
+            None,
+        ),
+    ];
+
+    let mut server = MockServer::start(completion(json!("A chart."))).await;
+    let agent = OpenAiAgent::new(OpenAiConfig {
+        vision: true,
+        ..config(server.at("v1"))
+    })
+    .expect("valid config");
+    agent.respond(&with_files).await.expect("answered");
+    let sent = server.next_request().await.json();
+    let user = sent["messages"]
+        .as_array()
+        .expect("messages")
+        .last()
+        .cloned();
+    assert_eq!(
+        user,
+        Some(json!({"role": "user", "content": [
+            {"type": "text", "text": "What is this?\n[attachment: document \"a.pdf\" (application/pdf, 4 bytes, stored)]"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw=="}}
+        ]}))
+    );
+
+    // Without vision the image is described like any other file.
+    let mut server = MockServer::start(completion(json!("Ok."))).await;
+    let agent = OpenAiAgent::new(config(server.at("v1"))).expect("valid config");
+    agent.respond(&with_files).await.expect("answered");
+    let sent = server.next_request().await.json();
+    let content = sent["messages"]
+        .as_array()
+        .expect("messages")
+        .last()
+        .expect("user")["content"]
+        .clone();
+    assert_eq!(
+        content,
+        "What is this?\n[attachment: image (image/png, 4 bytes, stored)]\n[attachment: document \"a.pdf\" (application/pdf, 4 bytes, stored)]"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

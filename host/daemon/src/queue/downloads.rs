@@ -80,7 +80,20 @@ impl Queue for Downloads {
                 "not fetched: the channel has no media export (contract 0.2.1)".to_owned(),
             ));
         }
-        let limit = instance.max_attachment_bytes;
+        let mut limit = instance.max_attachment_bytes;
+        if let Some(cap) = shared.server.max_blob_bytes {
+            // The room left in the blob store bounds this download too.
+            match shared.store.blob_bytes().await {
+                Ok(used) => limit = limit.min(cap.saturating_sub(used)),
+                Err(e) => {
+                    return Attempt::Failed {
+                        error: format!("cannot read the blob store's size: {e}"),
+                        retryable: true,
+                        retry_after: None,
+                    };
+                }
+            }
+        }
         if let Some(size) = item.attachment.size
             && size > limit
         {
@@ -177,7 +190,9 @@ impl Queue for Downloads {
             },
             Decision::Done(Fetched::TooLarge { seen, limit }) => DownloadOutcome::TooLarge {
                 seen: *seen,
-                error: format!("over max_attachment_bytes ({limit} bytes)"),
+                error: format!(
+                    "over the {limit} bytes allowed (max_attachment_mb, or the room left under server.max_blobs_mb)"
+                ),
             },
             Decision::Done(Fetched::Unavailable(why)) => DownloadOutcome::Failed {
                 error: why.clone(),
