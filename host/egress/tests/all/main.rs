@@ -4,6 +4,7 @@ mod denials;
 mod exchange;
 mod limits;
 mod mock;
+mod streams;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
