@@ -84,8 +84,9 @@ impl Store {
 
     /// Deletes messages received before `older_than_ms` whose work is over: hook and
     /// agent turn no longer pending, no reply waiting for delivery, and no unreplayed
-    /// dead letter pointing at them. Their sent or dead replies go with them. Returns
-    /// the number of messages removed.
+    /// dead letter pointing at them. Their sent or dead replies go with them, and so
+    /// do finished sends the agent wrote first (`queue_send`). Returns the number of
+    /// messages removed.
     ///
     /// Deduplication of a pruned message's id ends here, so the cutoff must lie beyond
     /// the longest redelivery horizon of every platform.
@@ -104,6 +105,18 @@ impl Store {
                                          AND d.replayed_at_ms IS NULL)",
                 )?
                 .execute([older_than_ms])?;
+            // Messages the agent sent first belong to no message; they go once
+            // delivered (or dead and replayed), like the replies of pruned messages.
+            conn.prepare_cached(
+                "DELETE FROM replies
+                 WHERE message_id IS NULL
+                   AND created_at_ms < ?1
+                   AND status != 'pending'
+                   AND NOT EXISTS (SELECT 1 FROM dead_letters d
+                                   WHERE d.reply_id = replies.id
+                                     AND d.replayed_at_ms IS NULL)",
+            )?
+            .execute([older_than_ms])?;
             Ok(removed)
         })
         .await

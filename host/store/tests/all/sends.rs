@@ -268,3 +268,26 @@ async fn a_turn_reply_keeps_its_attachments_and_is_not_queued_twice() {
     assert_eq!(due, queued);
     assert_eq!(due[0].to_outbound().attachments, vec![photo('d')]);
 }
+
+#[tokio::test]
+async fn a_delivered_send_is_pruned_and_its_blob_with_it_but_a_pending_one_stays() {
+    let t = open();
+    let s = &t.store;
+    let delivered = s
+        .queue_send(NewSend {
+            attachments: vec![photo('e')],
+            ..send("c1", "done")
+        })
+        .await
+        .unwrap()
+        .item;
+    let pending = s.queue_send(send("c1", "waiting")).await.unwrap().item;
+    s.reply_sent(delivered.id, None).await.unwrap();
+    s.record_blob("e".repeat(64), 42).await.unwrap();
+
+    let later = i64::MAX - 1;
+    s.prune(later).await.unwrap();
+    assert!(s.send_status(delivered.id).await.unwrap().is_none());
+    assert!(s.send_status(pending.id).await.unwrap().is_some());
+    assert_eq!(s.prune_blobs(later).await.unwrap(), vec!["e".repeat(64)]);
+}
