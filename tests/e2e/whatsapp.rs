@@ -36,6 +36,11 @@ async fn setup() -> Setup {
 /// [`setup`] with `access` appended as the instance's access table (empty: the
 /// harness's open access).
 async fn setup_with_access(access: &str) -> Setup {
+    setup_with_agent("kind = \"echo\"", access).await
+}
+
+/// [`setup_with_access`] with `agent` as the body of the `[agent]` table.
+async fn setup_with_agent(agent: &str, access: &str) -> Setup {
     let mock = MockApi::start().await;
     mock.rule(Rule {
         path: "/messages".to_owned(),
@@ -52,7 +57,7 @@ listen = "127.0.0.1:0"
 data_dir = "data"
 
 [agent]
-kind = "echo"
+{agent}
 
 [channels.wa]
 component = "whatsapp"

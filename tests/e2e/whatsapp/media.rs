@@ -134,3 +134,78 @@ async fn a_100_mib_download_is_streamed_without_the_daemon_holding_it() {
         grew >> 20
     );
 }
+
+#[tokio::test]
+async fn an_agents_document_is_uploaded_to_the_media_endpoint_then_sent_by_id() {
+    use base64::Engine as _;
+    let pdf = b"%PDF-1.4 quarterly numbers".to_vec();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&pdf);
+    let agent = crate::agents::scripted::ScriptedServer::start(move |_, _| {
+        (
+            200,
+            json!({"replies": [{"text": "the report", "attachments": [
+                {"kind": "document", "mime_type": "application/pdf", "file_name": "q3.pdf", "data_base64": encoded}
+            ]}]})
+            .to_string(),
+        )
+    })
+    .await;
+    let s = super::setup_with_agent(
+        &format!("kind = \"http\"\nurl = \"{}/turn\"", agent.origin),
+        "",
+    )
+    .await;
+    s.mock
+        .rule(rule("/media", json!({"id": "UPLOADED-1"}).to_string()));
+    let body = delivery(vec![entry(
+        "106540352242922",
+        vec![super::text_message(
+            "wamid.ASK",
+            "16505551234",
+            "the report please",
+        )],
+        vec![],
+    )]);
+    assert_eq!(s.post_signed(&body).await, 200);
+
+    let sent = eventually(Duration::from_secs(20), || {
+        s.mock
+            .requests_to("/messages")
+            .iter()
+            .map(|r| r.json())
+            .find(|b| b["type"] == "document")
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "no document sent; mock saw {:?}\nlog:\n{}",
+            s.mock.requests(),
+            s.daemon.log()
+        )
+    });
+    assert_eq!(sent["document"]["id"], "UPLOADED-1");
+    assert_eq!(sent["document"]["filename"], "q3.pdf");
+    assert_eq!(sent["document"]["caption"], "the report");
+    assert_eq!(sent["context"]["message_id"], "wamid.ASK");
+
+    // The upload: multipart to /{phone-number-id}/media, the file byte for byte.
+    let uploads = s.mock.requests_to("/106540352242922/media");
+    assert_eq!(uploads.len(), 1);
+    let upload = &uploads[0];
+    assert_eq!(
+        upload.header("authorization"),
+        Some(format!("Bearer {ACCESS_TOKEN}").as_str())
+    );
+    assert!(
+        upload.body.windows(pdf.len()).any(|w| w == pdf.as_slice()),
+        "the file is not in the upload"
+    );
+    let text = String::from_utf8_lossy(&upload.body);
+    assert!(
+        text.contains("name=\"messaging_product\"\r\n\r\nwhatsapp"),
+        "{text}"
+    );
+    assert!(text.contains("filename=\"q3.pdf\""), "{text}");
+    s.daemon.wait_idle().await;
+    assert_eq!(s.daemon.replies()[0]["status"], "sent");
+}
