@@ -283,3 +283,63 @@ async fn an_agents_image_is_uploaded_with_send_photo_from_the_blob_store() {
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert_eq!(replies[0]["status"], "sent");
 }
+
+#[tokio::test]
+async fn the_http_agent_gets_a_url_for_the_stored_file_and_fetches_it_with_the_api_token() {
+    const API_TOKEN: &str = "media-e2e-api-token-3c9d";
+    let agent = ScriptedServer::start(|_, _| (200, json!({"replies": []}).to_string())).await;
+    let mock = MockApi::start().await;
+    mock.rule(rule(
+        "/getFile",
+        200,
+        &json!({"ok": true, "result": {"file_id": "x", "file_unique_id": "u", "file_path": "documents/file_9.pdf"}}).to_string(),
+    ));
+    let daemon = start(
+        &mock,
+        &format!(
+            "[agent]\nkind = \"http\"\nurl = \"{}/turn\"\n\n[api]\ntoken = \"{API_TOKEN}\"",
+            agent.origin
+        ),
+        "",
+    )
+    .await;
+    deliver(
+        &daemon,
+        &fixture_json("telegram/tgdocs-message-document.json"),
+    )
+    .await;
+
+    let turns = eventually(Duration::from_secs(20), || {
+        let requests = agent.requests();
+        (!requests.is_empty()).then_some(requests)
+    })
+    .await
+    .unwrap_or_else(|| panic!("the agent was never asked; log:\n{}", daemon.log()));
+    let attachment = turns[0].json()["attachments"][0].clone();
+    assert_eq!(attachment["kind"], "document");
+    assert_eq!(attachment["state"], "stored");
+    assert_eq!(attachment["file_name"], "Testfile.pdf");
+    let url = attachment["url"]
+        .as_str()
+        .expect("a url for a stored file")
+        .to_owned();
+    assert!(url.ends_with(&format!(
+        "/v1/blobs/{}",
+        attachment["sha256"].as_str().unwrap_or("?")
+    )));
+
+    let http = reqwest::Client::new();
+    let fetched = http
+        .get(&url)
+        .bearer_auth(API_TOKEN)
+        .send()
+        .await
+        .expect("get blob");
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(
+        fetched.bytes().await.expect("body").as_ref(),
+        CONTENT.as_bytes()
+    );
+    let refused = http.get(&url).send().await.expect("get blob");
+    assert_eq!(refused.status(), 401, "no token, no file");
+}
