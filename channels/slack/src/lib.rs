@@ -1,18 +1,27 @@
-//! The first-party Slack channel: Events API, interactivity and slash commands.
+//! The first-party Slack channel (contract `switchboard:channel@0.2.1`): Events
+//! API, interactivity and slash commands in; replies, files and reactions out.
 //!
 //! Owns the Slack payload formats:
 //! - answers the `url_verification` handshake;
 //! - turns `message` and `app_mention` events into messages under
 //!   `<channel>:<ts>` (so an @mention's two deliveries store once), saying where
 //!   they were written (`channel_type`), whether they mention the bot, who wrote
-//!   them (a person, another bot), their thread and their files;
+//!   them (a person, another bot), their thread and their files (attachments
+//!   whose reference is the file's `url_private`);
 //! - turns `message_changed` into edits timed by `edited.ts`, service subtypes
 //!   (joins, topic changes, pins, ...) into `System` messages, and
 //!   `reaction_added` / `reaction_removed` into reactions to `<channel>:<ts>`;
 //! - turns `block_actions` into button presses (or interactive messages) and
 //!   slash commands into text messages;
+//! - media in: tells the host to download a file with the bot token from its
+//!   `url_private`, only on Slack's file host (see [`download`]);
 //! - posts replies with `chat.postMessage` into the answered message's thread,
-//!   adds an acknowledgement reaction with `reactions.add` once a person's
+//!   or, with files, uploads each one (`files.getUploadURLExternal`, then the
+//!   file streamed by the host from its blob store) and shares them with
+//!   `files.completeUploadExternal`, the text as their comment; the agent may
+//!   also write first, to a conversation id alone; a retried reply repeats no
+//!   upload or share that went out;
+//! - adds an acknowledgement reaction with `reactions.add` once a person's
 //!   message is stored, and shows "is typing..." with
 //!   `assistant.threads.setStatus` while the agent answers in an AI app's
 //!   assistant thread.
@@ -23,15 +32,18 @@
 //! host as a dead letter.
 //!
 //! Does not own: the `slack-v0` signature and replay check, deduplication,
-//! storage, deciding what gets an answer, retries or the bot token. The host does
-//! all of those before or after this component runs, and fills the
-//! `{{secret:bot_token}}` placeholder in the `authorization` header.
+//! storage, deciding what gets an answer, retries, file bytes or the bot token.
+//! The host does all of those before or after this component runs: it performs
+//! downloads into its blob store, streams stored files into uploads, and fills
+//! the `{{secret:bot_token}}` placeholder in the `authorization` header.
 //!
 //! This file is the WIT glue only: the SDK's `channel_glue!` converts between the
-//! generated types and the SDK's plain ones and hands [`webhook`], [`outbound`]
-//! and [`presence`] a `Host` backed by the real imports, so all logic is testable
-//! natively.
+//! generated types and the SDK's plain ones and hands [`webhook`], [`outbound`],
+//! [`presence`] and [`download`] a `Host` backed by the real imports, so all
+//! logic is testable natively.
 
+mod download;
+mod file_urls;
 mod outbound;
 mod parse;
 mod presence;
@@ -48,7 +60,7 @@ mod webhook;
     expect(unsafe_code, reason = "generated bindings and export shims")
 )]
 mod bindings {
-    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.0" });
+    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.1" });
 
     #[cfg(target_arch = "wasm32")]
     use super::Component;
@@ -62,6 +74,7 @@ switchboard_channel_sdk::channel_glue! {
     on_respond: outbound::respond,
     on_message_persisted: outbound::acknowledge,
     on_agent_working: presence::agent_working,
+    download_request: download::download_request,
 }
 
 #[cfg(test)]

@@ -1,8 +1,12 @@
-//! Sending replies (`chat.postMessage`) and the acknowledgement reaction
-//! (`reactions.add`).
+//! Sending replies (`chat.postMessage`, or Slack's external file upload for
+//! replies with files) and the acknowledgement reaction (`reactions.add`).
+
+mod files;
+mod progress;
+mod upload;
 
 use serde_json::{Map, Value, json};
-use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Kind, Level, Reply, SenderKind};
+use switchboard_channel_sdk::{DeliveryFailure, Host, Inbound, Kind, Reply, SenderKind};
 
 use crate::web_api::{self, api_base};
 
@@ -10,42 +14,23 @@ use crate::web_api::{self, api_base};
 /// otherwise.
 const DEFAULT_ACK_REACTION: &str = "eyes";
 
-/// Posts `reply` and returns `<channel>:<ts>` of the posted message.
+/// Sends `reply` and returns `<channel>:<ts>` of the posted message when Slack
+/// says which it is.
 ///
-/// The conversation id says which channel: `<channel>`, or `<channel>:<thread_ts>`
-/// for a thread. The reply's `thread_id` (the thread of the message answered)
-/// says which thread, and failing one the conversation's: a reply to a top-level
-/// message goes to the channel and does not open a thread.
-///
-/// Files are not uploaded: the reply's text is posted and its attachments are
-/// logged as left out.
+/// A reply with files goes through [`files::send`], its text as the comment of
+/// the files; a reply of text alone is posted with `chat.postMessage`.
 pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>, DeliveryFailure> {
+    let destination = Destination::of(reply)?;
+    if !reply.attachments.is_empty() {
+        return files::send(host, reply, &destination);
+    }
     if reply.text.trim().is_empty() {
         return Err(DeliveryFailure::permanent(
             "reply text is empty; slack rejects empty messages",
         ));
     }
-    if !reply.attachments.is_empty() {
-        host.log(
-            Level::Warn,
-            &format!(
-                "{} attachment(s) of a reply to {} left out: this channel posts text only",
-                reply.attachments.len(),
-                reply.conversation_id
-            ),
-        );
-    }
-    let (channel, conversation_thread) = match reply.conversation_id.split_once(':') {
-        Some((channel, thread)) => (channel, Some(thread)),
-        None => (reply.conversation_id.as_str(), None),
-    };
-    let thread_ts = reply
-        .thread_id
-        .as_deref()
-        .filter(|thread| !thread.trim().is_empty())
-        .or(conversation_thread);
-    let mut body = json!({ "channel": channel, "text": reply.text });
-    if let Some(thread_ts) = thread_ts {
+    let mut body = json!({ "channel": destination.channel, "text": reply.text });
+    if let Some(thread_ts) = destination.thread_ts {
         body["thread_ts"] = thread_ts.into();
     }
     let request = web_api::call(&api_base(host), "chat.postMessage", &body);
@@ -57,11 +42,45 @@ pub(crate) fn respond(host: &impl Host, reply: &Reply) -> Result<Option<String>,
     let posted_in = answer
         .get("channel")
         .and_then(Value::as_str)
-        .unwrap_or(channel);
+        .unwrap_or(destination.channel);
     Ok(answer
         .get("ts")
         .and_then(Value::as_str)
         .map(|ts| format!("{posted_in}:{ts}")))
+}
+
+/// Where a reply goes, read from the reply alone so that a message the agent
+/// writes first (no `in_reply_to`) goes to the same place as an answer.
+///
+/// The conversation id says which channel: `<channel>`, or `<channel>:<thread_ts>`
+/// for a thread. The reply's `thread_id` (the thread of the message answered)
+/// says which thread, and failing one the conversation's: a reply to a top-level
+/// message goes to the channel and does not open a thread.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Destination<'a> {
+    pub(crate) channel: &'a str,
+    pub(crate) thread_ts: Option<&'a str>,
+}
+
+impl<'a> Destination<'a> {
+    fn of(reply: &'a Reply) -> Result<Self, DeliveryFailure> {
+        let (channel, conversation_thread) = match reply.conversation_id.split_once(':') {
+            Some((channel, thread)) => (channel, Some(thread)),
+            None => (reply.conversation_id.as_str(), None),
+        };
+        if channel.trim().is_empty() {
+            return Err(DeliveryFailure::permanent(format!(
+                "conversation id `{}` names no channel",
+                reply.conversation_id
+            )));
+        }
+        let thread_ts = reply
+            .thread_id
+            .as_deref()
+            .filter(|thread| !thread.trim().is_empty())
+            .or(conversation_thread.filter(|thread| !thread.trim().is_empty()));
+        Ok(Self { channel, thread_ts })
+    }
 }
 
 /// Adds the `ack_reaction` emoji to a newly stored message, so the sender sees it

@@ -20,7 +20,7 @@ use crate::webhook::handle;
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
         "{}/../../tests/fixtures/slack/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -46,7 +46,7 @@ fn deliver_json(event: &Value) -> FakeHost {
 }
 
 /// What the host stores for one fixture that carries exactly one message.
-fn emitted(name: &str) -> Inbound {
+pub(crate) fn emitted(name: &str) -> Inbound {
     let content_type = if name.ends_with(".txt") { FORM } else { JSON };
     let host = deliver(content_type, &fixture(name));
     let emitted = host.emitted.borrow();

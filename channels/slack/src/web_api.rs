@@ -28,6 +28,12 @@ pub(crate) fn api_base(host: &impl Host) -> String {
         .unwrap_or_else(|| DEFAULT_API_BASE.to_owned())
 }
 
+/// Whether `api_base` is Slack's own Web API rather than a mock or a proxy the
+/// operator configured.
+pub(crate) fn is_default_api_base(api_base: &str) -> bool {
+    api_base.trim().trim_end_matches('/') == DEFAULT_API_BASE
+}
+
 /// A Web API method call with a JSON body. Slack asks for the charset on JSON
 /// bodies and warns (`missing_charset`) without it.
 pub(crate) fn call(api_base: &str, method: &str, body: &Value) -> Request {
@@ -41,6 +47,25 @@ pub(crate) fn call(api_base: &str, method: &str, body: &Value) -> Request {
         ],
         // `Display` for `Value` cannot fail, unlike the generic serializer.
         body: Body::Bytes(body.to_string().into_bytes()),
+        ..Request::new("POST", join_url(api_base, method))
+    }
+}
+
+/// A Web API method call with a form-encoded body, for the methods that do not
+/// read JSON (`files.getUploadURLExternal`).
+pub(crate) fn call_form(api_base: &str, method: &str, fields: &[(&str, &str)]) -> Request {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    Request {
+        headers: vec![
+            (
+                "content-type".to_owned(),
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            ("authorization".to_owned(), bearer("bot_token")),
+        ],
+        body: Body::Bytes(body.into_bytes()),
         ..Request::new("POST", join_url(api_base, method))
     }
 }
@@ -126,6 +151,39 @@ mod tests {
             Some("application/json; charset=utf-8")
         );
         assert_eq!(request.body.bytes(), Some(&br#"{"a":1}"#[..]));
+    }
+
+    #[test]
+    fn form_calls_encode_their_fields() {
+        let request = call_form(
+            "https://slack.com/api",
+            "files.getUploadURLExternal",
+            &[("filename", "a b&c.png"), ("length", "3")],
+        );
+        assert_eq!(
+            request.url,
+            "https://slack.com/api/files.getUploadURLExternal"
+        );
+        assert_eq!(
+            header(&request.headers, "content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(
+            header(&request.headers, "authorization"),
+            Some("Bearer {{secret:bot_token}}")
+        );
+        assert_eq!(
+            request.body.bytes(),
+            Some(&b"filename=a+b%26c.png&length=3"[..])
+        );
+    }
+
+    #[test]
+    fn only_slacks_own_api_base_is_the_default() {
+        assert!(is_default_api_base("https://slack.com/api"));
+        assert!(is_default_api_base(" https://slack.com/api/ "));
+        assert!(!is_default_api_base("http://127.0.0.1:9/api"));
+        assert!(!is_default_api_base("https://slack.com.example/api"));
     }
 
     #[test]

@@ -78,22 +78,50 @@ fn the_reply_thread_decides_where_the_reply_goes() {
 }
 
 #[test]
-fn attachments_are_left_out_with_a_warning_and_the_text_still_goes() {
-    let host = FakeHost::answering(vec![answer(200, POSTED)]);
+fn a_text_the_agent_writes_first_goes_to_its_conversation() {
+    let host = FakeHost::answering(vec![answer(200, POSTED), answer(200, POSTED)]);
+    let first = Reply {
+        in_reply_to: None,
+        ..reply("C1", "reminder")
+    };
+    respond(&host, &first).expect("posted");
+    let in_thread = Reply {
+        in_reply_to: None,
+        ..reply("C1:1700000000.000100", "follow-up")
+    };
+    respond(&host, &in_thread).expect("posted");
+    let bodies = host.sent_bodies();
+    assert_eq!(bodies[0], json!({"channel": "C1", "text": "reminder"}));
+    assert_eq!(
+        bodies[1],
+        json!({"channel": "C1", "text": "follow-up", "thread_ts": "1700000000.000100"})
+    );
+}
+
+#[test]
+fn a_conversation_without_a_channel_fails_permanently_without_calling_slack() {
+    let host = FakeHost::default();
     let with_file = Reply {
         attachments: vec![OutboundAttachment {
             kind: AttachmentKind::Image,
             mime_type: "image/png".to_owned(),
             size: 3,
-            file_name: Some("a.png".to_owned()),
+            file_name: None,
             caption: None,
             blob: "ab".repeat(32),
         }],
-        ..reply("C1", "see picture")
+        ..reply(":1700000000.000100", "x")
     };
-    respond(&host, &with_file).expect("posted");
-    assert_eq!(host.sent_bodies()[0]["text"], "see picture");
-    assert!(host.logged(Level::Warn, "1 attachment(s) of a reply to C1 left out"));
+    for bad in [reply("", "x"), with_file] {
+        let failure = respond(&host, &bad).expect_err("no channel");
+        assert!(!failure.retryable);
+        assert!(
+            failure.message.contains("names no channel"),
+            "{}",
+            failure.message
+        );
+    }
+    assert!(host.requests.borrow().is_empty());
 }
 
 #[test]

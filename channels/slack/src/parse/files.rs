@@ -7,6 +7,11 @@ use switchboard_channel_sdk::{Attachment, AttachmentKind, Kind};
 /// File fields kept in metadata. `url_private` needs the bot token to download,
 /// so it is a reference, not a secret; `mode` and `file_access` say why a file
 /// has none (a Slack Connect file must be looked up with `files.info` first).
+///
+/// `url_private` is the attachment's reference rather than
+/// `url_private_download`: both serve the same bytes with the same token (the
+/// latter only adds a `download/` segment and a `Content-Disposition` for
+/// browsers), and `url_private` is the one every downloadable file carries.
 const FILE_FIELDS: &[&str] = &[
     "id",
     "name",
