@@ -4,6 +4,7 @@
 //! and reactions at a mock Web API.
 
 mod events;
+mod media;
 mod outbound;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
