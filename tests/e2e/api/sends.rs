@@ -106,7 +106,14 @@ async fn a_send_the_platform_fails_with_500_is_retried_then_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attachment_is_kept_in_the_blob_store_and_served_back_byte_for_byte() {
-    let rig = Rig::start(Api::On, vec![sent("wamid.API4")]).await;
+    let uploaded = Rule {
+        path: format!("/{PHONE_NUMBER_ID}/media"),
+        status: 200,
+        body: json!({"id": "MEDIA-API4"}).to_string(),
+        headers: Vec::new(),
+        times: None,
+    };
+    let rig = Rig::start(Api::On, vec![uploaded, sent("wamid.API4")]).await;
     // Not all bytes are text: a PNG header and every byte value.
     let mut file = b"\x89PNG\r\n\x1a\n".to_vec();
     file.extend(0..=255u8);
@@ -171,4 +178,28 @@ async fn an_attachment_is_kept_in_the_blob_store_and_served_back_byte_for_byte()
         .await
         .expect("get blob");
     assert_eq!(response.status().as_u16(), 401);
+
+    // The channel uploads the file from the blob store, then sends it by id with the
+    // text as its caption.
+    rig.wait_state(id, "sent").await;
+    let uploads = rig.graph.requests_to(&format!("/{PHONE_NUMBER_ID}/media"));
+    assert_eq!(uploads.len(), 1);
+    assert!(
+        uploads[0]
+            .body
+            .windows(file.len())
+            .any(|w| w == file.as_slice()),
+        "the file is not in the upload"
+    );
+    let image = rig
+        .graph
+        .requests_to("/messages")
+        .iter()
+        .map(|r| r.json())
+        .find(|b| b["type"] == "image")
+        .expect("an image message");
+    assert_eq!(
+        image["image"],
+        json!({"id": "MEDIA-API4", "caption": "the chart"})
+    );
 }
