@@ -16,6 +16,9 @@ use sha2::{Digest, Sha256};
 use tokio::fs::File;
 use tokio::io::AsyncWriteExt;
 
+/// A temporary file untouched for this long belongs to a writer that is gone.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Why a blob could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -56,14 +59,23 @@ struct Inner {
 
 impl BlobStore {
     /// Opens (creating if need be) the store under `root`, and removes temporary files
-    /// a crash left behind.
+    /// a crash left behind. Only those untouched for an hour go: another process (the
+    /// daemon, `switchboard send`) may be writing one right now.
     pub fn open(root: &Path) -> Result<BlobStore, BlobError> {
         let temp = root.join("tmp");
         std::fs::create_dir_all(&temp).map_err(|source| io_error(&temp, source))?;
         let leftovers = std::fs::read_dir(&temp).map_err(|source| io_error(&temp, source))?;
         for entry in leftovers.flatten() {
-            // silent-ok: a leftover that cannot be removed now is retried next start.
-            let _ = std::fs::remove_file(entry.path());
+            let abandoned = entry
+                .metadata()
+                .and_then(|meta| meta.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > ABANDONED_AFTER);
+            if abandoned {
+                // silent-ok: a leftover that cannot be removed now is retried next start.
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
         Ok(BlobStore {
             inner: Arc::new(Inner {

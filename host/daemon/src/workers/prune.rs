@@ -43,6 +43,11 @@ async fn prune_blobs(shared: &Shared, cutoff: i64) {
     };
     let mut removed = 0;
     for sha256 in &unreferenced {
+        // The same content may have been stored again since its row went (a new
+        // download or upload of an identical file): then the file is needed.
+        if !matches!(shared.store.blob_recorded(sha256.clone()).await, Ok(None)) {
+            continue;
+        }
         match shared.blobs.remove(sha256).await {
             Ok(()) => removed += 1,
             Err(e) => tracing::warn!(%sha256, error = %e, "cannot remove a pruned blob"),
