@@ -121,13 +121,10 @@ impl Agent for HttpAgent {
         let parsed: WireResponse = self.endpoint.parse(&answer.body)?;
         let mut replies = Vec::with_capacity(parsed.replies.len());
         for reply in parsed.replies {
-            let attachments = reply
-                .attachments
-                .into_iter()
-                .enumerate()
-                .map(|(i, a)| a.decode(i))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|reason| self.endpoint.bad_response(reason))?;
+            let mut attachments = Vec::with_capacity(reply.attachments.len());
+            for (i, a) in reply.attachments.into_iter().enumerate() {
+                attachments.push(a.resolve(i, &self.endpoint).await?);
+            }
             let text = reply.text.unwrap_or_default();
             if text.trim().is_empty() && attachments.is_empty() {
                 continue;
@@ -248,7 +245,8 @@ impl<'a> WireAttachment<'a> {
     }
 }
 
-/// A file in an agent's answer: its content inline, base64-encoded.
+/// A file in an agent's answer: its content inline (base64), or a URL on the agent's
+/// own origin to fetch it from.
 #[derive(Deserialize)]
 struct WireReplyAttachment {
     kind: String,
@@ -257,25 +255,45 @@ struct WireReplyAttachment {
     file_name: Option<String>,
     #[serde(default)]
     caption: Option<String>,
-    data_base64: String,
+    #[serde(default)]
+    data_base64: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
 }
 
 impl WireReplyAttachment {
-    fn decode(self, index: usize) -> Result<ReplyAttachment, BadResponseReason> {
+    async fn resolve(
+        self,
+        index: usize,
+        endpoint: &Endpoint,
+    ) -> Result<ReplyAttachment, AgentError> {
         use base64::Engine as _;
+        let bad = |why: String| endpoint.bad_response(BadResponseReason::Attachment(why));
         let kind = AttachmentKind::parse(&self.kind).ok_or_else(|| {
-            BadResponseReason::Attachment(format!(
+            bad(format!(
                 "attachments[{index}].kind {:?} is not one of image, audio, voice, video, document, sticker, other",
                 self.kind
             ))
         })?;
-        let content = base64::engine::general_purpose::STANDARD
-            .decode(self.data_base64.as_bytes())
-            .map_err(|e| {
-                BadResponseReason::Attachment(format!(
-                    "attachments[{index}].data_base64 is not base64: {e}"
+        let content = match (self.data_base64, self.url) {
+            (Some(data), None) => base64::engine::general_purpose::STANDARD
+                .decode(data.as_bytes())
+                .map_err(|e| {
+                    bad(format!(
+                        "attachments[{index}].data_base64 is not base64: {e}"
+                    ))
+                })?,
+            (None, Some(url)) => endpoint.get_file(&url).await?.ok_or_else(|| {
+                bad(format!(
+                    "attachments[{index}].url is not on the agent's own origin"
                 ))
-            })?;
+            })?,
+            _ => {
+                return Err(bad(format!(
+                    "attachments[{index}] needs exactly one of data_base64 and url"
+                )));
+            }
+        };
         Ok(ReplyAttachment {
             kind,
             mime_type: self.mime_type,

@@ -122,6 +122,38 @@ impl Endpoint {
         Ok(Success { status, body })
     }
 
+    /// GETs a file the endpoint serves (a reply's attachment given by URL), with the
+    /// endpoint's headers. Only URLs on the endpoint's own origin are fetched: the
+    /// daemon does not follow an agent's answer anywhere else. `Ok(None)` for a URL
+    /// on another origin.
+    pub(crate) async fn get_file(&self, url: &str) -> Result<Option<Vec<u8>>, AgentError> {
+        let Ok(url) = self.url.join(url) else {
+            return Ok(None);
+        };
+        if url.origin() != self.url.origin() {
+            return Ok(None);
+        }
+        let response = self
+            .client
+            .get(url)
+            .headers(self.headers.clone())
+            .send()
+            .await
+            .map_err(|error| self.client_error(error))?;
+        if !response.status().is_success() {
+            return Err(self.status_error(response).await);
+        }
+        let (body, complete) = read_limited(response, MAX_RESPONSE_BYTES)
+            .await
+            .map_err(|error| self.client_error(error))?;
+        if !complete {
+            return Err(self.bad_response(BadResponseReason::TooLarge {
+                limit: MAX_RESPONSE_BYTES,
+            }));
+        }
+        Ok(Some(body))
+    }
+
     /// Parses a 2xx body, mapping a mismatch to a non-retryable error.
     pub(crate) fn parse<T: serde::de::DeserializeOwned>(
         &self,

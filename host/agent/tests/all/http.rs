@@ -347,3 +347,42 @@ async fn attachments_in_an_answer_are_decoded_and_a_bad_one_is_named() {
         "{reason:?}"
     );
 }
+
+#[tokio::test]
+async fn an_attachment_by_url_is_fetched_from_the_agents_own_origin_only() {
+    // The mock answers every request with the same body, so the "file" fetched is
+    // the answer itself.
+    let answer = json!({"replies": [{"text": "see file", "attachments": [
+        {"kind": "document", "mime_type": "application/json", "url": "/files/report.json"}
+    ]}]});
+    let mut server = MockServer::start(Answer::json(200, answer.clone())).await;
+    let replies = agent(server.at("hook"), 10, Duration::from_secs(10))
+        .respond(&turn(Some("hi"), 0))
+        .await
+        .expect("answer");
+    assert_eq!(
+        replies[0].attachments[0].content,
+        answer.to_string().into_bytes()
+    );
+    let _turn = server.next_request().await;
+    let fetched = server.next_request().await;
+    assert_eq!(fetched.method, "GET");
+    assert_eq!(fetched.path, "/files/report.json");
+    assert_eq!(fetched.header("x-agent-token"), Some("tok-123"));
+
+    let elsewhere = respond_with(Answer::json(
+        200,
+        json!({"replies": [{"attachments": [
+            {"kind": "image", "mime_type": "image/png", "url": "http://169.254.169.254/latest"}
+        ]}]}),
+    ))
+    .await
+    .expect_err("another origin is not fetched");
+    let reason = std::error::Error::source(&elsewhere).map(ToString::to_string);
+    assert!(
+        reason
+            .as_deref()
+            .is_some_and(|r| r.contains("not on the agent's own origin")),
+        "{reason:?}"
+    );
+}
