@@ -18,6 +18,19 @@ pub(crate) struct Rule {
     pub(crate) times: Option<usize>,
 }
 
+impl Rule {
+    /// Paths containing `path` are answered `status` + `body`, every time.
+    pub(crate) fn always(path: &str, status: u16, body: impl Into<String>) -> Rule {
+        Rule {
+            path: path.to_owned(),
+            status,
+            body: body.into(),
+            headers: Vec::new(),
+            times: None,
+        }
+    }
+}
+
 /// The running mock.
 #[derive(Clone)]
 pub(crate) struct MockApi {

@@ -17,7 +17,7 @@ mod input;
 mod messages;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use serde::Serialize;
 
@@ -47,15 +47,47 @@ pub(crate) fn announce(shared: &Shared, admin_listener: bool) {
 /// is a response, and every refusal is logged with its reason.
 pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Body> {
     let path = request.uri().path().to_owned();
-    match route(shared, &path, request).await {
+    let route = Route::parse(&path);
+    match serve(shared, route, request).await {
         Ok(response) => response,
-        Err(error) => error.into_response(&route_name(&path)),
+        Err(error) => error.into_response(route.name()),
     }
 }
 
-async fn route(
+/// What a path under `/v1/` asks for, parsed once for the handler and the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route<'a> {
+    Messages,
+    Message(&'a str),
+    Blob(&'a str),
+    Unknown,
+}
+
+impl<'a> Route<'a> {
+    fn parse(path: &'a str) -> Route<'a> {
+        let rest = path.strip_prefix("/v1/").unwrap_or_default();
+        match rest.split_once('/') {
+            None if rest == "messages" => Route::Messages,
+            Some(("messages", id)) => Route::Message(id),
+            Some(("blobs", sha256)) => Route::Blob(sha256),
+            _ => Route::Unknown,
+        }
+    }
+
+    /// The route with ids left out, for the log.
+    fn name(self) -> &'static str {
+        match self {
+            Route::Messages => "/v1/messages",
+            Route::Message(_) => "/v1/messages/ID",
+            Route::Blob(_) => "/v1/blobs/SHA256",
+            Route::Unknown => "/v1/?",
+        }
+    }
+}
+
+async fn serve(
     shared: &Shared,
-    path: &str,
+    route: Route<'_>,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
     let Some(token) = &shared.api else {
@@ -65,40 +97,22 @@ async fn route(
     token
         .check(request.headers())
         .map_err(ApiError::Unauthorized)?;
-    let method = request.method().clone();
-    let rest = path.strip_prefix("/v1/").unwrap_or_default();
-    match rest.split_once('/') {
-        None if rest == "messages" => {
-            if method != Method::POST {
-                return Err(ApiError::MethodNotAllowed { allow: "POST" });
-            }
+    let allow = match route {
+        Route::Messages => "POST",
+        Route::Message(_) | Route::Blob(_) => "GET",
+        Route::Unknown => return Err(ApiError::NoRoute),
+    };
+    if request.method().as_str() != allow {
+        return Err(ApiError::MethodNotAllowed { allow });
+    }
+    match route {
+        Route::Messages => {
             let (parts, incoming) = request.into_parts();
             messages::post(shared, &parts.headers, incoming).await
         }
-        Some(("messages", id)) => {
-            if method != Method::GET {
-                return Err(ApiError::MethodNotAllowed { allow: "GET" });
-            }
-            messages::get(shared, id).await
-        }
-        Some(("blobs", sha256)) => {
-            if method != Method::GET {
-                return Err(ApiError::MethodNotAllowed { allow: "GET" });
-            }
-            blobs::get(shared, sha256).await
-        }
-        _ => Err(ApiError::NoRoute),
-    }
-}
-
-/// The route a path asked for, with ids left out, for the log.
-fn route_name(path: &str) -> String {
-    let rest = path.strip_prefix("/v1/").unwrap_or_default();
-    match rest.split_once('/') {
-        None if rest == "messages" => "/v1/messages".to_owned(),
-        Some(("messages", _)) => "/v1/messages/ID".to_owned(),
-        Some(("blobs", _)) => "/v1/blobs/SHA256".to_owned(),
-        _ => "/v1/?".to_owned(),
+        Route::Message(id) => messages::get(shared, id).await,
+        Route::Blob(sha256) => blobs::get(shared, sha256).await,
+        Route::Unknown => Err(ApiError::NoRoute),
     }
 }
 
@@ -121,6 +135,7 @@ mod tests {
 
     #[test]
     fn log_lines_name_the_route_not_the_ids_in_it() {
+        let route_name = |path: &str| Route::parse(path).name();
         assert_eq!(route_name("/v1/messages"), "/v1/messages");
         assert_eq!(route_name("/v1/messages/42"), "/v1/messages/ID");
         assert_eq!(

@@ -105,7 +105,7 @@ impl Egress {
                     Some(Host::Domain(name)) => Some(name.to_owned()),
                     _ => None,
                 };
-                let exchange = self.exchange(policy.redactor(), prepared);
+                let exchange = self.exchange(policy.redactor(), prepared, None);
                 tokio::pin!(exchange);
                 // Borrowed, so that a lookup under way is still pending when the
                 // timeout is classified.
@@ -138,10 +138,6 @@ impl Egress {
         }
     }
 
-    pub(crate) fn max_response_bytes(&self) -> usize {
-        self.limits.max_response_bytes
-    }
-
     fn timeout_for(&self, requested_ms: Option<u32>) -> Duration {
         match requested_ms {
             Some(ms) => Duration::from_millis(u64::from(ms)).min(self.limits.max_timeout),
@@ -149,19 +145,23 @@ impl Egress {
         }
     }
 
-    async fn exchange(
+    /// Sends a prepared request with `body` (its own bytes unless a streamed body
+    /// replaces them) and reads the answer, redacted and under the response cap.
+    pub(crate) async fn exchange(
         &self,
         redactor: &Redactor,
         prepared: Prepared,
+        body: Option<(reqwest::Body, u64)>,
     ) -> Result<IncomingResponse, FetchError> {
-        let response = self
+        let request = self
             .client_for(prepared.granted_by)
             .request(prepared.method, prepared.url)
-            .headers(prepared.headers)
-            .body(prepared.body)
-            .send()
-            .await
-            .map_err(send_error)?;
+            .headers(prepared.headers);
+        let request = match body {
+            Some((body, len)) => request.header(http::header::CONTENT_LENGTH, len).body(body),
+            None => request.body(prepared.body),
+        };
+        let response = request.send().await.map_err(send_error)?;
         let status = response.status().as_u16();
         let headers = response_headers(&response, redactor);
         let body = read_body(response, self.limits.max_response_bytes).await?;

@@ -146,26 +146,8 @@ impl Egress {
         let len = body.len();
         let result = async {
             let prepared = prepare(policy, request)?;
-            let exchange = async {
-                let response = self
-                    .client_for(prepared.granted_by)
-                    .request(prepared.method, prepared.url)
-                    .headers(prepared.headers)
-                    .header(http::header::CONTENT_LENGTH, len)
-                    .body(reqwest::Body::wrap_stream(body.into_stream()))
-                    .send()
-                    .await
-                    .map_err(send_error)?;
-                let status = response.status().as_u16();
-                let headers = response_headers(&response, policy.redactor());
-                let body = read_body(response, self.max_response_bytes()).await?;
-                let body = policy.redactor().redact_bytes(&body);
-                Ok(IncomingResponse {
-                    status,
-                    headers,
-                    body,
-                })
-            };
+            let streamed = reqwest::Body::wrap_stream(body.into_stream());
+            let exchange = self.exchange(policy.redactor(), prepared, Some((streamed, len)));
             match tokio::time::timeout(timeout, exchange).await {
                 Ok(result) => result,
                 Err(_) => Err(FetchError::Timeout),

@@ -5,7 +5,7 @@
 //! the access policy has admitted it, so nobody the operator has not let in can make
 //! the host fetch files. [`Store::release_downloads`] makes them due.
 
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use switchboard_types::{
     Attachment, AttachmentKind, AttachmentState, InboundMessage, NoTurn, StoredAttachment,
 };
@@ -186,11 +186,7 @@ impl Store {
             let size: Option<i64> = conn
                 .prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
                 .query_row([sha256], |row| row.get(0))
-                .map(Some)
-                .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                    e => Err(e),
-                })?;
+                .optional()?;
             Ok(size.map(i64::cast_unsigned))
         })
         .await

@@ -13,16 +13,6 @@ use crate::mock::Rule;
 
 const CONTENT: &str = "hug a kitten\n";
 
-fn rule(path: &str, body: String) -> Rule {
-    Rule {
-        path: path.to_owned(),
-        status: 200,
-        body,
-        headers: Vec::new(),
-        times: None,
-    }
-}
-
 fn file_share(ts: &str, url_private: &str) -> Value {
     let mut event = message("D0DIRECT", ts, "");
     event["channel_type"] = json!("im");
@@ -38,7 +28,8 @@ fn file_share(ts: &str, url_private: &str) -> Value {
 #[tokio::test]
 async fn a_shared_file_is_downloaded_with_the_bot_token_and_a_foreign_url_never_gets_it() {
     let s = setup_with(DEFAULT).await;
-    s.mock.rule(rule("/files-pri/", CONTENT.to_owned()));
+    s.mock
+        .rule(Rule::always("/files-pri/", 200, CONTENT.to_owned()));
     let url = format!("{}/files-pri/T0TEAM-F04EEHX1EES/notes.txt", s.mock.origin);
     s.deliver(&envelope("Ev0FILE1", file_share("1700000100.000100", &url)))
         .await;
@@ -117,13 +108,16 @@ async fn an_agents_image_goes_through_the_external_upload_flow() {
     })
     .await;
     let upload_url = format!("{}/upload/v1/ABC123", s.mock.origin);
-    s.mock.rule(rule(
+    s.mock.rule(Rule::always(
         "/api/files.getUploadURLExternal",
+        200,
         json!({"ok": true, "upload_url": upload_url, "file_id": "F0UPLOADED"}).to_string(),
     ));
-    s.mock.rule(rule("/upload/v1/", "OK".to_owned()));
-    s.mock.rule(rule(
+    s.mock
+        .rule(Rule::always("/upload/v1/", 200, "OK".to_owned()));
+    s.mock.rule(Rule::always(
         "/api/files.completeUploadExternal",
+        200,
         json!({"ok": true, "files": [{"id": "F0UPLOADED", "title": "chart.png"}]}).to_string(),
     ));
     let mut ask = message("D0DIRECT", "1700000200.000100", "chart please");

@@ -16,30 +16,20 @@ use crate::mock::{MockApi, Recorded, Rule};
 /// What the mock serves as the file's content.
 const CONTENT: &str = "%PDF-1.4 switchboard e2e document\n%%EOF\n";
 
-fn rule(path: &str, status: u16, body: &str) -> Rule {
-    Rule {
-        path: path.to_owned(),
-        status,
-        body: body.to_owned(),
-        headers: Vec::new(),
-        times: None,
-    }
-}
-
 /// A `tg` instance on a mock Bot API that serves `CONTENT` for any file, with the
 /// given agent table and extra instance lines.
 async fn start(mock: &MockApi, agent: &str, instance_extra: &str) -> TestDaemon {
-    mock.rule(rule(
+    mock.rule(Rule::always(
         "/sendMessage",
         200,
-        &json!({"ok": true, "result": {"message_id": 1}}).to_string(),
+        json!({"ok": true, "result": {"message_id": 1}}).to_string(),
     ));
-    mock.rule(rule(
+    mock.rule(Rule::always(
         "/sendPhoto",
         200,
-        &json!({"ok": true, "result": {"message_id": 2}}).to_string(),
+        json!({"ok": true, "result": {"message_id": 2}}).to_string(),
     ));
-    mock.rule(rule("/file/bot", 200, CONTENT));
+    mock.rule(Rule::always("/file/bot", 200, CONTENT));
     let api = &mock.origin;
     let config = format!(
         r#"
@@ -106,10 +96,10 @@ fn the_attachment(daemon: &TestDaemon) -> Value {
 #[tokio::test]
 async fn a_document_is_stored_by_its_sha256_and_the_agent_hears_of_it() {
     let mock = MockApi::start().await;
-    mock.rule(rule(
+    mock.rule(Rule::always(
         "/getFile",
         200,
-        &json!({"ok": true, "result": {"file_id": "x", "file_unique_id": "u", "file_size": CONTENT.len(), "file_path": "documents/file_7.pdf"}}).to_string(),
+        json!({"ok": true, "result": {"file_id": "x", "file_unique_id": "u", "file_size": CONTENT.len(), "file_path": "documents/file_7.pdf"}}).to_string(),
     ));
     let daemon = start(&mock, "[agent]\nkind = \"echo\"", "").await;
     deliver(
@@ -185,13 +175,13 @@ async fn an_attachment_over_the_limit_is_not_kept_and_the_text_is_still_answered
 #[tokio::test]
 async fn a_download_that_keeps_failing_is_dead_lettered_and_the_turn_still_happens() {
     let mock = MockApi::start().await;
-    mock.rule(rule(
+    mock.rule(Rule::always(
         "/getFile",
         200,
-        &json!({"ok": true, "result": {"file_id": "x", "file_unique_id": "u", "file_path": "documents/file_8.pdf"}}).to_string(),
+        json!({"ok": true, "result": {"file_id": "x", "file_unique_id": "u", "file_path": "documents/file_8.pdf"}}).to_string(),
     ));
     // The file host is down.
-    mock.rule(rule("/file/bot", 503, "unavailable"));
+    mock.rule(Rule::always("/file/bot", 503, "unavailable"));
     let daemon = start(&mock, "[agent]\nkind = \"echo\"", "").await;
     let mut update = fixture_json("telegram/tgdocs-message-document.json");
     update["message"]["caption"] = json!("the report");
@@ -289,10 +279,10 @@ async fn the_http_agent_gets_a_url_for_the_stored_file_and_fetches_it_with_the_a
     const API_TOKEN: &str = "media-e2e-api-token-3c9d";
     let agent = ScriptedServer::start(|_, _| (200, json!({"replies": []}).to_string())).await;
     let mock = MockApi::start().await;
-    mock.rule(rule(
+    mock.rule(Rule::always(
         "/getFile",
         200,
-        &json!({"ok": true, "result": {"file_id": "x", "file_unique_id": "u", "file_path": "documents/file_9.pdf"}}).to_string(),
+        json!({"ok": true, "result": {"file_id": "x", "file_unique_id": "u", "file_path": "documents/file_9.pdf"}}).to_string(),
     ));
     let daemon = start(
         &mock,

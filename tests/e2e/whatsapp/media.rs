@@ -20,16 +20,6 @@ fn image_message(id: &str) -> serde_json::Value {
     })
 }
 
-fn rule(path: &str, body: String) -> Rule {
-    Rule {
-        path: path.to_owned(),
-        status: 200,
-        body,
-        headers: Vec::new(),
-        times: None,
-    }
-}
-
 /// The peak resident memory of a process so far, from `/proc` (Linux).
 fn peak_rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
@@ -46,14 +36,18 @@ async fn an_image_is_looked_up_downloaded_with_the_token_and_described_to_the_ag
     let s = setup_with_access("").await;
     let content = "\u{ff}\u{d8} a jpeg, or near enough".to_owned();
     let url = format!("{}/whatsapp_business/attachments/?mid=7", s.mock.origin);
-    s.mock.rule(rule(
+    s.mock.rule(Rule::always(
         &format!("/{MEDIA_ID}"),
+        200,
         json!({"messaging_product": "whatsapp", "url": url, "mime_type": "image/jpeg",
                "sha256": "x", "file_size": content.len(), "id": MEDIA_ID})
         .to_string(),
     ));
-    s.mock
-        .rule(rule("/whatsapp_business/attachments/", content.clone()));
+    s.mock.rule(Rule::always(
+        "/whatsapp_business/attachments/",
+        200,
+        content.clone(),
+    ));
     let body = delivery(vec![entry(
         "106540352242922",
         vec![image_message("wamid.IMAGE1")],
@@ -99,13 +93,15 @@ async fn a_100_mib_download_is_streamed_without_the_daemon_holding_it() {
     const SIZE: usize = 100 << 20;
     let s = setup_with_access("max_attachment_mb = 200").await;
     let url = format!("{}/whatsapp_business/attachments/?mid=big", s.mock.origin);
-    s.mock.rule(rule(
-        &format!("/{MEDIA_ID}"),
+    s.mock.rule(Rule::always(&format!("/{MEDIA_ID}"), 200,
         json!({"messaging_product": "whatsapp", "url": url, "mime_type": "video/mp4", "id": MEDIA_ID})
             .to_string(),
     ));
-    s.mock
-        .rule(rule("/whatsapp_business/attachments/", "v".repeat(SIZE)));
+    s.mock.rule(Rule::always(
+        "/whatsapp_business/attachments/",
+        200,
+        "v".repeat(SIZE),
+    ));
     let before = peak_rss_bytes(s.daemon.pid());
     let mut message = image_message("wamid.BIG");
     message["type"] = json!("video");
@@ -155,8 +151,11 @@ async fn an_agents_document_is_uploaded_to_the_media_endpoint_then_sent_by_id() 
         "",
     )
     .await;
-    s.mock
-        .rule(rule("/media", json!({"id": "UPLOADED-1"}).to_string()));
+    s.mock.rule(Rule::always(
+        "/media",
+        200,
+        json!({"id": "UPLOADED-1"}).to_string(),
+    ));
     let body = delivery(vec![entry(
         "106540352242922",
         vec![super::text_message(
