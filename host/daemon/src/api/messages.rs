@@ -2,11 +2,12 @@
 //! it stands).
 
 use bytes::Bytes;
-use http::{HeaderMap, Response, StatusCode, header};
+use http::{HeaderMap, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
 use switchboard_store::{NewSend, OutboxItem, StoreError};
 use switchboard_types::OutboundAttachment;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::api::error::ApiError;
 use crate::api::input::{self, AttachmentInput};
@@ -34,9 +35,12 @@ pub(crate) async fn post(
     incoming: Incoming,
 ) -> Result<Response<Body>, ApiError> {
     let api_key = idempotency_key(headers)?;
-    let body = read_body(shared, headers, incoming).await?;
+    let (share, body) = read_body(shared, headers, incoming).await?;
     let send = input::parse_send(&body)?;
+    // The raw body leaves memory, and its share of the budget with it; what is kept
+    // goes to the blob store.
     drop(body);
+    drop(share);
     if shared.instance(&send.instance).is_none() {
         return Err(ApiError::UnknownInstance(send.instance));
     }
@@ -115,32 +119,25 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(String::from_utf8_lossy(key).into_owned()))
 }
 
-/// The body, under [`MAX_SEND_BODY_BYTES`] and its share of the body budget.
+/// The body, under [`MAX_SEND_BODY_BYTES`], with its share of the body budget.
 async fn read_body(
     shared: &Shared,
     headers: &HeaderMap,
     incoming: Incoming,
-) -> Result<Bytes, ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_SEND_BODY_BYTES) {
-        return Err(ApiError::BodyTooLarge {
-            limit: MAX_SEND_BODY_BYTES,
-        });
-    }
-    // Held until the body is parsed and dropped, like a webhook's.
-    let Some(_budget) = shared
-        .body_budget
-        .take(declared.unwrap_or(MAX_SEND_BODY_BYTES))
-    else {
-        return Err(ApiError::Overloaded(
+) -> Result<(OwnedSemaphorePermit, Bytes), ApiError> {
+    let read = body::read(
+        &shared.body_budget,
+        headers,
+        incoming,
+        MAX_SEND_BODY_BYTES,
+        shared.server.body_timeout,
+    )
+    .await;
+    match read {
+        Ok(read) => Ok(read),
+        Err(BodyError::OverBudget) => Err(ApiError::Overloaded(
             "request bodies in memory are at server.body_budget_mb",
-        ));
-    };
-    match body::collect(incoming, MAX_SEND_BODY_BYTES, shared.server.body_timeout).await {
-        Ok(body) => Ok(body),
+        )),
         Err(BodyError::TooLarge) => Err(ApiError::BodyTooLarge {
             limit: MAX_SEND_BODY_BYTES,
         }),

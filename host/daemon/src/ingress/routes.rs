@@ -9,7 +9,6 @@ use crate::api;
 use crate::ingress::body::{self, BodyError};
 use crate::ingress::request::webhook_request;
 use crate::ingress::response::{Body, Rejection, full, text};
-use crate::instance::Instance;
 use crate::metrics::Scraped;
 use crate::pipeline::{self, Delivery, PipelineError};
 use crate::shared::Shared;
@@ -83,12 +82,7 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
     {
         return refused(error);
     }
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > instance.max_body_bytes) {
+    if body::declared_length(&parts.headers).is_some_and(|len| len > instance.max_body_bytes) {
         return reject(
             shared,
             Rejection::BodyTooLarge {
@@ -97,23 +91,53 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
             },
         );
     }
-    let body = if parts.method == http::Method::GET {
+    // The body's share of the memory budget is held until the answer.
+    let (_budget, body) = if parts.method == http::Method::GET {
         // A handshake carries nothing in a body; it is not read.
-        Bytes::new()
+        (None, Bytes::new())
     } else {
-        // The body's share of the memory budget, taken before a byte is read and held
-        // until the answer: its declared length, or the most it may grow to.
-        let Some(_budget) = shared
-            .body_budget
-            .take(declared.unwrap_or(instance.max_body_bytes))
-        else {
-            return refused(PipelineError::Overloaded(
-                "request bodies in memory are at server.body_budget_mb",
-            ));
-        };
-        match collect_body(shared, name, &instance, incoming).await {
-            Ok(body) => body,
-            Err(rejection) => return reject(shared, rejection),
+        let read = body::read(
+            &shared.body_budget,
+            &parts.headers,
+            incoming,
+            instance.max_body_bytes,
+            shared.server.body_timeout,
+        )
+        .await;
+        let instance_name = name.to_owned();
+        match read {
+            Ok((share, body)) => (Some(share), body),
+            Err(BodyError::OverBudget) => {
+                return refused(PipelineError::Overloaded(
+                    "request bodies in memory are at server.body_budget_mb",
+                ));
+            }
+            Err(BodyError::TooLarge) => {
+                return reject(
+                    shared,
+                    Rejection::BodyTooLarge {
+                        instance: instance_name,
+                        limit: instance.max_body_bytes,
+                    },
+                );
+            }
+            Err(BodyError::Timeout) => {
+                return reject(
+                    shared,
+                    Rejection::BodyTimeout {
+                        instance: instance_name,
+                    },
+                );
+            }
+            Err(BodyError::Read(error)) => {
+                return reject(
+                    shared,
+                    Rejection::BodyUnreadable {
+                        instance: instance_name,
+                        error,
+                    },
+                );
+            }
         }
     };
     let request = webhook_request(&parts.method, sub, query, &parts.headers, body);
@@ -130,35 +154,6 @@ async fn webhook(shared: &Shared, rest: &str, request: Request<Incoming>) -> Res
             response
         }
         Err(error) => refused(error),
-    }
-}
-
-async fn collect_body(
-    shared: &Shared,
-    name: &str,
-    instance: &Instance,
-    incoming: Incoming,
-) -> Result<Bytes, Rejection> {
-    let instance_name = name.to_owned();
-    match body::collect(
-        incoming,
-        instance.max_body_bytes,
-        shared.server.body_timeout,
-    )
-    .await
-    {
-        Ok(body) => Ok(body),
-        Err(BodyError::TooLarge) => Err(Rejection::BodyTooLarge {
-            instance: instance_name,
-            limit: instance.max_body_bytes,
-        }),
-        Err(BodyError::Timeout) => Err(Rejection::BodyTimeout {
-            instance: instance_name,
-        }),
-        Err(BodyError::Read(error)) => Err(Rejection::BodyUnreadable {
-            instance: instance_name,
-            error,
-        }),
     }
 }
 
