@@ -17,11 +17,11 @@ default:
 setup:
     scripts/ensure-tools
 
-# Build the daemon, the first-party channels, the test guests, the example channel and
-# the registry index.
-build: setup channels guests example
+# Build the daemon, the first-party channels, the test guests, the example channels and
+# the registry indexes.
+build: setup channels guests example example-python example-js
     cargo build --release --locked -p switchboard-cli
-    just index
+    just index examples-index
 
 # Compile the first-party channels to wasm32-wasip2 components.
 channels: setup
@@ -32,20 +32,40 @@ guests: setup
     pkgs=""; for d in tests/guests/*/; do [ -f "$d/Cargo.toml" ] && pkgs="$pkgs -p switchboard-guest-$(basename "$d")"; done; \
     if [ -n "$pkgs" ]; then cargo build --release --locked --target wasm32-wasip2 $pkgs; fi
 
-# Compile the example third-party channel (examples/webhook-channel) with plain cargo,
-# for the end-to-end tests; `just examples` shows the cargo-component way.
+# Compile the Rust example channel (examples/webhook-channel) with plain cargo;
+# `just examples-cargo-component` shows the cargo-component way.
 example: setup
     cargo build --release --locked --target wasm32-wasip2 --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
 
-# Build the examples with cargo-component (installed if missing) and write
+# Build the Python example channel with componentize-py (installed from PyPI into
+# target/tools if missing) into target/examples/python/webhook_py.wasm.
+example-python:
+    examples/python-channel/build.sh target/examples/python/webhook_py.wasm
+
+# Build the JavaScript example channel with componentize-js (installed from npm if
+# missing) into target/examples/js/webhook_js.wasm.
+example-js:
+    examples/js-channel/build.sh target/examples/js/webhook_js.wasm
+
+# Build the three example channels (Rust, Python, JavaScript) and write
 # target/examples-registry/index.json; then e.g.
-# `switchboard install webhook --registry target/examples-registry/index.json`.
-examples:
-    scripts/ensure-tools --cargo-component
+# `switchboard install webhook-py --registry target/examples-registry/index.json`.
+examples: example example-python example-js
     cargo build --release --locked -p switchboard-cli
-    cargo component build --release --locked --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
+    just examples-index
+
+# Write target/examples-registry/index.json for the built example channels.
+examples-index:
     target/release/switchboard registry build --out target/examples-registry/index.json \
-      --component examples/webhook-channel/manifest.json={{ example_target }}/wasm32-wasip1/release/webhook_channel.wasm
+      --component examples/webhook-channel/manifest.json={{ example_target }}/wasm32-wasip2/release/webhook_channel.wasm \
+      --component examples/python-channel/manifest.json=target/examples/python/webhook_py.wasm \
+      --component examples/js-channel/manifest.json=target/examples/js/webhook_js.wasm
+
+# Build the Rust example with cargo-component (installed if missing), the way a
+# channel author outside this repository usually does.
+examples-cargo-component:
+    scripts/ensure-tools --cargo-component
+    cargo component build --release --locked --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
 
 # Write target/registry/index.json for the freshly built channels.
 index:
@@ -63,6 +83,9 @@ run: build
 test: build
     cargo test --release --locked --workspace
     cargo test --release --locked --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
+    # The Python and JavaScript examples' own logic tests (standard library runners).
+    python3 -m unittest discover --start-directory examples/python-channel --pattern 'test_*.py'
+    node --test examples/js-channel/test/
     # The benchmark in quick mode, so it cannot rot; it asserts no time.
     cargo run --release --locked -p switchboard-bench -- run --quick
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod answer;
 pub(crate) mod blob;
+pub(crate) mod channel;
 pub(crate) mod check;
 pub(crate) mod dead_letters;
 pub(crate) mod inspect;

@@ -42,6 +42,9 @@ enum Command {
     Registry(commands::registry::Command),
     /// Describe a component file: WIT version, exports, imports.
     Inspect(commands::inspect::Args),
+    /// Tools for channel authors: `channel test` runs recorded cases.
+    #[command(subcommand)]
+    Channel(commands::channel::Command),
     /// Print stored messages.
     Messages(commands::messages::Args),
     /// Print queued and sent replies.
@@ -125,6 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List(args) => commands::list::run(&args),
         Command::Registry(cmd) => commands::registry::run(cmd).await,
         Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Channel(cmd) => commands::channel::run(cmd).await,
         Command::Messages(args) => commands::messages::messages(&args).await,
         Command::Replies(args) => commands::messages::replies(&args).await,
         Command::Blob(args) => commands::blob::run(&args).await,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use http::Method;
-use switchboard_types::HttpCapability;
+use switchboard_types::{FetchError, HttpCapability, OutgoingRequest};
 use url::{Origin, Url};
 
 use crate::error::{GrantProblem, PolicyError};
@@ -87,6 +87,15 @@ impl Policy {
             placements,
             redactor,
         })
+    }
+
+    /// Whether `request` would be allowed out, without sending it: the same checks
+    /// as a fetch (method, grant, secret placements, literal addresses), so a tool
+    /// that runs a channel without a network can say what the daemon would refuse.
+    /// Name resolution is not checked: a name that resolves to a restricted address
+    /// is refused only when the request is really sent.
+    pub fn check(&self, request: &OutgoingRequest) -> Result<(), FetchError> {
+        crate::prepare::prepare(self, request.clone()).map(drop)
     }
 
     /// Every secret value, for redacting logs elsewhere.
