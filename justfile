@@ -67,6 +67,21 @@ examples-cargo-component:
     scripts/ensure-tools --cargo-component
     cargo component build --release --locked --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
 
+# Run each channel's recorded cases with `switchboard channel test` (no daemon, no
+# network): the first-party channels' own, and the shared webhook cases against the
+# Rust, Python and JavaScript examples, which must behave the same.
+cases:
+    for c in {{ channels }}; do \
+      target/release/switchboard channel test {{ wasm_dir }}/switchboard_channel_$c.wasm \
+        --manifest registry/$c/manifest.json --cases channels/$c/cases; \
+    done
+    for e in webhook-channel={{ example_target }}/wasm32-wasip2/release/webhook_channel.wasm \
+             python-channel=target/examples/python/webhook_py.wasm \
+             js-channel=target/examples/js/webhook_js.wasm; do \
+      target/release/switchboard channel test "${e#*=}" \
+        --manifest "examples/${e%%=*}/manifest.json" --cases examples/webhook-channel/cases; \
+    done
+
 # Write target/registry/index.json for the freshly built channels.
 index:
     target/release/switchboard registry build --out target/registry/index.json \
@@ -81,6 +96,7 @@ run: build
 # Run every test: unit, channel, and end-to-end tests through the real daemon, and
 # a quick benchmark run.
 test: build
+    just cases
     cargo test --release --locked --workspace
     cargo test --release --locked --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
     # The Python and JavaScript examples' own logic tests (standard library runners).

@@ -8,6 +8,7 @@ mod mock;
 mod access;
 mod agents;
 mod api;
+mod conformance;
 mod operations;
 mod plugins;
 mod registry;
