@@ -6,6 +6,7 @@
 //! `switchboard:channel@0.1.0` and to 0.1.1 show that the current host runs the 0.1
 //! line through its shim, next to 0.2.0 channels.
 
+mod js;
 mod support;
 
 use std::time::Duration;

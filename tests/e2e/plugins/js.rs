@@ -1,0 +1,205 @@
+//! The JavaScript example channel (`examples/js-channel`, component `webhook-js`):
+//! built with componentize-js, published in a registry index and installed the way a
+//! third party's channel is, then run by the real daemon. It must behave as the Rust
+//! example does, so the checks reuse that example's client ([`WebhookApp`]).
+//!
+//! The component embeds a JavaScript engine (about 12 MiB), so compiling it takes
+//! seconds: one daemon runs every check that needs one.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::support::{
+    inspect, install_from, signing_secret, standard_webhooks_headers, write_index,
+};
+use super::{REPLY_TOKEN, WebhookApp, delivery};
+use crate::harness::{TestDaemon, eventually, repo_root};
+use crate::mock::{MockApi, Rule};
+
+/// The component as `just build` (recipe `example-js`) writes it.
+fn js_wasm() -> PathBuf {
+    let wasm = repo_root().join("target/examples/js/webhook_js.wasm");
+    assert!(
+        wasm.is_file(),
+        "{} is missing: run `just example-js` (or `just build`)",
+        wasm.display()
+    );
+    wasm
+}
+
+fn js_manifest() -> PathBuf {
+    repo_root().join("examples/js-channel/manifest.json")
+}
+
+/// A daemon running `webhook-js` as instance `app`, echo agent, replies to a mock app
+/// at `<mock>/replies` with bearer auth.
+async fn js_app() -> WebhookApp {
+    let mock = MockApi::start().await;
+    mock.rule(Rule::always("/replies", 200, r#"{"id":"app-reply-js"}"#));
+    let secret = signing_secret();
+    let origin = &mock.origin;
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+data_dir = "data"
+
+[agent]
+kind = "echo"
+
+[channels.app]
+component = "webhook-js"
+secrets = {{ signing_secret = {{ env = "E2E_WEBHOOK_SECRET" }}, reply_token = "{REPLY_TOKEN}" }}
+settings = {{ reply_url = "{origin}/replies", reply_auth = "bearer" }}
+allow = ["{origin}"]
+"#
+    );
+    let mut daemon = TestDaemon::new(&config).env("E2E_WEBHOOK_SECRET", &secret);
+    let index = write_index(daemon.dir.path(), &[(js_manifest(), js_wasm())]);
+    let installed = install_from(&daemon, "webhook-js", &index);
+    assert!(
+        installed.contains("switchboard:channel@0.2.1"),
+        "install said: {installed}"
+    );
+    daemon.start();
+    WebhookApp {
+        daemon,
+        mock,
+        secret,
+        http: reqwest::Client::new(),
+    }
+}
+
+#[test]
+fn the_js_example_targets_contract_0_2_1_and_imports_nothing_the_host_lacks() {
+    let info = inspect(&js_wasm());
+    assert_eq!(info["wit"], "0.2.1", "{info}");
+    assert_eq!(info["supported"], true, "{info}");
+    assert_eq!(info["hooks"], json!([]), "{info}");
+    assert_eq!(
+        info["exports"],
+        json!(["switchboard:channel/channel@0.2.1"]),
+        "{info}"
+    );
+    // The engine's own `fetch` would import wasi:http, which the host does not link;
+    // the build disables it, so the rest is what wasmtime-wasi provides.
+    let linked = [
+        "switchboard:channel/",
+        "wasi:cli/",
+        "wasi:clocks/",
+        "wasi:io/",
+        "wasi:random/",
+        "wasi:filesystem/",
+    ];
+    let imports = info["imports"].as_array().expect("imports");
+    let foreign: Vec<&Value> = imports
+        .iter()
+        .filter(|i| {
+            !linked
+                .iter()
+                .any(|p| i.as_str().is_some_and(|i| i.starts_with(p)))
+        })
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "imports the host does not link: {foreign:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_js_example_stores_a_signed_delivery_answers_it_at_reply_url_and_refuses_the_rest() {
+    let app = js_app().await;
+
+    // A forged signature never reaches the component, and nothing is stored.
+    let body = serde_json::to_vec(&delivery("m-forged", "forged")).expect("JSON");
+    let forged =
+        standard_webhooks_headers("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_x", &body);
+    let (status, _) = app.post(&body, &forged).await;
+    assert_eq!(status, 401);
+    // Signed, but not the documented shape: the app hears which field is wrong.
+    let (status, answer) = app
+        .post_signed(
+            "msg_bad",
+            &json!({ "id": "m-bad", "text": "no conversation" }),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("`conversation_id` is missing"), "{answer}");
+    assert!(
+        app.daemon.messages().is_empty(),
+        "{:?}",
+        app.daemon.messages()
+    );
+
+    let mut threaded = delivery("m-1", "hello from my app");
+    threaded["thread_id"] = json!("t-3");
+    threaded["chat_type"] = json!("group");
+    threaded["sender_name"] = json!("Ann");
+    // The app retrying the delivery signs a new attempt; the message id stays.
+    for attempt in ["msg_delivery_1", "msg_delivery_1b"] {
+        let (status, body) = app.post_signed(attempt, &threaded).await;
+        assert_eq!(status, 200, "body {body}\nlog:\n{}", app.daemon.log());
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).ok(),
+            Some(json!({ "stored": "m-1" }))
+        );
+    }
+    let messages = app.daemon.messages();
+    assert_eq!(messages.len(), 1, "stored once: {messages:?}");
+    let stored = &messages[0];
+    assert_eq!(stored["external_id"], "m-1");
+    assert_eq!(stored["conversation_id"], "ticket-42");
+    assert_eq!(stored["sender_id"], "user-7");
+    assert_eq!(stored["sender_name"], "Ann");
+    assert_eq!(stored["sender_kind"], "user");
+    assert_eq!(stored["chat_type"], "group");
+    assert_eq!(stored["thread_id"], "t-3");
+    assert_eq!(stored["text"], "hello from my app");
+    assert_eq!(stored["mentions_bot"], true);
+    assert_eq!(stored["metadata"]["webhook_id"], "msg_delivery_1");
+    assert!(
+        stored["timestamp"].as_u64().is_some_and(|t| t > 0),
+        "{stored}"
+    );
+
+    let replies = eventually(Duration::from_secs(20), || {
+        let received = app.replies_received();
+        (!received.is_empty()).then_some(received)
+    })
+    .await
+    .unwrap_or_else(|| panic!("no reply reached reply_url; log:\n{}", app.daemon.log()));
+    let reply = &replies[0];
+    assert_eq!(reply.method, "POST");
+    assert_eq!(
+        reply.json(),
+        json!({
+            "conversation_id": "ticket-42", "text": "hello from my app", "in_reply_to": "m-1",
+            "thread_id": "t-3"
+        })
+    );
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    // The component wrote `{{secret:reply_token}}`; the host filled it in.
+    assert_eq!(
+        reply.header("authorization"),
+        Some(format!("Bearer {REPLY_TOKEN}").as_str())
+    );
+    assert!(
+        reply
+            .header("idempotency-key")
+            .is_some_and(|k| !k.is_empty()),
+        "no idempotency key: {:?}",
+        reply.headers
+    );
+
+    let sent = eventually(Duration::from_secs(10), || {
+        let replies = app.daemon.replies();
+        (replies.len() == 1 && replies[0]["status"] == "sent").then_some(replies)
+    })
+    .await
+    .unwrap_or_else(|| panic!("reply not marked sent: {:?}", app.daemon.replies()));
+    assert_eq!(sent[0]["receipt_external_id"], "app-reply-js");
+    app.daemon.wait_idle().await;
+    assert_eq!(app.replies_received().len(), 1, "answered once");
+}
