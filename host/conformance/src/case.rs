@@ -262,6 +262,10 @@ pub struct Expect {
     /// The webhook response's body: JSON where it parses, else text.
     #[serde(default)]
     pub body: Option<Value>,
+    /// The webhook response's body as exact text (a challenge echo, say, that
+    /// would otherwise read as a JSON number).
+    #[serde(default)]
+    pub body_text: Option<String>,
     /// The messages emitted, in order, each given by the fields that matter.
     #[serde(default)]
     pub messages: Option<Value>,
@@ -292,6 +296,7 @@ impl Expect {
         self.status.is_none()
             && self.headers.is_none()
             && self.body.is_none()
+            && self.body_text.is_none()
             && self.messages.is_none()
             && self.dead_letter.is_none()
             && self.requests.is_none()

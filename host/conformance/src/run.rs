@@ -272,6 +272,10 @@ impl Subject {
                 actual.insert("status".to_owned(), json!(response.status));
                 actual.insert("headers".to_owned(), headers_value(&response.headers));
                 actual.insert("body".to_owned(), body_value(&response.body));
+                actual.insert(
+                    "body_text".to_owned(),
+                    json!(String::from_utf8_lossy(&response.body)),
+                );
                 let messages: Vec<Value> = handled.messages.iter().map(message_value).collect();
                 actual.insert("messages".to_owned(), Value::Array(messages));
                 if let Some(reason) = handled.dead_letter {
@@ -369,10 +373,11 @@ impl Subject {
     fn compare(&self, case: &Case, actual: &Value, problems: &mut Vec<String>) -> Vec<Mismatch> {
         let expect = &case.spec.expect;
         let mut out = Vec::new();
-        let keyed: [(&str, Option<Value>); 8] = [
+        let keyed: [(&str, Option<Value>); 9] = [
             ("status", expect.status.map(|s| json!(s))),
             ("headers", expect.headers.clone()),
             ("body", expect.body.clone()),
+            ("body_text", expect.body_text.clone().map(Value::String)),
             ("messages", expect.messages.clone()),
             ("dead_letter", expect.dead_letter.clone()),
             ("requests", expect.requests.clone()),
@@ -381,6 +386,9 @@ impl Subject {
         ];
         for (key, expected) in keyed {
             if let Some(expected) = expected {
+                if key == "result" {
+                    result_variant(&expected, actual.get(key), &mut out);
+                }
                 compare(key, &expected, actual.get(key), &mut out);
             }
         }
@@ -408,6 +416,23 @@ enum Verdict {
         status: u16,
         reason: String,
     },
+}
+
+/// `{"ok": null}` is how a case says a hook succeeded, but `null` also matches an
+/// absent key, so without this a hook's `error` would pass it. (`"error": null`
+/// keeps meaning "no error".)
+fn result_variant(expected: &Value, actual: Option<&Value>, out: &mut Vec<Mismatch>) {
+    let (Some(want), Some(got)) = (expected.as_object(), actual.and_then(Value::as_object)) else {
+        return;
+    };
+    if want.get("ok").is_some_and(Value::is_null) && !got.contains_key("ok") {
+        out.push(Mismatch {
+            path: "result.ok".to_owned(),
+            expected: "null".to_owned(),
+            actual: None,
+            siblings: got.keys().map(|k| format!("`{k}`")).collect(),
+        });
+    }
 }
 
 fn record_result(actual: &mut Map<String, Value>, result: Result<Value, CallError>) {

@@ -42,9 +42,6 @@ impl RecordedRequest {
             "headers": headers,
             "body": body,
         });
-        if let Some(ms) = self.request.timeout_ms {
-            out["timeout_ms"] = json!(ms);
-        }
         if let Some(why) = &self.denied {
             out["denied"] = json!(why);
         }
