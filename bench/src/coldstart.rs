@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::daemon::{DaemonSetup, post_blocking};
+use crate::daemon::{DaemonSetup, post_blocking_to};
 use crate::error::BenchError;
-use crate::payload::Signer;
+use crate::payload::{SignedRequest, Signer, WEBHOOK_PATH};
 
 /// How long the first request may take.
 const REQUEST_LIMIT: Duration = Duration::from_secs(30);
@@ -50,8 +50,17 @@ pub struct ColdStart {
     pub cached: Variant,
 }
 
+/// The first request of a start: where it goes and how request `seq` is made (a
+/// distinct message each time, so no start answers a duplicate).
+pub struct Probe<'a> {
+    /// The webhook path, e.g. `/webhooks/wa`.
+    pub path: &'a str,
+    /// Builds and signs request `seq`.
+    pub request: &'a dyn Fn(u64) -> Result<SignedRequest, BenchError>,
+}
+
 /// Starts the daemon of `setup` `runs` times without the cache, then `runs` times
-/// with it, on `cores`, logs in `log_dir`.
+/// with it, on `cores`, logs in `log_dir`, each time with a signed WhatsApp delivery.
 pub fn measure(
     setup: &DaemonSetup,
     cores: Option<&str>,
@@ -59,16 +68,33 @@ pub fn measure(
     log_dir: &Path,
 ) -> Result<ColdStart, BenchError> {
     let signer = Signer::new("coldstart")?;
+    let request = |seq| signer.request(seq);
+    let probe = Probe {
+        path: WEBHOOK_PATH,
+        request: &request,
+    };
+    measure_with(setup, cores, runs, log_dir, &probe)
+}
+
+/// [`measure`] with the first request of each start made by `probe`, for a daemon
+/// running another channel.
+pub fn measure_with(
+    setup: &DaemonSetup,
+    cores: Option<&str>,
+    runs: usize,
+    log_dir: &Path,
+    probe: &Probe<'_>,
+) -> Result<ColdStart, BenchError> {
     let mut seq = 0;
     let mut uncached = Vec::with_capacity(runs);
     for _ in 0..runs {
         setup.clear_cache()?;
-        uncached.push(start_once(setup, cores, &signer, seq, log_dir)?);
+        uncached.push(start_once(setup, cores, probe, seq, log_dir)?);
         seq += 1;
     }
     let mut cached = Vec::with_capacity(runs);
     for _ in 0..runs {
-        cached.push(start_once(setup, cores, &signer, seq, log_dir)?);
+        cached.push(start_once(setup, cores, probe, seq, log_dir)?);
         seq += 1;
     }
     Ok(ColdStart {
@@ -80,16 +106,16 @@ pub fn measure(
 fn start_once(
     setup: &DaemonSetup,
     cores: Option<&str>,
-    signer: &Signer,
+    probe: &Probe<'_>,
     seq: u64,
     log_dir: &Path,
 ) -> Result<Start, BenchError> {
-    let request = signer.request(seq)?;
+    let request = (probe.request)(seq)?;
     let log = log_dir.join(format!("coldstart-{seq}.log"));
     let exec = Instant::now();
     let daemon = setup.spawn("switchboard serve (cold start)", cores, &log)?;
     let listening = exec.elapsed();
-    let status = post_blocking(daemon.addr, &request, REQUEST_LIMIT);
+    let status = post_blocking_to(daemon.addr, probe.path, &request, REQUEST_LIMIT);
     let first_answer = exec.elapsed();
     let log_tail = daemon.log_tail();
     daemon.terminate(STOP_LIMIT);

@@ -37,24 +37,36 @@ impl DaemonSetup {
         index: &Path,
         mock_origin: &str,
     ) -> Result<DaemonSetup, BenchError> {
+        DaemonSetup::create_with(dir, binary, index, "whatsapp", &config_text(mock_origin))
+    }
+
+    /// Writes `config` into `dir` (which must exist) and installs `component`
+    /// from `index` with `switchboard install`.
+    pub fn create_with(
+        dir: &Path,
+        binary: &Path,
+        index: &Path,
+        component: &str,
+        config: &str,
+    ) -> Result<DaemonSetup, BenchError> {
         let setup = DaemonSetup {
             dir: dir.to_owned(),
             binary: binary.to_owned(),
         };
-        let config = setup.config_path();
-        std::fs::write(&config, config_text(mock_origin)).map_err(|source| BenchError::Io {
+        let config_path = setup.config_path();
+        std::fs::write(&config_path, config).map_err(|source| BenchError::Io {
             action: "cannot write",
-            path: config.clone(),
+            path: config_path.clone(),
             source,
         })?;
         let mut install = Command::new(binary);
         install
-            .args(["install", "whatsapp", "--config"])
-            .arg(&config)
+            .args(["install", component, "--config"])
+            .arg(&config_path)
             .arg("--registry")
             .arg(index)
             .env_remove("RUST_LOG");
-        process::output("switchboard install whatsapp", &mut install)?;
+        process::output(&format!("switchboard install {component}"), &mut install)?;
         Ok(setup)
     }
 
@@ -143,9 +155,20 @@ access = {{ dm = "open", rate = "none", max_turns_per_day = 0, reply_burst = "no
     )
 }
 
-/// Sends one request on a new connection and returns the status code.
+/// Sends one request to the WhatsApp instance's webhook on a new connection and
+/// returns the status code.
 pub fn post_blocking(
     addr: SocketAddr,
+    request: &SignedRequest,
+    timeout: Duration,
+) -> Result<u16, BenchError> {
+    post_blocking_to(addr, WEBHOOK_PATH, request, timeout)
+}
+
+/// Sends one request to `path` on a new connection and returns the status code.
+pub fn post_blocking_to(
+    addr: SocketAddr,
+    path: &str,
     request: &SignedRequest,
     timeout: Duration,
 ) -> Result<u16, BenchError> {
@@ -154,16 +177,27 @@ pub fn post_blocking(
     stream.set_nodelay(true).map_err(io)?;
     stream.set_read_timeout(Some(timeout)).map_err(io)?;
     stream
-        .write_all(&request_head(addr, request, request.body.len()))
+        .write_all(&request_head_to(addr, path, request, request.body.len()))
         .map_err(io)?;
     stream.write_all(&request.body).map_err(io)?;
     read_status(&mut stream).map_err(io)
 }
 
-/// The request line and headers of `request`, announcing `length` body bytes and
-/// asking the server to close the connection after answering.
+/// The request line and headers of `request` to the WhatsApp instance's webhook,
+/// announcing `length` body bytes and asking the server to close the connection
+/// after answering.
 pub fn request_head(addr: SocketAddr, request: &SignedRequest, length: usize) -> Vec<u8> {
-    let mut head = format!("POST {WEBHOOK_PATH} HTTP/1.1\r\nhost: {addr}\r\n").into_bytes();
+    request_head_to(addr, WEBHOOK_PATH, request, length)
+}
+
+/// [`request_head`] for a request to `path`.
+pub fn request_head_to(
+    addr: SocketAddr,
+    path: &str,
+    request: &SignedRequest,
+    length: usize,
+) -> Vec<u8> {
+    let mut head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\n").into_bytes();
     for (name, value) in &request.headers {
         head.extend_from_slice(name.as_str().as_bytes());
         head.extend_from_slice(b": ");

@@ -11,6 +11,7 @@
 //! | S0 | the store's group-commit writer alone, plus an fsync probe | [`store_bench`] |
 //! | cold start | exec to first 2xx, with and without the compiled-code cache | [`coldstart`] |
 //! | memory | resident memory per request in flight | [`memory`] |
+//! | plugin languages | the webhook example channel in Rust, Python and JavaScript: size, cold start, CPU and latency per call, memory | [`languages`] |
 //!
 //! Load comes from [`loadgen`], written for this job: open loop, pre-signed
 //! requests with unique message ids, latency from the intended send time, HDR
@@ -26,6 +27,7 @@
 pub mod coldstart;
 pub mod daemon;
 mod error;
+pub mod languages;
 pub mod loadgen;
 pub mod machine;
 pub mod memory;

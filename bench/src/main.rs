@@ -44,6 +44,19 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
     },
+    /// Run only the plugin-languages stage (the webhook example channel in Rust,
+    /// Python and JavaScript) and write target/bench/languages.json.
+    Languages {
+        /// The short version, as in `run --quick`.
+        #[arg(long)]
+        quick: bool,
+        /// Do not pin the daemon and this process to separate cores.
+        #[arg(long)]
+        no_pin: bool,
+        /// The workspace root (default: the one this crate was built in).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
     /// T0: answer 200 to everything (started by `run`).
     #[command(hide = true)]
     ServeRaw {
@@ -120,6 +133,11 @@ fn dispatch(command: Cmd) -> anyhow::Result<ExitCode> {
             no_pin,
             root,
         } => run_bench(quick, no_pin, root),
+        Cmd::Languages {
+            quick,
+            no_pin,
+            root,
+        } => run_languages(quick, no_pin, root),
         Cmd::ServeRaw { listen } => {
             targets::raw::serve(listen)?;
             Ok(ExitCode::SUCCESS)
@@ -190,13 +208,19 @@ fn workspace_root(root: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("cannot find the workspace root {}", root.display()))
 }
 
-fn run_bench(quick: bool, no_pin: bool, root: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+/// The pinning of a run, or the exit code of the same run started again on the
+/// client core.
+enum Pinned {
+    Here(Pinning),
+    Restarted(ExitCode),
+}
+
+fn pin(no_pin: bool, bench_exe: &std::path::Path) -> anyhow::Result<Pinned> {
     let pinning = if no_pin {
         Pinning::none()
     } else {
         Pinning::detect()
     };
-    let bench_exe = std::env::current_exe().context("cannot find this executable")?;
     // The load generator runs in this process, so the whole run moves to the
     // client core first: start again under taskset.
     if let Some(client) = &pinning.client
@@ -205,17 +229,26 @@ fn run_bench(quick: bool, no_pin: bool, root: Option<PathBuf>) -> anyhow::Result
         let status = Command::new("taskset")
             .arg("-c")
             .arg(client)
-            .arg(&bench_exe)
+            .arg(bench_exe)
             .args(std::env::args_os().skip(1))
             .env(PINNED_ENV, "1")
             .status()
             .context("cannot start the benchmark under taskset")?;
-        return Ok(if status.success() {
+        return Ok(Pinned::Restarted(if status.success() {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
-        });
+        }));
     }
+    Ok(Pinned::Here(pinning))
+}
+
+fn run_bench(quick: bool, no_pin: bool, root: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let bench_exe = std::env::current_exe().context("cannot find this executable")?;
+    let pinning = match pin(no_pin, &bench_exe)? {
+        Pinned::Here(pinning) => pinning,
+        Pinned::Restarted(code) => return Ok(code),
+    };
     let root = workspace_root(root)?;
     let options = RunOptions {
         quick,
@@ -231,6 +264,22 @@ fn run_bench(quick: bool, no_pin: bool, root: Option<PathBuf>) -> anyhow::Result
     let json = serde_json::to_string_pretty(&report)?;
     std::fs::write(&out, json + "\n").with_context(|| format!("cannot write {}", out.display()))?;
     println!("{}", report::table(&report));
+    println!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_languages(quick: bool, no_pin: bool, root: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let bench_exe = std::env::current_exe().context("cannot find this executable")?;
+    let pinning = match pin(no_pin, &bench_exe)? {
+        Pinned::Here(pinning) => pinning,
+        Pinned::Restarted(code) => return Ok(code),
+    };
+    let root = workspace_root(root)?;
+    let languages = run::languages_only(&root, &pinning, quick)?;
+    let out = root.join("target/bench/languages.json");
+    let json = serde_json::to_string_pretty(&languages)?;
+    std::fs::write(&out, json + "\n").with_context(|| format!("cannot write {}", out.display()))?;
+    println!("{}", report::languages_table(&languages));
     println!("wrote {}", out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::coldstart::ColdStart;
+use crate::languages::{LanguageResult, Languages};
 use crate::machine::Machine;
 use crate::memory::Memory;
 use crate::store_bench::StoreReport;
@@ -94,6 +95,8 @@ pub struct Report {
     pub cold_start: ColdStart,
     /// Both memory measurements.
     pub memory: Memory,
+    /// The webhook example channel in Rust, Python and JavaScript.
+    pub languages: Languages,
 }
 
 /// The goals of the benchmark and whether this run met them.
@@ -320,6 +323,7 @@ pub fn table(report: &Report) -> String {
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", steps_table(&report.sweeps));
+    let _ = writeln!(out, "{}", languages_table(&report.languages));
     let _ = writeln!(
         out,
         "run took {:.0} s; load average before: {}, after: {}",
@@ -398,4 +402,81 @@ fn steps_table(sweeps: &Sweeps) -> String {
 
 fn cpu(value: Option<f64>) -> String {
     value.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// The plugin-languages stage as a Markdown table (as `BENCHMARKS.md` records it),
+/// with the ratios to Rust in the last column.
+pub fn languages_table(languages: &Languages) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "plugin languages: {} sequential signed deliveries each after {} to warm up, \
+         median of {} start(s) each way; stage took {:.1} s",
+        languages.requests, languages.warm_up, languages.cold_starts, languages.stage_seconds
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "| language | size | cold start uncached / cached | CPU µs/request | p50 / p99 ms | RSS | ×Rust (size, uncached, cached, CPU, p50, p99, RSS) |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|");
+    for result in &languages.measured {
+        let _ = writeln!(out, "{}", language_row(result));
+    }
+    for skipped in &languages.skipped {
+        let _ = writeln!(
+            out,
+            "| {} | not built: {} (`{}`) | | | | | |",
+            skipped.language, skipped.file, skipped.recipe
+        );
+    }
+    out
+}
+
+fn language_row(result: &LanguageResult) -> String {
+    let vs = &result.vs_rust;
+    let ratios = [
+        vs.size,
+        vs.cold_start_uncached,
+        vs.cold_start_cached,
+        vs.cpu,
+        vs.p50,
+        vs.p99,
+        vs.rss,
+    ]
+    .map(times)
+    .join(", ");
+    format!(
+        "| {} | {} | {:.0} / {:.0} ms | {} | {:.2} / {:.2} | {} | {ratios} |",
+        result.language,
+        size(result.wasm_bytes),
+        result.cold_start_uncached_ms(),
+        result.cold_start_cached_ms(),
+        us(result.cpu_us_per_request),
+        result.latency.p50_ms,
+        result.latency.p99_ms,
+        result.rss_kib.map_or("-".to_owned(), |kib| format!(
+            "{:.0} MiB",
+            kib as f64 / 1024.0
+        )),
+    )
+}
+
+/// A file size in KiB below a MiB, in MiB above.
+pub fn size(bytes: u64) -> String {
+    let kib = bytes as f64 / 1024.0;
+    if kib < 1024.0 {
+        format!("{kib:.0} KiB")
+    } else {
+        format!("{:.1} MiB", kib / 1024.0)
+    }
+}
+
+/// A ratio as `1.0×`, `12×` (two significant digits are all one run supports).
+pub fn times(ratio: Option<f64>) -> String {
+    match ratio {
+        None => "-".to_owned(),
+        Some(r) if r < 10.0 => format!("{r:.1}×"),
+        Some(r) => format!("{r:.0}×"),
+    }
 }

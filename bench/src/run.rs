@@ -1,5 +1,6 @@
 //! The whole benchmark, in one run on one machine: S0 and the fsync probe, T0,
-//! T2 and T3 sweeps, cold start, memory, and a closing fsync probe.
+//! T2 and T3 sweeps, cold start, memory, the plugin languages, and a closing
+//! fsync probe.
 //!
 //! Targets run on the server core and this process (the load generator) on the
 //! client core; see [`crate::process::Pinning`].
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::coldstart;
 use crate::daemon::DaemonSetup;
 use crate::error::BenchError;
+use crate::languages::{self, LanguageBudget, LanguageSetup};
 use crate::machine;
 use crate::memory;
 use crate::mock::MockApi;
@@ -85,6 +87,8 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
             });
         }
     }
+    // A missing example channel fails a full run now, not after the sweeps.
+    languages::preflight(&options.root, options.quick)?;
     let work = options.root.join("target/bench/work");
     fresh_dir(&work)?;
     let logs = work.join("logs");
@@ -137,6 +141,20 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
         budget.memory_in_flight,
         budget.burst_for,
         &logs,
+    )?;
+
+    progress("plugin languages: the webhook example in Rust, Python and JavaScript");
+    let languages_work = work.join("languages");
+    let languages = languages::measure(
+        &LanguageSetup {
+            root: &options.root,
+            daemon_binary: &daemon_binary,
+            work: &languages_work,
+            logs: &logs,
+            cores: server_cores,
+            mock: &mock,
+        },
+        &LanguageBudget::new(options.quick),
     )?;
     drop(mock);
 
@@ -201,8 +219,44 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
         store,
         cold_start,
         memory,
+        languages,
     };
     Ok(report)
+}
+
+/// Only the plugin-languages stage, with its own mock, on a fresh work directory.
+pub fn languages_only(
+    root: &Path,
+    pinning: &Pinning,
+    quick: bool,
+) -> Result<languages::Languages, BenchError> {
+    let daemon_binary = root.join("target/release/switchboard");
+    if !daemon_binary.is_file() {
+        return Err(BenchError::Failed {
+            what: "finding the build".to_owned(),
+            detail: format!(
+                "{} is missing: run `just build` first",
+                daemon_binary.display()
+            ),
+        });
+    }
+    languages::preflight(root, quick)?;
+    let work = root.join("target/bench/work-languages");
+    fresh_dir(&work)?;
+    let logs = work.join("logs");
+    fresh_dir(&logs)?;
+    let mock = MockApi::start()?;
+    languages::measure(
+        &LanguageSetup {
+            root,
+            daemon_binary: &daemon_binary,
+            work: &work.join("daemons"),
+            logs: &logs,
+            cores: pinning.server.as_deref(),
+            mock: &mock,
+        },
+        &LanguageBudget::new(quick),
+    )
 }
 
 /// The 1, 5 and 15 minute load averages.
@@ -298,7 +352,7 @@ fn daemon_setup(
 }
 
 /// Removes `dir` if it exists and creates it empty.
-fn fresh_dir(dir: &Path) -> Result<(), BenchError> {
+pub(crate) fn fresh_dir(dir: &Path) -> Result<(), BenchError> {
     match std::fs::remove_dir_all(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

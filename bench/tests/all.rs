@@ -16,12 +16,15 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use switchboard_bench::daemon::DaemonSetup;
-use switchboard_bench::daemon::{parse_status, post_blocking};
+use switchboard_bench::daemon::{parse_status, post_blocking, post_blocking_to};
+use switchboard_bench::languages::{
+    self, LANGUAGES, LanguageResult, Languages, VsRust, WebhookSigner,
+};
 use switchboard_bench::loadgen::{self, Latency, LoadPlan, LoadResult, Pace};
 use switchboard_bench::mock::MockApi;
 use switchboard_bench::payload::{self, BODY_BYTES, Signer, WEBHOOK_PATH};
 use switchboard_bench::process::Server;
-use switchboard_bench::report::Goals;
+use switchboard_bench::report::{self, Goals};
 use switchboard_bench::targets::native_channel::messages_of;
 use switchboard_bench::{coldstart, machine, procstat, store_bench, sweep};
 use switchboard_types::MessageKind;
@@ -403,4 +406,218 @@ fn the_raw_target_exits_when_its_input_closes() {
     );
     let status = server.close_stdin(Duration::from_secs(10)).expect("exited");
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn deliveries_for_the_example_channels_are_signed_with_standard_webhooks() {
+    let signer = WebhookSigner::new("py").expect("signer");
+    let requests = signer.batch(0, 3).expect("batch");
+    let verifier = Verifier::new(
+        &languages::standard_webhooks_scheme(),
+        languages::SIGNING_SECRET.as_bytes(),
+    )
+    .expect("the benchmark's secret is a valid whsec_ secret");
+    let mut ids = Vec::new();
+    for (seq, request) in (0..).zip(&requests) {
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in &request.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        assert!(
+            verifier
+                .verify(&headers, &request.body, payload::unix_now())
+                .is_ok()
+        );
+        let body: serde_json::Value = serde_json::from_slice(&request.body).expect("JSON body");
+        // The examples' required fields, and the delivery id doubling as webhook-id.
+        for field in ["id", "conversation_id", "sender_id", "text"] {
+            assert!(
+                body[field].as_str().is_some_and(|v| !v.is_empty()),
+                "{field} in {body}"
+            );
+        }
+        assert_eq!(body["id"], signer.delivery_id(seq));
+        assert_eq!(headers["webhook-id"], signer.delivery_id(seq).as_str());
+        ids.push(signer.delivery_id(seq));
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "ids repeat: {ids:?}");
+}
+
+#[test]
+fn a_missing_example_component_names_its_file_and_recipe() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let place = |relative: &str| {
+        let path = root.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, b"\0asm").expect("write");
+    };
+    let error = languages::find_components(root.path(), true)
+        .expect_err("Rust is the baseline: never skipped")
+        .to_string();
+    assert!(
+        error.contains("webhook_channel.wasm") && error.contains("`just example`"),
+        "{error}"
+    );
+
+    place(LANGUAGES[0].wasm);
+    // A full run fails on the first missing one, naming it and its recipe.
+    let error = languages::find_components(root.path(), false)
+        .expect_err("a full run needs all three")
+        .to_string();
+    assert!(
+        error.contains("target/examples/python/webhook_py.wasm")
+            && error.contains("`just example-python`")
+            && error.contains("`just build`"),
+        "{error}"
+    );
+    // A quick run measures what is there and says what it skipped.
+    let (found, skipped) = languages::find_components(root.path(), true).expect("quick run");
+    assert_eq!(found, vec![LANGUAGES[0]]);
+    let skipped: Vec<_> = skipped.iter().map(|s| s.recipe.as_str()).collect();
+    assert_eq!(skipped, ["just example-python", "just example-js"]);
+
+    place(LANGUAGES[1].wasm);
+    place(LANGUAGES[2].wasm);
+    let (found, skipped) = languages::find_components(root.path(), false).expect("all three");
+    assert_eq!(found.len(), 3);
+    assert!(skipped.is_empty());
+    // The index is checked too.
+    let error = languages::preflight(root.path(), false)
+        .expect_err("no index")
+        .to_string();
+    assert!(error.contains("`just examples-index`"), "{error}");
+}
+
+fn language_result(name: &str, bytes: u64, cold: [f64; 2], cpu: f64, p50: f64) -> LanguageResult {
+    let variant = |ms: f64| coldstart::Variant {
+        starts: Vec::new(),
+        listening_ms: ms,
+        first_2xx_ms: ms,
+    };
+    LanguageResult {
+        language: name.to_owned(),
+        component: name.to_lowercase(),
+        wasm_bytes: bytes,
+        cold_start: coldstart::ColdStart {
+            uncached: variant(cold[0]),
+            cached: variant(cold[1]),
+        },
+        latency: Latency {
+            count: 300,
+            p50_ms: p50,
+            p99_ms: p50 * 2.0,
+            ..Latency::default()
+        },
+        ok: 300,
+        sent: 300,
+        replies: 300,
+        cpu_us_per_request: Some(cpu),
+        rss_kib: Some(25 * 1024),
+        vs_rust: VsRust::default(),
+    }
+}
+
+#[test]
+fn each_language_is_compared_with_rust_in_the_table() {
+    let rust = language_result("Rust", 200 * 1024, [200.0, 12.0], 800.0, 1.0);
+    let mut python = language_result("Python", 18 * 1024 * 1024, [9000.0, 120.0], 4000.0, 4.0);
+    python.vs_rust = python.ratios_to(&rust);
+    assert_eq!(python.vs_rust.cold_start_uncached, Some(45.0));
+    assert_eq!(python.vs_rust.cpu, Some(5.0));
+    assert_eq!(python.vs_rust.rss, Some(1.0));
+    let mut rust = rust;
+    rust.vs_rust = rust.ratios_to(&rust.clone());
+    let languages = Languages {
+        requests: 300,
+        warm_up: 30,
+        cold_starts: 3,
+        measured: vec![rust, python],
+        skipped: vec![languages::Skipped {
+            language: "JavaScript".to_owned(),
+            file: LANGUAGES[2].wasm.to_owned(),
+            recipe: LANGUAGES[2].recipe.to_owned(),
+        }],
+        stage_seconds: 20.0,
+    };
+    let table = report::languages_table(&languages);
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 4, "{table}");
+    assert!(
+        rows[1].starts_with("| Rust | 200 KiB | 200 / 12 ms | 800 |"),
+        "{table}"
+    );
+    assert!(
+        rows[2].starts_with("| Python | 18.0 MiB | 9000 / 120 ms | 4000 | 4.00 / 8.00 | 25 MiB |"),
+        "{table}"
+    );
+    assert!(
+        rows[2].contains("| 92×, 45×, 10×, 5.0×, 4.0×, 4.0×, 1.0× |"),
+        "{table}"
+    );
+    assert!(
+        rows[3].contains("JavaScript") && rows[3].contains("`just example-js`"),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_rust_example_answers_the_benchmark_deliveries_and_replies_to_the_mock() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let binary = workspace_file("target/release/switchboard");
+    let rust = LANGUAGES[0];
+    // An index of the Rust example alone, so a stale entry of another example
+    // cannot fail this test.
+    let index = dir.path().join("index.json");
+    let component = format!(
+        "{}={}",
+        workspace_file("examples/webhook-channel/manifest.json").display(),
+        workspace_file(rust.wasm).display()
+    );
+    let built = Command::new(&binary)
+        .args(["registry", "build", "--out"])
+        .arg(&index)
+        .args(["--component", &component])
+        .output()
+        .expect("switchboard registry build");
+    assert!(built.status.success(), "{built:?}");
+    let mock = MockApi::start().expect("mock");
+    let daemon_dir = dir.path().join("daemon");
+    std::fs::create_dir_all(&daemon_dir).expect("mkdir");
+    let setup = DaemonSetup::create_with(
+        &daemon_dir,
+        &binary,
+        &index,
+        rust.component,
+        &languages::config_text(rust.component, &mock.origin),
+    )
+    .expect("daemon directory with the example installed");
+    let server = setup
+        .spawn("switchboard serve", None, &dir.path().join("serve.log"))
+        .expect("daemon starts");
+    let signer = WebhookSigner::new("test").expect("signer");
+    let path = languages::webhook_path();
+    let limit = Duration::from_secs(10);
+    let request = signer.request(1).expect("request");
+    assert_eq!(
+        post_blocking_to(server.addr, &path, &request, limit).expect("post"),
+        200,
+        "{}",
+        server.log_tail()
+    );
+    let mut forged = signer.request(2).expect("request");
+    forged.body =
+        Bytes::from_static(br#"{"id":"x","conversation_id":"c","sender_id":"s","text":"t"}"#);
+    assert_eq!(
+        post_blocking_to(server.addr, &path, &forged, limit).expect("post"),
+        401
+    );
+    // The echo agent's reply reaches reply_url on the mock.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while mock.requests() < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = server.log_tail();
+    server.terminate(Duration::from_secs(15));
+    assert_eq!(mock.requests(), 1, "one reply; log:\n{log}");
 }
