@@ -7,6 +7,7 @@
 //! line through its shim, next to 0.2.0 channels.
 
 mod js;
+mod python;
 mod support;
 
 use std::time::Duration;

@@ -104,3 +104,13 @@ pub(crate) fn standard_webhooks_headers(
     switchboard_verify::sign(&scheme, secret.as_bytes(), body, now, delivery_id)
         .expect("the test secret is valid")
 }
+
+/// The Python example channel, built with componentize-py by `just build`.
+pub(crate) fn python_wasm() -> PathBuf {
+    built("target/examples/python/webhook_py.wasm")
+}
+
+/// The Python example's manifest, as its author publishes it.
+pub(crate) fn python_manifest() -> PathBuf {
+    repo_root().join("examples/python-channel/manifest.json")
+}
