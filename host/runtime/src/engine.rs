@@ -92,7 +92,7 @@ impl Runtime {
 }
 
 /// Core module instances one component may create; more is refused at load.
-pub const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+pub const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 /// Linear memories one component may contain; more is refused at load.
 pub const MAX_MEMORIES_PER_COMPONENT: u32 = 2;
 /// Tables one component may contain; more is refused at load.
@@ -112,8 +112,10 @@ fn engine_config(config: &RuntimeConfig) -> Config {
     // (measured): componentize-js 0.23 (StarlingMonkey) needs 4 core instances, one
     // memory and two tables; componentize-py 0.25 (CPython, its libraries linked
     // as separate core modules) needs 14 core instances, one memory and two tables
-    // (the larger with 5682 elements, under `CallLimits::max_table_elements`), two
-    // core instances short of the limit.
+    // (the larger with 5682 elements, under `CallLimits::max_table_elements`). A
+    // Python channel that bundles native extension modules adds a core instance
+    // for each, so the limit leaves it room: 32. Only the count of instances a
+    // component may create grows; the pool's memory reservations do not.
     let n = config.max_concurrent_calls.max(1);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(n)

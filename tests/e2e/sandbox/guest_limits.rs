@@ -334,7 +334,7 @@ async fn a_component_that_would_take_the_pool_is_refused_before_the_daemon_liste
         (
             40,
             false,
-            "40 core module instances, which exceeds the configured maximum of 16",
+            "40 core module instances, which exceeds the configured maximum of 32",
         ),
         (
             3,
