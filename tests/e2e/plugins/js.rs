@@ -1,5 +1,5 @@
 //! The JavaScript example channel (`examples/js-channel`, component `webhook-js`):
-//! built with componentize-js, published in a registry index and installed the way a
+//! built with componentize-js, published in the examples registry and installed the way a
 //! third party's channel is, then run by the real daemon. It must behave as the Rust
 //! example does, so the checks reuse that example's client ([`WebhookApp`]).
 //!
@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::support::{
-    inspect, install_from, signing_secret, standard_webhooks_headers, write_index,
+    examples_registry, inspect, install_from, signing_secret, standard_webhooks_headers,
 };
 use super::{REPLY_TOKEN, WebhookApp, delivery};
 use crate::harness::{TestDaemon, eventually, repo_root};
@@ -27,10 +27,6 @@ fn js_wasm() -> PathBuf {
         wasm.display()
     );
     wasm
-}
-
-fn js_manifest() -> PathBuf {
-    repo_root().join("examples/js-channel/manifest.json")
 }
 
 /// A daemon running `webhook-js` as instance `app`, echo agent, replies to a mock app
@@ -57,7 +53,7 @@ allow = ["{origin}"]
 "#
     );
     let mut daemon = TestDaemon::new(&config).env("E2E_WEBHOOK_SECRET", &secret);
-    let index = write_index(daemon.dir.path(), &[(js_manifest(), js_wasm())]);
+    let index = examples_registry();
     let installed = install_from(&daemon, "webhook-js", &index);
     assert!(
         installed.contains("switchboard:channel@0.2.1"),

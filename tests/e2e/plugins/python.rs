@@ -1,5 +1,5 @@
 //! The Python example channel (`examples/python-channel`, component `webhook-py`),
-//! built with componentize-py, published in a registry index and installed the way a
+//! built with componentize-py, published in the examples registry and installed the way a
 //! third party's would be: the Rust example's behaviour, through the real daemon.
 //!
 //! A componentize-py component carries a whole CPython (about 18 MiB) and takes
@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::support::{
-    inspect, install_from, python_manifest, python_wasm, signing_secret, standard_webhooks_headers,
-    write_index,
+    examples_registry, inspect, install_from, python_wasm, signing_secret,
+    standard_webhooks_headers,
 };
 use super::{REPLY_TOKEN, WebhookApp};
 use crate::harness::{TestDaemon, eventually};
@@ -41,7 +41,7 @@ allow = ["{origin}"]
 "#
     );
     let mut daemon = TestDaemon::new(&config).env("E2E_WEBHOOK_SECRET", &secret);
-    let index = write_index(daemon.dir.path(), &[(python_manifest(), python_wasm())]);
+    let index = examples_registry();
     let installed = install_from(&daemon, "webhook-py", &index);
     assert!(
         installed.contains("webhook-py"),

@@ -110,7 +110,8 @@ pub(crate) fn python_wasm() -> PathBuf {
     built("target/examples/python/webhook_py.wasm")
 }
 
-/// The Python example's manifest, as its author publishes it.
-pub(crate) fn python_manifest() -> PathBuf {
-    repo_root().join("examples/python-channel/manifest.json")
+/// The examples registry `just build` writes (`just examples-index`): the Rust,
+/// Python and JavaScript example channels, published as their authors would.
+pub(crate) fn examples_registry() -> PathBuf {
+    built("target/examples-registry/index.json")
 }
