@@ -16,7 +16,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue};
 use serde::Serialize;
 use switchboard_verify::{Scheme, Verifier};
 
@@ -25,7 +24,7 @@ use crate::daemon::DaemonSetup;
 use crate::error::BenchError;
 use crate::loadgen::{self, Latency, LoadPlan, Pace};
 use crate::mock::MockApi;
-use crate::payload::{SignedRequest, unix_now};
+use crate::payload::{SignedRequest, signed_json};
 use crate::process::Server;
 use crate::procstat;
 use crate::run::fresh_dir;
@@ -564,27 +563,7 @@ impl WebhookSigner {
             "sender_name": format!("Bench User {conversation}"),
             "text": format!("message {seq}: does it come in another color?"),
         });
-        let body = Bytes::from(body.to_string());
-        let mut headers = vec![(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )];
-        let signed = self
-            .verifier
-            .sign(&body, unix_now(), &id)
-            .map_err(|source| BenchError::Signer { source })?;
-        for (name, value) in signed {
-            let name =
-                HeaderName::try_from(name.as_str()).map_err(|source| BenchError::Header {
-                    source: source.into(),
-                })?;
-            let value =
-                HeaderValue::try_from(value.as_str()).map_err(|source| BenchError::Header {
-                    source: source.into(),
-                })?;
-            headers.push((name, value));
-        }
-        Ok(SignedRequest { body, headers })
+        signed_json(&self.verifier, Bytes::from(body.to_string()), &id)
     }
 
     /// Deliveries `first .. first + count`, all signed before any is sent.

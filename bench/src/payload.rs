@@ -69,26 +69,7 @@ impl Signer {
     /// Request `seq`: a unique body and its signature.
     pub fn request(&self, seq: u64) -> Result<SignedRequest, BenchError> {
         let body = Bytes::from(text_message_body(&self.message_id(seq), seq));
-        let mut headers = vec![(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )];
-        let signed = self
-            .verifier
-            .sign(&body, unix_now(), "")
-            .map_err(|source| BenchError::Signer { source })?;
-        for (name, value) in signed {
-            let name =
-                HeaderName::try_from(name.as_str()).map_err(|source| BenchError::Header {
-                    source: source.into(),
-                })?;
-            let value =
-                HeaderValue::try_from(value.as_str()).map_err(|source| BenchError::Header {
-                    source: source.into(),
-                })?;
-            headers.push((name, value));
-        }
-        Ok(SignedRequest { body, headers })
+        signed_json(&self.verifier, body, "")
     }
 
     /// Requests `first .. first + count`, all signed before any is sent.
@@ -143,4 +124,30 @@ pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A JSON `body` with the headers that make it verify now under `verifier`
+/// (`message_id` is signed by `standard-webhooks` only).
+pub(crate) fn signed_json(
+    verifier: &Verifier,
+    body: Bytes,
+    message_id: &str,
+) -> Result<SignedRequest, BenchError> {
+    let mut headers = vec![(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    let signed = verifier
+        .sign(&body, unix_now(), message_id)
+        .map_err(|source| BenchError::Signer { source })?;
+    for (name, value) in signed {
+        let name = HeaderName::try_from(name.as_str()).map_err(|source| BenchError::Header {
+            source: source.into(),
+        })?;
+        let value = HeaderValue::try_from(value.as_str()).map_err(|source| BenchError::Header {
+            source: source.into(),
+        })?;
+        headers.push((name, value));
+    }
+    Ok(SignedRequest { body, headers })
 }

@@ -37,14 +37,29 @@ struct WebhookApp {
 }
 
 async fn webhook_app() -> WebhookApp {
+    let (app, installed) = example_app("webhook", "app-reply-1", |dir| {
+        write_index(dir, &[(webhook_manifest(), webhook_wasm())])
+    })
+    .await;
+    assert!(installed.contains("webhook"), "install said: {installed}");
+    app
+}
+
+/// A daemon running the example `component` (any language) as instance `app`, echo
+/// agent, replies to a mock app at `<mock>/replies` with bearer auth that answers
+/// `{"id": receipt}`. `index` gives the registry to install from, given the
+/// daemon's directory; the install's output comes back for the caller to check.
+async fn example_app(
+    component: &str,
+    receipt: &str,
+    index: impl FnOnce(&std::path::Path) -> std::path::PathBuf,
+) -> (WebhookApp, String) {
     let mock = MockApi::start().await;
-    mock.rule(Rule {
-        path: "/replies".to_owned(),
-        status: 200,
-        body: r#"{"id":"app-reply-1"}"#.to_owned(),
-        headers: Vec::new(),
-        times: None,
-    });
+    mock.rule(Rule::always(
+        "/replies",
+        200,
+        json!({ "id": receipt }).to_string(),
+    ));
     let secret = signing_secret();
     let origin = &mock.origin;
     let config = format!(
@@ -57,23 +72,23 @@ data_dir = "data"
 kind = "echo"
 
 [channels.app]
-component = "webhook"
+component = "{component}"
 secrets = {{ signing_secret = {{ env = "E2E_WEBHOOK_SECRET" }}, reply_token = "{REPLY_TOKEN}" }}
 settings = {{ reply_url = "{origin}/replies", reply_auth = "bearer" }}
 allow = ["{origin}"]
 "#
     );
     let mut daemon = TestDaemon::new(&config).env("E2E_WEBHOOK_SECRET", &secret);
-    let index = write_index(daemon.dir.path(), &[(webhook_manifest(), webhook_wasm())]);
-    let installed = install_from(&daemon, "webhook", &index);
-    assert!(installed.contains("webhook"), "install said: {installed}");
+    let index = index(daemon.dir.path());
+    let installed = install_from(&daemon, component, &index);
     daemon.start();
-    WebhookApp {
+    let app = WebhookApp {
         daemon,
         mock,
         secret,
         http: reqwest::Client::new(),
-    }
+    };
+    (app, installed)
 }
 
 impl WebhookApp {
@@ -99,6 +114,42 @@ impl WebhookApp {
 
     fn replies_received(&self) -> Vec<Recorded> {
         self.mock.requests_to("/replies")
+    }
+
+    /// Waits for the echo agent's reply at `reply_url` and checks it as the app
+    /// receives it (`body`, JSON, the bearer token the host filled in for the
+    /// placeholder, an idempotency key), then that the daemon marked it sent with
+    /// the app's `receipt`.
+    async fn assert_reply_posted(&self, body: Value, receipt: &str) {
+        let replies = eventually(Duration::from_secs(20), || {
+            let received = self.replies_received();
+            (!received.is_empty()).then_some(received)
+        })
+        .await
+        .unwrap_or_else(|| panic!("no reply reached reply_url; log:\n{}", self.daemon.log()));
+        let reply = &replies[0];
+        assert_eq!(reply.method, "POST");
+        assert_eq!(reply.json(), body);
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        // The component wrote `{{secret:reply_token}}`; the host filled it in.
+        assert_eq!(
+            reply.header("authorization"),
+            Some(format!("Bearer {REPLY_TOKEN}").as_str())
+        );
+        assert!(
+            reply
+                .header("idempotency-key")
+                .is_some_and(|k| !k.is_empty()),
+            "no idempotency key: {:?}",
+            reply.headers
+        );
+        let sent = eventually(Duration::from_secs(10), || {
+            let replies = self.daemon.replies();
+            (replies.len() == 1 && replies[0]["status"] == "sent").then_some(replies)
+        })
+        .await
+        .unwrap_or_else(|| panic!("reply not marked sent: {:?}", self.daemon.replies()));
+        assert_eq!(sent[0]["receipt_external_id"], receipt);
     }
 }
 
@@ -129,39 +180,11 @@ async fn the_webhook_example_stores_a_signed_delivery_and_posts_the_reply_to_rep
     assert_eq!(stored["text"], "hello from my app");
     assert_eq!(stored["metadata"]["webhook_id"], "msg_delivery_1");
 
-    let replies = eventually(Duration::from_secs(20), || {
-        let received = app.replies_received();
-        (!received.is_empty()).then_some(received)
-    })
-    .await
-    .unwrap_or_else(|| panic!("no reply reached reply_url; log:\n{}", app.daemon.log()));
-    let reply = &replies[0];
-    assert_eq!(reply.method, "POST");
-    assert_eq!(
-        reply.json(),
-        json!({ "conversation_id": "ticket-42", "text": "hello from my app", "in_reply_to": "m-1" })
-    );
-    assert_eq!(reply.header("content-type"), Some("application/json"));
-    // The component wrote `{{secret:reply_token}}`; the host filled it in.
-    assert_eq!(
-        reply.header("authorization"),
-        Some(format!("Bearer {REPLY_TOKEN}").as_str())
-    );
-    assert!(
-        reply
-            .header("idempotency-key")
-            .is_some_and(|k| !k.is_empty()),
-        "no idempotency key: {:?}",
-        reply.headers
-    );
-
-    let sent = eventually(Duration::from_secs(10), || {
-        let replies = app.daemon.replies();
-        (replies.len() == 1 && replies[0]["status"] == "sent").then_some(replies)
-    })
-    .await
-    .unwrap_or_else(|| panic!("reply not marked sent: {:?}", app.daemon.replies()));
-    assert_eq!(sent[0]["receipt_external_id"], "app-reply-1");
+    app.assert_reply_posted(
+        json!({ "conversation_id": "ticket-42", "text": "hello from my app", "in_reply_to": "m-1" }),
+        "app-reply-1",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,7 @@ use switchboard_runtime::{BodySegment, InstanceServices};
 use switchboard_types::{FetchError, IncomingResponse, OutgoingRequest};
 
 use crate::case::{FetchAnswer, FetchFailure};
-use crate::render::body_value;
+use crate::render::{body_value, headers_value};
 
 /// One `http-fetch` the channel made, as it wrote it (placeholders unfilled).
 #[derive(Debug, Clone)]
@@ -26,12 +26,7 @@ pub(crate) struct RecordedRequest {
 impl RecordedRequest {
     /// The request as a case's `expect.requests` item compares it.
     pub(crate) fn to_json(&self) -> Value {
-        let headers: serde_json::Map<String, Value> = self
-            .request
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
-            .collect();
+        let headers = headers_value(&self.request.headers);
         let body = match &self.blob_body {
             Some(text) => Value::String(text.clone()),
             None => body_value(&self.request.body),

@@ -7,16 +7,12 @@
 //! seconds: one daemon runs every check that needs one.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::support::{
-    examples_registry, inspect, install_from, signing_secret, standard_webhooks_headers,
-};
-use super::{REPLY_TOKEN, WebhookApp, delivery};
-use crate::harness::{TestDaemon, eventually, repo_root};
-use crate::mock::{MockApi, Rule};
+use super::support::{examples_registry, inspect, standard_webhooks_headers};
+use super::{WebhookApp, delivery, example_app};
+use crate::harness::repo_root;
 
 /// The component as `just build` (recipe `example-js`) writes it.
 fn js_wasm() -> PathBuf {
@@ -29,43 +25,14 @@ fn js_wasm() -> PathBuf {
     wasm
 }
 
-/// A daemon running `webhook-js` as instance `app`, echo agent, replies to a mock app
-/// at `<mock>/replies` with bearer auth.
+/// A daemon running `webhook-js` from the examples registry (see [`example_app`]).
 async fn js_app() -> WebhookApp {
-    let mock = MockApi::start().await;
-    mock.rule(Rule::always("/replies", 200, r#"{"id":"app-reply-js"}"#));
-    let secret = signing_secret();
-    let origin = &mock.origin;
-    let config = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-data_dir = "data"
-
-[agent]
-kind = "echo"
-
-[channels.app]
-component = "webhook-js"
-secrets = {{ signing_secret = {{ env = "E2E_WEBHOOK_SECRET" }}, reply_token = "{REPLY_TOKEN}" }}
-settings = {{ reply_url = "{origin}/replies", reply_auth = "bearer" }}
-allow = ["{origin}"]
-"#
-    );
-    let mut daemon = TestDaemon::new(&config).env("E2E_WEBHOOK_SECRET", &secret);
-    let index = examples_registry();
-    let installed = install_from(&daemon, "webhook-js", &index);
+    let (app, installed) = example_app("webhook-js", "app-reply-js", |_| examples_registry()).await;
     assert!(
         installed.contains("switchboard:channel@0.2.1"),
         "install said: {installed}"
     );
-    daemon.start();
-    WebhookApp {
-        daemon,
-        mock,
-        secret,
-        http: reqwest::Client::new(),
-    }
+    app
 }
 
 #[test]
@@ -160,42 +127,14 @@ async fn the_js_example_stores_a_signed_delivery_answers_it_at_reply_url_and_ref
         "{stored}"
     );
 
-    let replies = eventually(Duration::from_secs(20), || {
-        let received = app.replies_received();
-        (!received.is_empty()).then_some(received)
-    })
-    .await
-    .unwrap_or_else(|| panic!("no reply reached reply_url; log:\n{}", app.daemon.log()));
-    let reply = &replies[0];
-    assert_eq!(reply.method, "POST");
-    assert_eq!(
-        reply.json(),
+    app.assert_reply_posted(
         json!({
             "conversation_id": "ticket-42", "text": "hello from my app", "in_reply_to": "m-1",
             "thread_id": "t-3"
-        })
-    );
-    assert_eq!(reply.header("content-type"), Some("application/json"));
-    // The component wrote `{{secret:reply_token}}`; the host filled it in.
-    assert_eq!(
-        reply.header("authorization"),
-        Some(format!("Bearer {REPLY_TOKEN}").as_str())
-    );
-    assert!(
-        reply
-            .header("idempotency-key")
-            .is_some_and(|k| !k.is_empty()),
-        "no idempotency key: {:?}",
-        reply.headers
-    );
-
-    let sent = eventually(Duration::from_secs(10), || {
-        let replies = app.daemon.replies();
-        (replies.len() == 1 && replies[0]["status"] == "sent").then_some(replies)
-    })
-    .await
-    .unwrap_or_else(|| panic!("reply not marked sent: {:?}", app.daemon.replies()));
-    assert_eq!(sent[0]["receipt_external_id"], "app-reply-js");
+        }),
+        "app-reply-js",
+    )
+    .await;
     app.daemon.wait_idle().await;
     assert_eq!(app.replies_received().len(), 1, "answered once");
 }

@@ -5,55 +5,19 @@
 //! A componentize-py component carries a whole CPython (about 18 MiB) and takes
 //! seconds to compile, so one daemon makes every check.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use super::support::{
-    examples_registry, inspect, install_from, python_wasm, signing_secret,
-    standard_webhooks_headers,
-};
-use super::{REPLY_TOKEN, WebhookApp};
-use crate::harness::{TestDaemon, eventually};
-use crate::mock::{MockApi, Rule};
+use super::support::{examples_registry, inspect, python_wasm, standard_webhooks_headers};
+use super::{WebhookApp, example_app};
 
-/// A daemon running `webhook-py` as instance `app`, echo agent, replies to a mock
-/// app at `<mock>/replies` with bearer auth: the Rust example's set-up.
+/// A daemon running `webhook-py` from the examples registry (see [`example_app`]).
 async fn python_app() -> WebhookApp {
-    let mock = MockApi::start().await;
-    mock.rule(Rule::always("/replies", 200, r#"{"id":"py-reply-1"}"#));
-    let secret = signing_secret();
-    let origin = &mock.origin;
-    let config = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-data_dir = "data"
-
-[agent]
-kind = "echo"
-
-[channels.app]
-component = "webhook-py"
-secrets = {{ signing_secret = {{ env = "E2E_WEBHOOK_SECRET" }}, reply_token = "{REPLY_TOKEN}" }}
-settings = {{ reply_url = "{origin}/replies", reply_auth = "bearer" }}
-allow = ["{origin}"]
-"#
-    );
-    let mut daemon = TestDaemon::new(&config).env("E2E_WEBHOOK_SECRET", &secret);
-    let index = examples_registry();
-    let installed = install_from(&daemon, "webhook-py", &index);
+    let (app, installed) = example_app("webhook-py", "py-reply-1", |_| examples_registry()).await;
     assert!(
         installed.contains("webhook-py"),
         "install said: {installed}"
     );
-    daemon.start();
-    WebhookApp {
-        daemon,
-        mock,
-        secret,
-        http: reqwest::Client::new(),
-    }
+    app
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -125,38 +89,14 @@ async fn the_python_example_stores_signed_deliveries_refuses_the_rest_and_posts_
     assert_eq!(stored["thread_id"], "t-3");
     assert_eq!(stored["metadata"]["webhook_id"], "msg_py_1");
 
-    let reply = eventually(Duration::from_secs(20), || {
-        app.replies_received().into_iter().next()
-    })
-    .await
-    .unwrap_or_else(|| panic!("no reply reached reply_url; log:\n{}", daemon.log()));
-    assert_eq!(reply.method, "POST");
-    assert_eq!(
-        reply.json(),
+    app.assert_reply_posted(
         json!({
             "conversation_id": "ticket-42", "text": "hello from Python",
             "in_reply_to": "py-1", "thread_id": "t-3",
-        })
-    );
-    assert_eq!(reply.header("content-type"), Some("application/json"));
-    assert_eq!(
-        reply.header("authorization"),
-        Some(format!("Bearer {REPLY_TOKEN}").as_str())
-    );
-    assert!(
-        reply
-            .header("idempotency-key")
-            .is_some_and(|k| !k.is_empty()),
-        "{:?}",
-        reply.headers
-    );
-    let sent = eventually(Duration::from_secs(10), || {
-        let replies = daemon.replies();
-        (replies.len() == 1 && replies[0]["status"] == "sent").then_some(replies)
-    })
-    .await
-    .unwrap_or_else(|| panic!("reply not marked sent: {:?}", daemon.replies()));
-    assert_eq!(sent[0]["receipt_external_id"], "py-reply-1");
+        }),
+        "py-reply-1",
+    )
+    .await;
 
     let letters = daemon.json_lines(&["dead-letters", "list", "--json"]);
     assert!(letters.is_empty(), "{letters:?}");
