@@ -19,6 +19,9 @@
 /// - `download_request: fn(&impl Host, &Attachment) -> Result<Request, DeliveryFailure>`,
 ///   for the `full` world of 0.2.1 and later, whose `media` export it implements: the
 ///   request the host performs to stream an attachment's content into its blob store
+/// - `poll: fn(&impl Host, Option<&str>) -> Result<PollOutcome, DeliveryFailure>`, for
+///   the `full` world of 0.2.2 and later, whose `polling` export it implements: fetch
+///   what arrived since the cursor, emit it, and return the next cursor
 ///
 /// The entry points see only plain types, so they run natively too: in unit tests
 /// against a fake host, or in a host that calls them without the sandbox.
@@ -100,6 +103,7 @@ macro_rules! channel_glue {
         $(, on_message_persisted: $on_message_persisted:path,
             on_agent_working: $on_agent_working:path)?
         $(, download_request: $download_request:path)?
+        $(, poll: $poll:path)?
         $(,)?
     ) => {
         /// The exported component; the bindings' `export!` names it.
@@ -188,6 +192,38 @@ macro_rules! channel_glue {
                                 headers: request.headers,
                                 body: body_to_wit(request.body),
                                 timeout_ms: request.timeout_ms,
+                            })
+                            .map_err(|failure| DeliveryError {
+                                message: failure.message,
+                                retryable: failure.retryable,
+                                retry_after_secs: failure.retry_after_secs,
+                            })
+                    }
+                }
+            )?
+
+            $(
+                impl wit_bindings::exports::switchboard::channel::polling::Guest for Component {
+                    fn poll(
+                        cursor: Option<String>,
+                    ) -> Result<
+                        wit_bindings::exports::switchboard::channel::polling::PollOutcome,
+                        DeliveryError,
+                    > {
+                        use wit_bindings::exports::switchboard::channel::polling as wit_polling;
+                        let polled: Result<$crate::PollOutcome, $crate::DeliveryFailure> =
+                            $poll(&WitHost, cursor.as_deref());
+                        polled
+                            .map(|outcome| wit_polling::PollOutcome {
+                                next_cursor: outcome.next_cursor,
+                                unmapped: outcome
+                                    .unmapped
+                                    .into_iter()
+                                    .map(|u| wit_polling::Unmapped {
+                                        reason: u.reason,
+                                        payload: u.payload,
+                                    })
+                                    .collect(),
                             })
                             .map_err(|failure| DeliveryError {
                                 message: failure.message,

@@ -37,6 +37,7 @@ mod glue;
 mod headers;
 mod host;
 mod message;
+mod poll;
 mod query;
 mod request;
 mod response;
@@ -50,6 +51,7 @@ pub use message::{
     Attachment, AttachmentKind, ButtonPress, ChatType, Inbound, Kind, OutboundAttachment, Reaction,
     Reply, SenderKind,
 };
+pub use poll::{PollOutcome, Unmapped};
 pub use query::{query_pairs, query_param};
 pub use request::{Body, FormPart, PartContent, Request, bearer, join_url, secret};
 pub use response::Response;

@@ -401,3 +401,90 @@ mod minimal {
         );
     }
 }
+
+/// The `full` world of 0.2.2, whose `polling` export the glue implements.
+mod polling {
+    use super::*;
+
+    pub(crate) mod bindings {
+        wit_bindgen::generate!({
+            world: "full",
+            path: "../../wit/channel@0.2.2",
+            additional_derives: [PartialEq],
+        });
+    }
+
+    use bindings::exports::switchboard::channel::polling::{
+        Guest as _, PollOutcome as WitPollOutcome, Unmapped as WitUnmapped,
+    };
+    use bindings::switchboard::channel::types::DeliveryError;
+    use switchboard_channel_sdk::{Attachment, PollOutcome, Request, Unmapped};
+
+    switchboard_channel_sdk::channel_glue! {
+        bindings: crate::polling::bindings,
+        on_http_request: echo_request,
+        on_respond: record_reply,
+        on_message_persisted: record_persisted,
+        on_agent_working: record_working,
+        download_request: no_download,
+        poll: poll_numbers,
+    }
+
+    fn no_download(
+        _host: &impl Host,
+        _attachment: &Attachment,
+    ) -> Result<Request, DeliveryFailure> {
+        Err(DeliveryFailure::permanent("no downloads"))
+    }
+
+    /// Counts the cursor up by one and keeps an update it "cannot map"; the cursor
+    /// `busy` answers the way a rate-limited platform does.
+    fn poll_numbers(
+        _host: &impl Host,
+        cursor: Option<&str>,
+    ) -> Result<PollOutcome, DeliveryFailure> {
+        match cursor {
+            Some("busy") => Err(DeliveryFailure {
+                message: "http 429: retry after 7".to_owned(),
+                retryable: true,
+                retry_after_secs: Some(7),
+            }),
+            _ => {
+                let next = cursor.map_or(0, |c| c.parse::<u64>().unwrap_or(0)) + 1;
+                Ok(PollOutcome {
+                    next_cursor: Some(next.to_string()),
+                    unmapped: vec![Unmapped {
+                        reason: "a poll kind this channel does not know".to_owned(),
+                        payload: br#"{"update_id":1}"#.to_vec(),
+                    }],
+                })
+            }
+        }
+    }
+
+    #[test]
+    fn the_polling_export_passes_the_cursor_and_returns_the_next_one_with_unmapped_updates() {
+        assert_eq!(
+            Component::poll(None),
+            Ok(WitPollOutcome {
+                next_cursor: Some("1".to_owned()),
+                unmapped: vec![WitUnmapped {
+                    reason: "a poll kind this channel does not know".to_owned(),
+                    payload: br#"{"update_id":1}"#.to_vec(),
+                }],
+            })
+        );
+        assert_eq!(
+            Component::poll(Some("41".to_owned())).map(|o| o.next_cursor),
+            Ok(Some("42".to_owned()))
+        );
+        assert_eq!(
+            Component::poll(Some("busy".to_owned())),
+            Err(DeliveryError {
+                message: "http 429: retry after 7".to_owned(),
+                retryable: true,
+                retry_after_secs: Some(7),
+            })
+        );
+    }
+}

@@ -33,6 +33,8 @@ pub enum Call {
     Persisted(InboundMessage),
     /// `media.download-request`.
     Download(Attachment),
+    /// `polling.poll` with this cursor.
+    Poll(Option<String>),
 }
 
 impl Call {
@@ -43,6 +45,7 @@ impl Call {
             Call::Respond(_) => "channel.on-respond",
             Call::Persisted(_) => "persistence.on-message-persisted",
             Call::Download(_) => "media.download-request",
+            Call::Poll(_) => "polling.poll",
         }
     }
 }
@@ -82,6 +85,8 @@ pub struct CaseSpec {
     persisted: Option<Value>,
     #[serde(default)]
     download: Option<Attachment>,
+    #[serde(default)]
+    poll: Option<PollSpec>,
     /// The answers to the channel's `http-fetch` calls, in order.
     #[serde(default)]
     pub fetch: Vec<FetchAnswer>,
@@ -90,6 +95,14 @@ pub struct CaseSpec {
 
 fn default_instance() -> String {
     "test".to_owned()
+}
+
+/// A poll as a case writes it: `{"cursor": "…"}`, or `{}` for the first poll.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PollSpec {
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 /// A webhook request as a case writes it.
@@ -266,7 +279,8 @@ pub struct Expect {
     /// would otherwise read as a JSON number).
     #[serde(default)]
     pub body_text: Option<String>,
-    /// The messages emitted, in order, each given by the fields that matter.
+    /// The messages emitted, in order, each given by the fields that matter (for a
+    /// poll that fails, none: the host stores nothing of it).
     #[serde(default)]
     pub messages: Option<Value>,
     /// The reason of `host.dead-letter`, or `null` for none.
@@ -374,11 +388,19 @@ fn take_call(spec: &mut CaseSpec, dir: &Path) -> Result<Call, String> {
         spec.respond.is_some(),
         spec.persisted.is_some(),
         spec.download.is_some(),
+        spec.poll.is_some(),
     ];
     match given.iter().filter(|g| **g).count() {
         1 => {}
-        0 => return Err("give the call to make: webhook, respond, persisted or download".into()),
-        _ => return Err("give only one of webhook, respond, persisted, download".into()),
+        0 => {
+            return Err(
+                "give the call to make: webhook, respond, persisted, download or poll".into(),
+            );
+        }
+        _ => return Err("give only one of webhook, respond, persisted, download, poll".into()),
+    }
+    if let Some(poll) = spec.poll.take() {
+        return Ok(Call::Poll(poll.cursor));
     }
     if let Some(webhook) = spec.webhook.take() {
         let body = body_spec!(webhook).bytes(dir, "webhook")?;

@@ -127,6 +127,29 @@ impl Subject {
                     }),
                 );
             }
+            Call::Poll(cursor) => {
+                let result = self
+                    .channel
+                    .poll(services.clone(), &self.limits.for_poll(), cursor.as_deref())
+                    .await;
+                if let Ok(polled) = &result {
+                    let messages: Vec<Value> = polled.messages.iter().map(message_value).collect();
+                    actual.insert("messages".to_owned(), Value::Array(messages));
+                }
+                record_result(
+                    &mut actual,
+                    result.map(|polled| match polled.outcome {
+                        Ok(outcome) => json!({ "ok": {
+                                "next_cursor": outcome.next_cursor,
+                                "unmapped": outcome.unmapped.iter().map(|u| json!({
+                                    "reason": u.reason,
+                                    "payload": body_value(&u.payload),
+                                })).collect::<Vec<_>>(),
+                            } }),
+                        Err(error) => json!({ "error": error }),
+                    }),
+                );
+            }
             Call::Download(attachment) => {
                 let result = self
                     .channel

@@ -1,7 +1,7 @@
 //! The one place `bindgen!` runs: once per supported release line.
 //!
-//! [`v0_2`] binds `switchboard:channel@0.2.1`, the newest version (it also runs
-//! `0.2.0` components, which lack only the optional `media` export); the host's logic is
+//! [`v0_2`] binds `switchboard:channel@0.2.2`, the newest version (it also runs
+//! `0.2.0` and `0.2.1` components, which lack only optional exports: `media`, `polling`); the host's logic is
 //! written against the plain types of `switchboard-types` and both bindings convert
 //! at their edge (`convert.rs` for 0.2, `shim.rs` for 0.1), so it is written once.
 //! [`v0_1`] binds `0.1.1`, which also runs components built against the frozen
@@ -18,7 +18,7 @@ pub(crate) mod v0_2 {
     mod generated {
         wasmtime::component::bindgen!({
             world: "full",
-            path: "../../wit/channel@0.2.1",
+            path: "../../wit/channel@0.2.2",
             imports: { default: async | trappable },
             exports: { default: async },
         });
@@ -28,6 +28,8 @@ pub(crate) mod v0_2 {
     pub(crate) use generated::exports::switchboard::channel::channel::GuestIndices as ChannelIndices;
     pub(crate) use generated::exports::switchboard::channel::media::GuestIndices as MediaIndices;
     pub(crate) use generated::exports::switchboard::channel::persistence::GuestIndices as PersistenceIndices;
+    pub(crate) use generated::exports::switchboard::channel::polling as wit_polling;
+    pub(crate) use generated::exports::switchboard::channel::polling::GuestIndices as PollingIndices;
     pub(crate) use generated::exports::switchboard::channel::presence::GuestIndices as PresenceIndices;
     pub(crate) use generated::switchboard::channel::context::Host as ContextHost;
     pub(crate) use generated::switchboard::channel::host::Host;

@@ -12,12 +12,13 @@ use switchboard_types::{
     WebhookRequest,
 };
 
-use crate::component::{ChannelComponent, HandledRequest};
+use crate::component::{ChannelComponent, HandledRequest, Polled};
 use crate::error::CallError;
 use crate::limits::CallLimits;
 use crate::services::InstanceServices;
 
-/// A channel's exports: `channel` and the optional `persistence` and `presence` hooks.
+/// A channel's exports: `channel` and the optional `persistence`, `presence`, `media`
+/// and `polling` exports.
 #[async_trait::async_trait]
 pub trait Channel: Send + Sync + std::fmt::Debug {
     /// Whether [`Channel::on_message_persisted`] does anything.
@@ -30,6 +31,11 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
 
     /// Whether [`Channel::download_request`] does anything.
     fn has_media_export(&self) -> bool {
+        false
+    }
+
+    /// Whether [`Channel::poll`] does anything.
+    fn has_polling_export(&self) -> bool {
         false
     }
 
@@ -83,6 +89,16 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
     ) -> Result<Result<OutgoingRequest, DeliveryError>, CallError> {
         Err(CallError::NotExported("media.download-request"))
     }
+
+    /// `polling.poll`; [`CallError::NotExported`] without the export.
+    async fn poll(
+        &self,
+        _services: Arc<dyn InstanceServices>,
+        _limits: &CallLimits,
+        _cursor: Option<&str>,
+    ) -> Result<Polled, CallError> {
+        Err(CallError::NotExported("polling.poll"))
+    }
 }
 
 #[async_trait::async_trait]
@@ -97,6 +113,10 @@ impl Channel for ChannelComponent {
 
     fn has_media_export(&self) -> bool {
         ChannelComponent::has_media_export(self)
+    }
+
+    fn has_polling_export(&self) -> bool {
+        ChannelComponent::has_polling_export(self)
     }
 
     fn log_bytes_dropped(&self) -> u64 {
@@ -148,5 +168,14 @@ impl Channel for ChannelComponent {
         attachment: &Attachment,
     ) -> Result<Result<OutgoingRequest, DeliveryError>, CallError> {
         ChannelComponent::download_request(self, services, limits, attachment).await
+    }
+
+    async fn poll(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        cursor: Option<&str>,
+    ) -> Result<Polled, CallError> {
+        ChannelComponent::poll(self, services, limits, cursor).await
     }
 }

@@ -4,8 +4,8 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 use switchboard_types::{
-    Attachment, DeliveryError, InboundMessage, OutboundMessage, OutgoingRequest, Receipt,
-    WebhookRequest,
+    Attachment, DeliveryError, InboundMessage, OutboundMessage, OutgoingRequest, PollOutcome,
+    Receipt, WebhookRequest,
 };
 use wasmtime::component::{Component, Instance, InstancePre};
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap, UpdateDeadline};
@@ -40,6 +40,15 @@ pub struct HandledRequest {
     pub dead_letter: Option<String>,
 }
 
+/// The outcome of `polling.poll`: what the channel returned and every message it
+/// emitted. The messages count only with an `Ok` outcome: the caller stores them and
+/// the cursor together.
+#[derive(Debug)]
+pub struct Polled {
+    pub outcome: Result<PollOutcome, DeliveryError>,
+    pub messages: Vec<InboundMessage>,
+}
+
 /// The exports of a component, found once at load, for the release line it targets.
 enum Exports {
     V0_1 {
@@ -51,6 +60,7 @@ enum Exports {
         persistence: Option<v0_2::PersistenceIndices>,
         presence: Option<v0_2::PresenceIndices>,
         media: Option<v0_2::MediaIndices>,
+        polling: Option<v0_2::PollingIndices>,
     },
 }
 
@@ -68,6 +78,7 @@ impl Exports {
                 persistence: v0_2::PersistenceIndices::new(pre).ok(),
                 presence: v0_2::PresenceIndices::new(pre).ok(),
                 media: v0_2::MediaIndices::new(pre).ok(),
+                polling: v0_2::PollingIndices::new(pre).ok(),
             }
         })
     }
@@ -81,6 +92,16 @@ impl Exports {
 
     fn has_media(&self) -> bool {
         matches!(self, Exports::V0_2 { media: Some(_), .. })
+    }
+
+    fn has_polling(&self) -> bool {
+        matches!(
+            self,
+            Exports::V0_2 {
+                polling: Some(_),
+                ..
+            }
+        )
     }
 
     fn has_presence(&self) -> bool {
@@ -121,6 +142,7 @@ impl std::fmt::Debug for ChannelComponent {
             .field("persistence", &self.inner.exports.has_persistence())
             .field("presence", &self.inner.exports.has_presence())
             .field("media", &self.inner.exports.has_media())
+            .field("polling", &self.inner.exports.has_polling())
             .finish_non_exhaustive()
     }
 }
@@ -222,6 +244,11 @@ impl ChannelComponent {
     /// Whether the component exports the optional `media` interface (0.2.1 and later).
     pub fn has_media_export(&self) -> bool {
         self.inner.exports.has_media()
+    }
+
+    /// Whether the component exports the optional `polling` interface (0.2.2 and later).
+    pub fn has_polling_export(&self) -> bool {
+        self.inner.exports.has_polling()
     }
 
     /// Whether the component exports the optional `presence` hook (0.2 and later).
@@ -408,8 +435,45 @@ impl ChannelComponent {
         Ok(result.map_err(|error| clean_error(&state, &error)))
     }
 
-    /// Instantiates a fresh instance under the call's limits, runs `f`, and maps
-    /// every way the call can fail onto [`CallError`].
+    /// `polling.poll` on a fresh instance: what arrived since `cursor`, with the
+    /// messages emitted meanwhile. Nothing is stored here. Fails with
+    /// [`CallError::NotExported`] for a component without the `polling` export.
+    pub async fn poll(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        cursor: Option<&str>,
+    ) -> Result<Polled, CallError> {
+        let Exports::V0_2 {
+            polling: Some(indices),
+            ..
+        } = &self.inner.exports
+        else {
+            return Err(CallError::NotExported("polling.poll"));
+        };
+        let cursor = cursor.map(str::to_owned);
+        let (result, mut state) = self
+            .call(Phase::Poll, services, limits, async |store, instance| {
+                let guest = indices.load(&mut *store, instance)?;
+                guest.call_poll(&mut *store, cursor.as_deref()).await
+            })
+            .await?;
+        let outcome = match result {
+            Ok(outcome) => Ok(convert::poll_outcome_from_wit(outcome)),
+            Err(error) => {
+                let mut error = convert::delivery_error_from_wit(error);
+                error.message = clean_error(&state, &error.message);
+                Err(error)
+            }
+        };
+        let messages = if outcome.is_ok() {
+            std::mem::take(&mut state.emitted)
+        } else {
+            Vec::new()
+        };
+        Ok(Polled { outcome, messages })
+    }
+
     /// `media.download-request`: the request that downloads `attachment`. Fails with
     /// [`CallError::NotExported`] for a component without the `media` export.
     pub async fn download_request(
@@ -442,6 +506,8 @@ impl ChannelComponent {
         })
     }
 
+    /// Instantiates a fresh instance under the call's limits, runs `f`, and maps
+    /// every way the call can fail onto [`CallError`].
     async fn call<R>(
         &self,
         phase: Phase,

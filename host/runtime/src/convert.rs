@@ -1,10 +1,10 @@
 //! The 0.2 bindings at the host's edge: conversions between the generated types of
-//! `switchboard:channel@0.2.0` and `switchboard-types`, and the host imports over
+//! `switchboard:channel@0.2` and `switchboard-types`, and the host imports over
 //! the logic in `imports.rs`. Generated types never leave this crate.
 
 use switchboard_types as t;
 
-use crate::bindings::v0_2::{ContextHost, Host, wit};
+use crate::bindings::v0_2::{ContextHost, Host, wit, wit_polling};
 use crate::imports::{Body, Level, context_host, same_in_every_version};
 use crate::multipart;
 use crate::state::CallState;
@@ -260,3 +260,17 @@ impl Host for CallState {
 }
 
 context_host!(ContextHost);
+
+pub(crate) fn poll_outcome_from_wit(o: wit_polling::PollOutcome) -> t::PollOutcome {
+    t::PollOutcome {
+        next_cursor: o.next_cursor,
+        unmapped: o
+            .unmapped
+            .into_iter()
+            .map(|u| t::Unmapped {
+                reason: u.reason,
+                payload: u.payload,
+            })
+            .collect(),
+    }
+}

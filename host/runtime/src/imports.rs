@@ -107,8 +107,10 @@ impl CallState {
         &mut self,
         message: t::InboundMessage,
     ) -> wasmtime::Result<Result<(), String>> {
-        if self.phase != Phase::HttpRequest {
-            return Ok(Err("emit is only valid during on-http-request".to_owned()));
+        if !matches!(self.phase, Phase::HttpRequest | Phase::Poll) {
+            return Ok(Err(
+                "emit is only valid during on-http-request and poll".to_owned()
+            ));
         }
         if message.external_id.is_empty() || message.external_id.len() > MAX_EXTERNAL_ID_BYTES {
             return Ok(Err(format!(
@@ -156,6 +158,12 @@ impl CallState {
     }
 
     pub(crate) fn dead_letter(&mut self, reason: &str) -> Result<(), String> {
+        if self.phase == Phase::Poll {
+            return Err(
+                "dead-letter is not valid during poll: return the update in poll-outcome.unmapped"
+                    .to_owned(),
+            );
+        }
         if self.phase != Phase::HttpRequest {
             return Err("dead-letter is only valid during on-http-request".to_owned());
         }

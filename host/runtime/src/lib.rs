@@ -33,14 +33,16 @@ mod state;
 mod version;
 
 pub use channel::Channel;
-pub use component::{ChannelComponent, HandledRequest, WebhookResponse};
+pub use component::{ChannelComponent, HandledRequest, Polled, WebhookResponse};
 pub use engine::{
     EPOCH_TICK, MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT,
     MAX_TABLES_PER_COMPONENT, Runtime, RuntimeConfig,
 };
 pub use error::{CallError, LoadError};
 pub use guest_text::{MAX_GUEST_ERROR_BYTES, MAX_GUEST_LOG_LINE_BYTES, guest_text};
-pub use limits::{CallLimits, MAX_EXTERNAL_ID_BYTES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES};
+pub use limits::{
+    CallLimits, MAX_EXTERNAL_ID_BYTES, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, POLL_DEADLINE,
+};
 pub use multipart::BodySegment;
 pub use services::InstanceServices;
 pub use state::GuestCounters;

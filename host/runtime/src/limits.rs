@@ -44,6 +44,23 @@ impl Default for CallLimits {
     }
 }
 
+/// The least deadline of a `polling.poll` call: long polling waits for news (Telegram
+/// allows `getUpdates` to wait up to 50 s), so a poll gets this much even when the
+/// instance's other calls have a few seconds.
+pub const POLL_DEADLINE: Duration = Duration::from_secs(65);
+
+impl CallLimits {
+    /// These limits for a `polling.poll` call: the deadline is at least
+    /// [`POLL_DEADLINE`].
+    #[must_use]
+    pub fn for_poll(&self) -> CallLimits {
+        CallLimits {
+            deadline: self.deadline.max(POLL_DEADLINE),
+            ..self.clone()
+        }
+    }
+}
+
 /// Longest external id accepted from `emit`, in bytes.
 pub const MAX_EXTERNAL_ID_BYTES: usize = 512;
 /// Largest key of the per-instance key-value state.

@@ -19,6 +19,7 @@ pub(crate) enum Phase {
     Persisted,
     Presence,
     Media,
+    Poll,
 }
 
 /// Bytes of guest stdout/stderr kept per call; writes beyond it fail, which Rust's

@@ -12,7 +12,7 @@ use crate::error::LoadError;
 /// `0.1.1` here also runs components built against the frozen `0.1.0`. The 0.1 line
 /// runs through a shim onto the 0.2 host logic (`shim.rs`).
 pub const SUPPORTED_WIT: &[semver::Version] =
-    &[semver::Version::new(0, 1, 1), semver::Version::new(0, 2, 1)];
+    &[semver::Version::new(0, 1, 1), semver::Version::new(0, 2, 2)];
 
 /// The channel export's name prefix; the version follows the `@`.
 const CHANNEL_EXPORT: &str = "switchboard:channel/channel@";
@@ -139,11 +139,12 @@ mod tests {
         assert!(is_supported(&v("0.1.1")));
         assert!(is_supported(&v("0.2.0")));
         assert!(is_supported(&v("0.2.1")));
+        assert!(is_supported(&v("0.2.2")));
     }
 
     #[test]
     fn newer_patches_and_other_lines_are_refused() {
-        for wit in ["0.1.2", "0.2.2", "0.3.0", "0.0.1", "1.0.0"] {
+        for wit in ["0.1.2", "0.2.3", "0.3.0", "0.0.1", "1.0.0"] {
             assert!(!is_supported(&v(wit)), "{wit} accepted");
         }
     }
@@ -152,7 +153,7 @@ mod tests {
     fn the_range_names_the_newest_supported_version() {
         assert_eq!(
             supported_range(),
-            "0.1.x (up to 0.1.1), 0.2.x (up to 0.2.1)"
+            "0.1.x (up to 0.1.1), 0.2.x (up to 0.2.2)"
         );
     }
 }

@@ -9,6 +9,7 @@ mod capability;
 mod history;
 mod message;
 mod outbound;
+mod poll;
 mod reply;
 mod request;
 
@@ -19,5 +20,6 @@ pub use message::{
     MessageKind, NoTurn, Reaction, SenderKind, StoredAttachment, StoredMessage,
 };
 pub use outbound::{FetchError, Headers, IncomingResponse, OutgoingRequest};
+pub use poll::{PollOutcome, Unmapped};
 pub use reply::{DeliveryError, OutboundAttachment, OutboundMessage, Receipt};
 pub use request::WebhookRequest;
