@@ -1,9 +1,11 @@
 //! Telegram Bot API through the real daemon: the secret-token header, updates of
 //! every kind, edits, 64-bit chat ids, and replies and "typing" at a mock Bot API
-//! that must see the real token while the log never does.
+//! that must see the real token while the log never does; and the same by long
+//! polling, with no webhook.
 
 mod failures;
 mod media;
+mod polling;
 mod traffic;
 
 use std::time::Duration;

@@ -554,7 +554,41 @@ fn lower_channel(
             Err(e) => errs.push(format!("channels.{name}.secrets.{key}: {e}")),
         }
     }
+    // An instance that receives by polling has no webhook to verify, so the secrets
+    // only the verification schemes use are not needed (the daemon checks the mode's
+    // value and that the component can poll).
+    let polling = match receive_mode(&raw.settings, manifest) {
+        None | Some("webhook") => false,
+        Some("polling") => {
+            // `polling` is an optional export of 0.2.2; the daemon checks the export
+            // itself when it loads the component.
+            if component.wit < semver::Version::new(0, 2, 2) {
+                errs.push(format!(
+                    "channels.{name}.settings.mode: \"polling\" needs a component built for switchboard:channel@0.2.2 or later; {} {} targets {}",
+                    component.name, component.version, component.wit
+                ));
+            }
+            true
+        }
+        Some(other) => {
+            errs.push(format!(
+                "channels.{name}.settings.mode: {other:?} is not a mode this host runs (\"webhook\" or \"polling\")"
+            ));
+            false
+        }
+    };
+    let verification_only = |secret: &str| {
+        manifest.verification.post.secret_name() == secret
+            || manifest
+                .verification
+                .get
+                .as_ref()
+                .is_some_and(|h| h.secret_name() == secret)
+    };
     for spec in manifest.secrets.iter().filter(|s| s.required) {
+        if polling && verification_only(&spec.name) {
+            continue;
+        }
         if !raw.secrets.contains_key(&spec.name) {
             errs.push(format!(
                 "channels.{name}.secrets.{}: required by component {} but not configured ({})",
@@ -698,4 +732,22 @@ fn lower_agent(raw: &RawAgent, base: &Path) -> anyhow::Result<Arc<dyn Agent>> {
             "agent.kind: unknown agent kind {other:?} (expected \"echo\", \"http\" or \"openai\")"
         ),
     }
+}
+
+/// The instance's `mode` setting (how it receives), from the config or else the
+/// manifest's default; `None` when neither says.
+pub(crate) fn receive_mode<'a>(
+    settings: &'a BTreeMap<String, String>,
+    manifest: &'a switchboard_registry::Manifest,
+) -> Option<&'a str> {
+    settings
+        .get("mode")
+        .or_else(|| {
+            manifest
+                .settings
+                .iter()
+                .find(|s| s.name == "mode")
+                .and_then(|s| s.default.as_ref())
+        })
+        .map(String::as_str)
 }

@@ -15,7 +15,7 @@ use crate::config::DaemonConfig;
 use crate::ingress::budget::BodyBudget;
 use crate::ingress::routes::Surface;
 use crate::ingress::server;
-use crate::instance::{BuildContext, Instance};
+use crate::instance::{BuildContext, Instance, Mode};
 use crate::loader::{ChannelLoader, WasmLoader};
 use crate::metrics::Metrics;
 use crate::queue::downloads::Downloads;
@@ -102,7 +102,9 @@ impl Daemon {
         let egress = Egress::new(EgressOptions {
             max_response_bytes: 4 << 20,
             default_timeout: Duration::from_secs(10),
-            max_timeout: Duration::from_secs(30),
+            // Long polls (Telegram `getUpdates` waits up to 50 s) need more than a
+            // reply does; a call's own deadline still bounds every request.
+            max_timeout: Duration::from_secs(60),
             user_agent: format!("switchboard/{}", env!("CARGO_PKG_VERSION")),
             dns: DnsOptions::from_env()?,
         })
@@ -219,14 +221,24 @@ impl Daemon {
             replies,
             downloads,
         } = self.engines;
-        let tasks = vec![
+        let polling: Vec<String> = shared
+            .instances()
+            .values()
+            .filter(|i| i.mode == Mode::Polling)
+            .map(|i| i.name.clone())
+            .collect();
+        let mut tasks: Vec<_> = polling
+            .into_iter()
+            .map(|name| tokio::spawn(workers::poll::run(shared.clone(), name, stop_rx.clone())))
+            .collect();
+        tasks.extend([
             tokio::spawn(hooks.run(stop_rx.clone(), grace)),
             tokio::spawn(turns.run(stop_rx.clone(), grace)),
             tokio::spawn(replies.run(stop_rx.clone(), grace)),
             tokio::spawn(downloads.run(stop_rx.clone(), grace)),
             tokio::spawn(workers::prune::run(shared.clone(), stop_rx.clone())),
             tokio::spawn(workers::reload::run(shared.clone(), self.reloader, stop_rx)),
-        ];
+        ]);
 
         let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
         let admin_task = admin.map(|admin| {

@@ -14,6 +14,40 @@ use crate::loader::ChannelLoader;
 use crate::metrics::{InstanceMetrics, Metrics};
 use crate::services::Services;
 
+/// How an instance receives: the instance setting `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The platform posts to `/webhooks/<instance>` (the default).
+    Webhook,
+    /// The host calls the channel's `polling.poll` in a loop (contract 0.2.2); the
+    /// instance has no webhook.
+    Polling,
+}
+
+impl Mode {
+    /// The setting that chooses the mode, and the values this host runs.
+    pub(crate) const SETTING: &'static str = "mode";
+    const VALUES: &'static str = "\"webhook\" or \"polling\"";
+
+    /// The mode `settings` choose (with the manifest's defaults applied).
+    pub(crate) fn of(settings: &BTreeMap<String, String>) -> Result<Mode, String> {
+        match settings.get(Mode::SETTING).map(String::as_str) {
+            None | Some("webhook") => Ok(Mode::Webhook),
+            Some("polling") => Ok(Mode::Polling),
+            Some(other) => Err(format!(
+                "{other:?} is not a mode this host runs (it runs {})",
+                Mode::VALUES
+            )),
+        }
+    }
+}
+
+/// How the platform's deliveries are checked, for an instance in webhook mode.
+pub(crate) struct WebhookCheck {
+    pub(crate) verifier: Verifier,
+    pub(crate) handshake: Option<HandshakeVerifier>,
+}
+
 /// One configured channel instance, ready to serve: its component, verifiers,
 /// egress policy and limits, all built once at startup.
 pub(crate) struct Instance {
@@ -22,8 +56,10 @@ pub(crate) struct Instance {
     pub(crate) source: crate::config::ComponentRef,
     /// What the pipeline and the queues call, as the loader built it.
     pub(crate) channel: Arc<dyn Channel>,
-    pub(crate) verifier: Verifier,
-    pub(crate) handshake: Option<HandshakeVerifier>,
+    /// How deliveries are verified; `None` for an instance that receives by polling
+    /// and so has no webhook.
+    pub(crate) webhook: Option<WebhookCheck>,
+    pub(crate) mode: Mode,
     pub(crate) services: Arc<Services>,
     pub(crate) limits: CallLimits,
     pub(crate) max_body_bytes: u64,
@@ -66,15 +102,37 @@ impl Instance {
                 .map(|v| v.as_bytes())
                 .with_context(|| format!("channels.{name}: secret `{key}` is not configured (the verification scheme needs it)"))
         };
+        let mut settings: BTreeMap<String, String> = manifest
+            .settings
+            .iter()
+            .filter_map(|s| s.default.clone().map(|d| (s.name.clone(), d)))
+            .collect();
+        settings.extend(config.settings.clone());
+        let mode = Mode::of(&settings)
+            .map_err(|why| anyhow::anyhow!("channels.{name}.settings.{}: {why}", Mode::SETTING))?;
         let scheme = &manifest.verification.post;
-        let verifier = Verifier::new(scheme, secret(scheme.secret_name())?)
-            .with_context(|| format!("channels.{name}: secret `{}`", scheme.secret_name()))?;
-        let handshake = match &manifest.verification.get {
-            Some(h) => Some(
-                HandshakeVerifier::new(h, secret(h.secret_name())?)
-                    .with_context(|| format!("channels.{name}: secret `{}`", h.secret_name()))?,
-            ),
-            None => None,
+        // A polling instance has no webhook, so nothing to verify and no need for the
+        // verification secrets.
+        let webhook = match mode {
+            Mode::Polling => None,
+            Mode::Webhook => {
+                let verifier =
+                    Verifier::new(scheme, secret(scheme.secret_name())?).with_context(|| {
+                        format!("channels.{name}: secret `{}`", scheme.secret_name())
+                    })?;
+                let handshake = match &manifest.verification.get {
+                    Some(h) => Some(
+                        HandshakeVerifier::new(h, secret(h.secret_name())?).with_context(|| {
+                            format!("channels.{name}: secret `{}`", h.secret_name())
+                        })?,
+                    ),
+                    None => None,
+                };
+                Some(WebhookCheck {
+                    verifier,
+                    handshake,
+                })
+            }
         };
         // Secrets the host uses to verify webhooks are never handed out as outbound
         // placeholders: no platform API needs them, and a component that could send
@@ -100,14 +158,15 @@ impl Instance {
             .collect();
         let policy = Policy::new(&manifest.capabilities.http, &config.allow, secrets)
             .with_context(|| format!("channels.{name}.allow"))?;
-        let mut settings: BTreeMap<String, String> = manifest
-            .settings
-            .iter()
-            .filter_map(|s| s.default.clone().map(|d| (s.name.clone(), d)))
-            .collect();
-        settings.extend(config.settings.clone());
-
         let loaded = cx.loader.load(config)?;
+        if mode == Mode::Polling && !loaded.channel.has_polling_export() {
+            anyhow::bail!(
+                "channels.{name}.settings.{}: \"polling\" needs a component that exports the polling interface (switchboard:channel@0.2.2 or later); {} {} does not",
+                Mode::SETTING,
+                config.component.name,
+                config.component.version
+            );
+        }
 
         let mut limits = CallLimits::default();
         if let Some(ms) = manifest.limits.call_timeout_ms {
@@ -139,6 +198,7 @@ impl Instance {
             persistence_hook = loaded.channel.has_persistence_hook(),
             presence_hook = loaded.channel.has_presence_hook(),
             media_export = loaded.channel.has_media_export(),
+            mode = ?mode,
             compiled_from_cache = loaded.from_cache,
             "channel instance ready"
         );
@@ -146,8 +206,8 @@ impl Instance {
             name: name.clone(),
             source: config.component.clone(),
             channel: loaded.channel,
-            verifier,
-            handshake,
+            webhook,
+            mode,
             services,
             limits,
             max_body_bytes,

@@ -118,6 +118,11 @@ const DOWNLOADS: Family = family(
     "counter",
     "Attachment downloads by outcome (done: stored, skipped: too large or not fetchable).",
 );
+const POLLS: Family = family(
+    "switchboard_polls_total",
+    "counter",
+    "Polls of instances that receive by polling, by outcome: messages (something was stored), empty, platform_error (the channel returned an error), call_failed (trap or deadline), store_failed (nothing stored; the batch is fetched again).",
+);
 const TURNS: Family = family(
     "switchboard_agent_turns_total",
     "counter",
@@ -162,15 +167,17 @@ pub(crate) enum Export {
     MessagePersisted,
     AgentWorking,
     DownloadRequest,
+    Poll,
 }
 
 impl Export {
-    const ALL: [Export; 5] = [
+    const ALL: [Export; 6] = [
         Export::HttpRequest,
         Export::Respond,
         Export::MessagePersisted,
         Export::AgentWorking,
         Export::DownloadRequest,
+        Export::Poll,
     ];
 
     fn label(self) -> &'static str {
@@ -180,6 +187,7 @@ impl Export {
             Export::MessagePersisted => "on_message_persisted",
             Export::AgentWorking => "on_agent_working",
             Export::DownloadRequest => "download_request",
+            Export::Poll => "poll",
         }
     }
 }
@@ -293,6 +301,36 @@ impl Outcome {
     }
 }
 
+/// How one poll of a polling instance ended, as the `outcome` label names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Poll {
+    Messages,
+    Empty,
+    PlatformError,
+    CallFailed,
+    StoreFailed,
+}
+
+impl Poll {
+    const ALL: [Poll; 5] = [
+        Poll::Messages,
+        Poll::Empty,
+        Poll::PlatformError,
+        Poll::CallFailed,
+        Poll::StoreFailed,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Poll::Messages => "messages",
+            Poll::Empty => "empty",
+            Poll::PlatformError => "platform_error",
+            Poll::CallFailed => "call_failed",
+            Poll::StoreFailed => "store_failed",
+        }
+    }
+}
+
 /// The `outcome` label of a guest call: `ok` or the error's label.
 const CALL_OUTCOMES: [&str; 6] = ["ok", "deadline", "limit", "trap", "busy", "not_exported"];
 
@@ -367,6 +405,7 @@ pub(crate) struct InstanceMetrics {
     replies: [AtomicU64; Outcome::ALL.len()],
     downloads: [AtomicU64; Outcome::ALL.len()],
     access: [AtomicU64; ACCESS_OUTCOMES],
+    polls: [AtomicU64; Poll::ALL.len()],
 }
 
 impl InstanceMetrics {
@@ -405,6 +444,10 @@ impl InstanceMetrics {
 
     pub(crate) fn access(&self, decision: Access) {
         add(&self.access[decision.index()], 1);
+    }
+
+    pub(crate) fn poll(&self, outcome: Poll) {
+        add(&self.polls[outcome as usize], 1);
     }
 
     pub(crate) fn dead_letter(&self, kind: DeadLetter) {
@@ -618,6 +661,16 @@ impl Metrics {
                     out,
                     ACCESS.name,
                     &format!("instance=\"{name}\",outcome=\"{}\"", Access::label(index)),
+                    n,
+                );
+            }
+        });
+        each(&mut out, POLLS, &|out, name, m| {
+            for (outcome, n) in Poll::ALL.iter().zip(&m.polls) {
+                counter(
+                    out,
+                    POLLS.name,
+                    &format!("instance=\"{name}\",outcome=\"{}\"", outcome.label()),
                     n,
                 );
             }

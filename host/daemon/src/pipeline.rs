@@ -25,6 +25,9 @@ pub(crate) struct Delivery {
 pub(crate) enum PipelineError {
     #[error("method {0} not accepted here")]
     MethodNotAllowed(String),
+    /// The instance receives by polling (`mode = "polling"`) and has no webhook.
+    #[error("this instance receives by polling (settings.mode = \"polling\") and has no webhook")]
+    NoWebhook,
     #[error("verification failed: {0}")]
     BadSignature(#[source] VerifyError),
     #[error("handshake failed: {0}")]
@@ -61,16 +64,19 @@ pub(crate) fn check_before_body(
     headers: &HeaderMap,
 ) -> Result<(), PipelineError> {
     instance.metrics.received();
+    let Some(webhook) = &instance.webhook else {
+        return Err(PipelineError::NoWebhook);
+    };
     match *method {
         http::Method::GET => {
-            let Some(handshake) = &instance.handshake else {
+            let Some(handshake) = &webhook.handshake else {
                 return Err(PipelineError::MethodNotAllowed(method.to_string()));
             };
             handshake
                 .verify(query)
                 .map_err(PipelineError::HandshakeFailed)
         }
-        http::Method::POST => instance
+        http::Method::POST => webhook
             .verifier
             .check_headers(headers, shared.clock.now_secs())
             .map_err(PipelineError::BadSignature),
@@ -90,12 +96,15 @@ pub(crate) async fn handle(
         headers,
         mut request,
     } = delivery;
+    let Some(webhook) = &instance.webhook else {
+        return Err(PipelineError::NoWebhook);
+    };
     if request.method == "GET" {
         // The handshake was the whole check and carries nothing in a body; a body on
         // a GET is nobody's business, so the guest never sees one.
         request.body = bytes::Bytes::new();
-    } else if instance.verifier.reads_body() {
-        instance
+    } else if webhook.verifier.reads_body() {
+        webhook
             .verifier
             .verify(&headers, &request.body, shared.clock.now_secs())
             .map_err(PipelineError::BadSignature)?;
@@ -166,33 +175,11 @@ pub(crate) async fn process(
 
     if !handled.messages.is_empty() {
         let count = handled.messages.len();
-        // New messages go to the hook and turn queues in memory, right after the
-        // commit and in commit order; a message is never handed over before it is
-        // durable, and a conversation's messages arrive in the order they were stored.
-        let (hooks, turns) = (shared.feeds.hooks.clone(), shared.feeds.turns.clone());
-        let hand_over = move |outcomes: &[PersistOutcome]| {
-            for outcome in outcomes {
-                // The store queued exactly this work: a hook for every new message
-                // that is not an edit, a turn for those with no reason against one.
-                if let PersistOutcome::Stored(message) = outcome {
-                    if !message.message.is_edit {
-                        hooks.push(DueMessage {
-                            message: message.clone(),
-                            attempts: 0,
-                        });
-                    }
-                    if message.no_turn.is_none() {
-                        turns.push(DueMessage {
-                            message: message.clone(),
-                            attempts: 0,
-                        });
-                    }
-                }
-            }
-        };
         let persisted = tokio::time::timeout(
             shared.server.persist_timeout,
-            shared.store.persist_then(name, handled.messages, hand_over),
+            shared
+                .store
+                .persist_then(name, handled.messages, hand_over(shared)),
         )
         .await;
         let outcomes = match persisted {
@@ -209,15 +196,7 @@ pub(crate) async fn process(
             }
             Ok(Ok(outcomes)) => outcomes,
         };
-        let (mut stored, mut duplicates, mut edited) = (0, 0, 0);
-        for outcome in &outcomes {
-            match outcome {
-                PersistOutcome::Stored(_) => stored += 1,
-                PersistOutcome::Duplicate { .. } => duplicates += 1,
-                PersistOutcome::Edited(_) => edited += 1,
-            }
-        }
-        instance.metrics.persisted(stored, duplicates, edited);
+        let (stored, duplicates, edited) = count_outcomes(instance, &outcomes);
         tracing::info!(instance = %name, emitted = count, stored, duplicates, edited, "delivery stored");
     } else if handled.dead_letter.is_none() {
         tracing::debug!(instance = %name, status = handled.response.status, "delivery handled, nothing emitted");
@@ -226,6 +205,48 @@ pub(crate) async fn process(
         keep_for_replay(shared, instance, request, reason).await?;
     }
     Ok(handled.response)
+}
+
+/// What hands freshly stored messages to the hook and turn queues in memory, right
+/// after the commit and in commit order: a message is never handed over before it is
+/// durable, and a conversation's messages arrive in the order they were stored.
+pub(crate) fn hand_over(shared: &Shared) -> impl FnOnce(&[PersistOutcome]) + Send + 'static {
+    let (hooks, turns) = (shared.feeds.hooks.clone(), shared.feeds.turns.clone());
+    move |outcomes: &[PersistOutcome]| {
+        for outcome in outcomes {
+            // The store queued exactly this work: a hook for every new message that
+            // is not an edit, a turn for those with no reason against one.
+            if let PersistOutcome::Stored(message) = outcome {
+                if !message.message.is_edit {
+                    hooks.push(DueMessage {
+                        message: message.clone(),
+                        attempts: 0,
+                    });
+                }
+                if message.no_turn.is_none() {
+                    turns.push(DueMessage {
+                        message: message.clone(),
+                        attempts: 0,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Counts stored, duplicate and edited messages into the instance's metrics and
+/// returns the three counts.
+pub(crate) fn count_outcomes(instance: &Instance, outcomes: &[PersistOutcome]) -> (u64, u64, u64) {
+    let (mut stored, mut duplicates, mut edited) = (0, 0, 0);
+    for outcome in outcomes {
+        match outcome {
+            PersistOutcome::Stored(_) => stored += 1,
+            PersistOutcome::Duplicate { .. } => duplicates += 1,
+            PersistOutcome::Edited(_) => edited += 1,
+        }
+    }
+    instance.metrics.persisted(stored, duplicates, edited);
+    (stored, duplicates, edited)
 }
 
 /// The channel asked (`host.dead-letter`) for the delivery to be kept: it carries a

@@ -1,6 +1,7 @@
-//! Background tasks that are not queues: pruning old messages and picking up
-//! installs.
+//! Background tasks that are not queues: pruning old messages, picking up installs,
+//! and the poll loops of instances that receive by polling.
 
+pub(crate) mod poll;
 pub(crate) mod prune;
 pub(crate) mod reload;
 

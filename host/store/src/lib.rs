@@ -89,6 +89,7 @@ mod history;
 mod kv;
 mod messages;
 mod outbox;
+mod poll;
 mod readers;
 mod requeue;
 mod rows;
@@ -103,6 +104,7 @@ pub use access::{Pairing, PairingRequest};
 pub use attachments::{DownloadOutcome, DueDownload};
 pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
 pub use error::StoreError;
+pub use poll::PolledStored;
 pub use sends::{API_KEY_TTL_MS, NewSend, SendQueued};
 pub use store::Store;
 pub use types::{

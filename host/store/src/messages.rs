@@ -125,7 +125,7 @@ impl Store {
 
 const SELECT_ID: &str = "SELECT id FROM messages WHERE instance = ?1 AND external_id = ?2";
 
-fn persist_one(
+pub(crate) fn persist_one(
     conn: &Connection,
     instance: &str,
     message: InboundMessage,

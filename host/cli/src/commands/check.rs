@@ -15,9 +15,13 @@ pub(crate) fn run(path: &Path) -> anyhow::Result<ExitCode> {
                 config.agent.kind()
             );
             for instance in &config.instances {
+                let manifest = &instance.component.manifest;
+                let receives = match crate::config::receive_mode(&instance.settings, manifest) {
+                    Some("polling") => format!("{} (polling)", instance.name),
+                    _ => format!("/webhooks/{}", instance.name),
+                };
                 println!(
-                    "  /webhooks/{} -> {} {} (switchboard:channel@{})",
-                    instance.name,
+                    "  {receives} -> {} {} (switchboard:channel@{})",
                     instance.component.name,
                     instance.component.version,
                     instance.component.manifest.wit

@@ -53,6 +53,7 @@ impl Rejection {
             }
             Rejection::Pipeline { error, .. } => match error {
                 PipelineError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+                PipelineError::NoWebhook => StatusCode::NOT_FOUND,
                 PipelineError::BadSignature(_) => StatusCode::UNAUTHORIZED,
                 PipelineError::HandshakeFailed(_) => StatusCode::FORBIDDEN,
                 PipelineError::Overloaded(_) | PipelineError::StoreUnavailable(_) => {
@@ -73,6 +74,7 @@ impl Rejection {
             Rejection::UnknownInstance(_) => "unknown_instance",
             Rejection::Pipeline { error, .. } => match error {
                 PipelineError::MethodNotAllowed(_) => "method_not_allowed",
+                PipelineError::NoWebhook => "polling_instance",
                 PipelineError::BadSignature(error) => error.reason_label(),
                 PipelineError::HandshakeFailed(_) => "bad_handshake",
                 PipelineError::Overloaded(_) => "overloaded",

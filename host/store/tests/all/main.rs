@@ -10,6 +10,7 @@ mod messages;
 mod migration;
 mod outbox;
 mod pages;
+mod poll;
 mod prune;
 mod sends;
 mod state;
