@@ -20,7 +20,7 @@
 ///   for the `full` world of 0.2.1 and later, whose `media` export it implements: the
 ///   request the host performs to stream an attachment's content into its blob store
 /// - `poll: fn(&impl Host, Option<&str>) -> Result<PollOutcome, DeliveryFailure>`, for
-///   the `full` world of 0.2.2 and later, whose `polling` export it implements: fetch
+///   the `polling-channel` world of 0.2.2 and later, whose `polling` export it implements: fetch
 ///   what arrived since the cursor, emit it, and return the next cursor
 ///
 /// The entry points see only plain types, so they run natively too: in unit tests

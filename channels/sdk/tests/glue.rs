@@ -402,13 +402,13 @@ mod minimal {
     }
 }
 
-/// The `full` world of 0.2.2, whose `polling` export the glue implements.
+/// The `polling-channel` world of 0.2.2, whose `polling` export the glue implements.
 mod polling {
     use super::*;
 
     pub(crate) mod bindings {
         wit_bindgen::generate!({
-            world: "full",
+            world: "polling-channel",
             path: "../../wit/channel@0.2.2",
             additional_derives: [PartialEq],
         });

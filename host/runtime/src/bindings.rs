@@ -10,21 +10,21 @@
 //! by the linker's `host@0.1.1`, an export `channel@0.1.0` is found when looking for
 //! `channel@0.1.1`), and types are structural.
 //!
-//! Bindings are generated for each `full` world (every optional export); each optional
-//! export interface is probed separately on the `InstancePre`, so a component built
-//! against `minimal` loads with the same bindings.
+//! Bindings are generated for the world with every optional export (0.2: `all`, 0.1:
+//! `full`); each optional export interface is probed separately on the `InstancePre`,
+//! so a component built against `minimal` loads with the same bindings.
 
 pub(crate) mod v0_2 {
     mod generated {
         wasmtime::component::bindgen!({
-            world: "full",
+            world: "all",
             path: "../../wit/channel@0.2.2",
             imports: { default: async | trappable },
             exports: { default: async },
         });
     }
 
-    pub(crate) use generated::Full;
+    pub(crate) use generated::All;
     pub(crate) use generated::exports::switchboard::channel::channel::GuestIndices as ChannelIndices;
     pub(crate) use generated::exports::switchboard::channel::media::GuestIndices as MediaIndices;
     pub(crate) use generated::exports::switchboard::channel::persistence::GuestIndices as PersistenceIndices;

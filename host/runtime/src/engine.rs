@@ -65,7 +65,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(LoadError::Engine)?;
         // Both release lines side by side: their interface names differ in the
         // version (`@0.1.1`, `@0.2.0`), so each component links to its own.
-        v0_2::Full::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+        v0_2::All::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(LoadError::Engine)?;
         v0_1::Full::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(LoadError::Engine)?;
