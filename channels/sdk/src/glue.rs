@@ -22,6 +22,11 @@
 /// - `poll: fn(&impl Host, Option<&str>) -> Result<PollOutcome, DeliveryFailure>`, for
 ///   the `polling-channel` world of 0.2.2 and later, whose `polling` export it implements: fetch
 ///   what arrived since the cursor, emit it, and return the next cursor
+/// - `session_open: fn(&impl Host, &SessionContext) -> Result<SessionTarget, DeliveryFailure>`,
+///   `on_frame: fn(&impl Host, &str, &SessionContext) -> Result<FrameOutcome, DeliveryFailure>`
+///   and `on_tick: fn(&impl Host, &SessionContext) -> Result<FrameOutcome, DeliveryFailure>`
+///   (all three or none), for the `socket-channel` world of 0.2.2 and later, whose
+///   `session` export they implement
 ///
 /// The entry points see only plain types, so they run natively too: in unit tests
 /// against a fake host, or in a host that calls them without the sandbox.
@@ -104,6 +109,9 @@ macro_rules! channel_glue {
             on_agent_working: $on_agent_working:path)?
         $(, download_request: $download_request:path)?
         $(, poll: $poll:path)?
+        $(, session_open: $session_open:path,
+            on_frame: $on_frame:path,
+            on_tick: $on_tick:path)?
         $(,)?
     ) => {
         /// The exported component; the bindings' `export!` names it.
@@ -219,7 +227,7 @@ macro_rules! channel_glue {
                                 unmapped: outcome
                                     .unmapped
                                     .into_iter()
-                                    .map(|u| wit_polling::Unmapped {
+                                    .map(|u| wit_bindings::switchboard::channel::types::Unmapped {
                                         reason: u.reason,
                                         payload: u.payload,
                                     })
@@ -232,6 +240,78 @@ macro_rules! channel_glue {
                             })
                     }
                 }
+            )?
+
+            $(
+                const _: () = {
+                    use wit_bindings::exports::switchboard::channel::session as wit_session;
+
+                    fn context_from_wit(c: wit_session::SessionContext) -> $crate::SessionContext {
+                        $crate::SessionContext {
+                            cursor: c.cursor,
+                            memo: c.memo,
+                        }
+                    }
+
+                    fn outcome_to_wit(
+                        outcome: Result<$crate::FrameOutcome, $crate::DeliveryFailure>,
+                    ) -> Result<wit_session::FrameOutcome, DeliveryError> {
+                        outcome
+                            .map(|o| wit_session::FrameOutcome {
+                                send: o.send,
+                                send_after_commit: o.send_after_commit,
+                                cursor: o.cursor,
+                                memo: o.memo,
+                                tick_ms: o.tick_ms,
+                                reconnect: o.reconnect,
+                                unmapped: o
+                                    .unmapped
+                                    .into_iter()
+                                    .map(|u| wit_bindings::switchboard::channel::types::Unmapped {
+                                        reason: u.reason,
+                                        payload: u.payload,
+                                    })
+                                    .collect(),
+                            })
+                            .map_err(|failure| DeliveryError {
+                                message: failure.message,
+                                retryable: failure.retryable,
+                                retry_after_secs: failure.retry_after_secs,
+                            })
+                    }
+
+                    impl wit_session::Guest for Component {
+                        fn open(
+                            context: wit_session::SessionContext,
+                        ) -> Result<wit_session::SessionTarget, DeliveryError> {
+                            let opened: Result<$crate::SessionTarget, $crate::DeliveryFailure> =
+                                $session_open(&WitHost, &context_from_wit(context));
+                            opened
+                                .map(|target| wit_session::SessionTarget {
+                                    url: target.url,
+                                    headers: target.headers,
+                                })
+                                .map_err(|failure| DeliveryError {
+                                    message: failure.message,
+                                    retryable: failure.retryable,
+                                    retry_after_secs: failure.retry_after_secs,
+                                })
+                        }
+
+                        fn on_frame(
+                            frame: String,
+                            context: wit_session::SessionContext,
+                        ) -> Result<wit_session::FrameOutcome, DeliveryError> {
+                            outcome_to_wit($on_frame(&WitHost, &frame, &context_from_wit(context)))
+                        }
+
+                        fn on_tick(
+                            context: wit_session::SessionContext,
+                        ) -> Result<wit_session::FrameOutcome, DeliveryError> {
+                            outcome_to_wit($on_tick(&WitHost, &context_from_wit(context)))
+                        }
+                    }
+                };
             )?
 
             /// The channel's host: the `switchboard:channel/host` imports.

@@ -41,6 +41,7 @@ mod poll;
 mod query;
 mod request;
 mod response;
+mod session;
 mod text;
 mod webhook;
 
@@ -55,5 +56,6 @@ pub use poll::{PollOutcome, Unmapped};
 pub use query::{query_pairs, query_param};
 pub use request::{Body, FormPart, PartContent, Request, bearer, join_url, secret};
 pub use response::Response;
+pub use session::{FrameOutcome, SessionContext, SessionTarget};
 pub use text::split_text;
 pub use webhook::Webhook;

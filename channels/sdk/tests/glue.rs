@@ -415,9 +415,9 @@ mod polling {
     }
 
     use bindings::exports::switchboard::channel::polling::{
-        Guest as _, PollOutcome as WitPollOutcome, Unmapped as WitUnmapped,
+        Guest as _, PollOutcome as WitPollOutcome,
     };
-    use bindings::switchboard::channel::types::DeliveryError;
+    use bindings::switchboard::channel::types::{DeliveryError, Unmapped as WitUnmapped};
     use switchboard_channel_sdk::{Attachment, PollOutcome, Request, Unmapped};
 
     switchboard_channel_sdk::channel_glue! {
@@ -484,6 +484,130 @@ mod polling {
                 message: "http 429: retry after 7".to_owned(),
                 retryable: true,
                 retry_after_secs: Some(7),
+            })
+        );
+    }
+}
+
+/// The `socket-channel` world of 0.2.2, whose `session` export the glue implements.
+mod session {
+    use super::*;
+
+    pub(crate) mod bindings {
+        wit_bindgen::generate!({
+            world: "socket-channel",
+            path: "../../wit/channel@0.2.2",
+            additional_derives: [PartialEq],
+        });
+    }
+
+    use bindings::exports::switchboard::channel::session::{
+        FrameOutcome as WitFrameOutcome, Guest as _, SessionContext as WitContext,
+        SessionTarget as WitTarget,
+    };
+    use bindings::switchboard::channel::types::{DeliveryError, Unmapped as WitUnmapped};
+    use switchboard_channel_sdk::{
+        Attachment, FrameOutcome, Request, SessionContext, SessionTarget, Unmapped,
+    };
+
+    switchboard_channel_sdk::channel_glue! {
+        bindings: crate::session::bindings,
+        on_http_request: echo_request,
+        on_respond: record_reply,
+        on_message_persisted: record_persisted,
+        on_agent_working: record_working,
+        download_request: no_download,
+        session_open: open,
+        on_frame: frame,
+        on_tick: tick,
+    }
+
+    fn no_download(
+        _host: &impl Host,
+        _attachment: &Attachment,
+    ) -> Result<Request, DeliveryFailure> {
+        Err(DeliveryFailure::permanent("no downloads"))
+    }
+
+    /// Connects to the memo's URL, or refuses without one.
+    fn open(_host: &impl Host, context: &SessionContext) -> Result<SessionTarget, DeliveryFailure> {
+        match &context.memo {
+            Some(url) => Ok(SessionTarget {
+                url: url.clone(),
+                headers: vec![(
+                    "authorization".to_owned(),
+                    "Bearer {{secret:app_token}}".to_owned(),
+                )],
+            }),
+            None => Err(DeliveryFailure::retryable("no URL yet")),
+        }
+    }
+
+    /// Acknowledges a frame after the commit and moves the cursor to the frame's text.
+    fn frame(
+        _host: &impl Host,
+        frame: &str,
+        context: &SessionContext,
+    ) -> Result<FrameOutcome, DeliveryFailure> {
+        Ok(FrameOutcome {
+            send: vec![format!("seen after {:?}", context.cursor)],
+            send_after_commit: vec![format!("ack {frame}")],
+            cursor: Some(frame.to_owned()),
+            memo: None,
+            tick_ms: Some(41_250),
+            reconnect: frame == "bye",
+            unmapped: vec![Unmapped {
+                reason: "odd".to_owned(),
+                payload: frame.as_bytes().to_vec(),
+            }],
+        })
+    }
+
+    fn tick(_host: &impl Host, _context: &SessionContext) -> Result<FrameOutcome, DeliveryFailure> {
+        Err(DeliveryFailure::permanent("no heartbeat"))
+    }
+
+    #[test]
+    fn the_session_export_carries_targets_outcomes_and_errors_field_for_field() {
+        let context = |memo: Option<&str>| WitContext {
+            cursor: Some("7".to_owned()),
+            memo: memo.map(str::to_owned),
+        };
+        assert_eq!(
+            Component::open(context(Some("wss://example.test/socket"))),
+            Ok(WitTarget {
+                url: "wss://example.test/socket".to_owned(),
+                headers: vec![(
+                    "authorization".to_owned(),
+                    "Bearer {{secret:app_token}}".to_owned()
+                )],
+            })
+        );
+        assert_eq!(
+            Component::open(context(None)).map_err(|e| e.retryable),
+            Err(true)
+        );
+        assert_eq!(
+            Component::on_frame("bye".to_owned(), context(None)),
+            Ok(WitFrameOutcome {
+                send: vec!["seen after Some(\"7\")".to_owned()],
+                send_after_commit: vec!["ack bye".to_owned()],
+                cursor: Some("bye".to_owned()),
+                memo: None,
+                tick_ms: Some(41_250),
+                reconnect: true,
+                unmapped: vec![WitUnmapped {
+                    reason: "odd".to_owned(),
+                    payload: b"bye".to_vec(),
+                }],
+            })
+        );
+        assert_eq!(
+            Component::on_tick(context(None)),
+            Err(DeliveryError {
+                message: "no heartbeat".to_owned(),
+                retryable: false,
+                retry_after_secs: None,
             })
         );
     }

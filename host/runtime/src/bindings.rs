@@ -31,6 +31,8 @@ pub(crate) mod v0_2 {
     pub(crate) use generated::exports::switchboard::channel::polling as wit_polling;
     pub(crate) use generated::exports::switchboard::channel::polling::GuestIndices as PollingIndices;
     pub(crate) use generated::exports::switchboard::channel::presence::GuestIndices as PresenceIndices;
+    pub(crate) use generated::exports::switchboard::channel::session as wit_session;
+    pub(crate) use generated::exports::switchboard::channel::session::GuestIndices as SessionIndices;
     pub(crate) use generated::switchboard::channel::context::Host as ContextHost;
     pub(crate) use generated::switchboard::channel::host::Host;
     pub(crate) use generated::switchboard::channel::types as wit;

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use switchboard_types::{
     Attachment, DeliveryError, InboundMessage, OutboundMessage, OutgoingRequest, Receipt,
-    WebhookRequest,
+    SessionContext, SessionTarget, WebhookRequest,
 };
 
-use crate::component::{ChannelComponent, HandledRequest, Polled};
+use crate::component::{ChannelComponent, Framed, HandledRequest, Polled};
 use crate::error::CallError;
 use crate::limits::CallLimits;
 use crate::services::InstanceServices;
@@ -36,6 +36,11 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
 
     /// Whether [`Channel::poll`] does anything.
     fn has_polling_export(&self) -> bool {
+        false
+    }
+
+    /// Whether the `session` calls do anything.
+    fn has_session_export(&self) -> bool {
         false
     }
 
@@ -99,6 +104,28 @@ pub trait Channel: Send + Sync + std::fmt::Debug {
     ) -> Result<Polled, CallError> {
         Err(CallError::NotExported("polling.poll"))
     }
+
+    /// `session.open`; [`CallError::NotExported`] without the export.
+    async fn session_open(
+        &self,
+        _services: Arc<dyn InstanceServices>,
+        _limits: &CallLimits,
+        _context: &SessionContext,
+    ) -> Result<Result<SessionTarget, DeliveryError>, CallError> {
+        Err(CallError::NotExported("session.open"))
+    }
+
+    /// `session.on-frame` with `Some(frame)`, `session.on-tick` with `None`;
+    /// [`CallError::NotExported`] without the export.
+    async fn session_call(
+        &self,
+        _services: Arc<dyn InstanceServices>,
+        _limits: &CallLimits,
+        _frame: Option<&str>,
+        _context: &SessionContext,
+    ) -> Result<Framed, CallError> {
+        Err(CallError::NotExported("session.on-frame"))
+    }
 }
 
 #[async_trait::async_trait]
@@ -117,6 +144,10 @@ impl Channel for ChannelComponent {
 
     fn has_polling_export(&self) -> bool {
         ChannelComponent::has_polling_export(self)
+    }
+
+    fn has_session_export(&self) -> bool {
+        ChannelComponent::has_session_export(self)
     }
 
     fn log_bytes_dropped(&self) -> u64 {
@@ -177,5 +208,24 @@ impl Channel for ChannelComponent {
         cursor: Option<&str>,
     ) -> Result<Polled, CallError> {
         ChannelComponent::poll(self, services, limits, cursor).await
+    }
+
+    async fn session_open(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        context: &SessionContext,
+    ) -> Result<Result<SessionTarget, DeliveryError>, CallError> {
+        ChannelComponent::session_open(self, services, limits, context).await
+    }
+
+    async fn session_call(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        frame: Option<&str>,
+        context: &SessionContext,
+    ) -> Result<Framed, CallError> {
+        ChannelComponent::session_call(self, services, limits, frame, context).await
     }
 }

@@ -4,8 +4,8 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 use switchboard_types::{
-    Attachment, DeliveryError, InboundMessage, OutboundMessage, OutgoingRequest, PollOutcome,
-    Receipt, WebhookRequest,
+    Attachment, DeliveryError, FrameOutcome, InboundMessage, OutboundMessage, OutgoingRequest,
+    PollOutcome, Receipt, SessionContext, SessionTarget, WebhookRequest,
 };
 use wasmtime::component::{Component, Instance, InstancePre};
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap, UpdateDeadline};
@@ -49,6 +49,15 @@ pub struct Polled {
     pub messages: Vec<InboundMessage>,
 }
 
+/// The outcome of `session.on-frame` or `session.on-tick`: what the channel returned
+/// and every message it emitted. The messages count only with an `Ok` outcome: the
+/// caller stores them with the cursor before it sends `send-after-commit`.
+#[derive(Debug)]
+pub struct Framed {
+    pub outcome: Result<FrameOutcome, DeliveryError>,
+    pub messages: Vec<InboundMessage>,
+}
+
 /// The exports of a component, found once at load, for the release line it targets.
 enum Exports {
     V0_1 {
@@ -61,6 +70,7 @@ enum Exports {
         presence: Option<v0_2::PresenceIndices>,
         media: Option<v0_2::MediaIndices>,
         polling: Option<v0_2::PollingIndices>,
+        session: Option<v0_2::SessionIndices>,
     },
 }
 
@@ -79,6 +89,7 @@ impl Exports {
                 presence: v0_2::PresenceIndices::new(pre).ok(),
                 media: v0_2::MediaIndices::new(pre).ok(),
                 polling: v0_2::PollingIndices::new(pre).ok(),
+                session: v0_2::SessionIndices::new(pre).ok(),
             }
         })
     }
@@ -99,6 +110,16 @@ impl Exports {
             self,
             Exports::V0_2 {
                 polling: Some(_),
+                ..
+            }
+        )
+    }
+
+    fn has_session(&self) -> bool {
+        matches!(
+            self,
+            Exports::V0_2 {
+                session: Some(_),
                 ..
             }
         )
@@ -143,6 +164,7 @@ impl std::fmt::Debug for ChannelComponent {
             .field("presence", &self.inner.exports.has_presence())
             .field("media", &self.inner.exports.has_media())
             .field("polling", &self.inner.exports.has_polling())
+            .field("session", &self.inner.exports.has_session())
             .finish_non_exhaustive()
     }
 }
@@ -249,6 +271,11 @@ impl ChannelComponent {
     /// Whether the component exports the optional `polling` interface (0.2.2 and later).
     pub fn has_polling_export(&self) -> bool {
         self.inner.exports.has_polling()
+    }
+
+    /// Whether the component exports the optional `session` interface (0.2.2 and later).
+    pub fn has_session_export(&self) -> bool {
+        self.inner.exports.has_session()
     }
 
     /// Whether the component exports the optional `presence` hook (0.2 and later).
@@ -472,6 +499,82 @@ impl ChannelComponent {
             Vec::new()
         };
         Ok(Polled { outcome, messages })
+    }
+
+    fn session_indices(&self, export: &'static str) -> Result<&v0_2::SessionIndices, CallError> {
+        match &self.inner.exports {
+            Exports::V0_2 {
+                session: Some(indices),
+                ..
+            } => Ok(indices),
+            _ => Err(CallError::NotExported(export)),
+        }
+    }
+
+    /// `session.open` on a fresh instance: where to connect.
+    pub async fn session_open(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        context: &SessionContext,
+    ) -> Result<Result<SessionTarget, DeliveryError>, CallError> {
+        let indices = self.session_indices("session.open")?;
+        let context = convert::session_context_to_wit(context);
+        let (result, state) = self
+            .call(Phase::Session, services, limits, async |store, instance| {
+                let guest = indices.load(&mut *store, instance)?;
+                guest.call_open(&mut *store, &context).await
+            })
+            .await?;
+        Ok(result
+            .map(convert::session_target_from_wit)
+            .map_err(|error| {
+                let mut error = convert::delivery_error_from_wit(error);
+                error.message = clean_error(&state, &error.message);
+                error
+            }))
+    }
+
+    /// `session.on-frame` (a text frame) or, with `frame` `None`, `session.on-tick`,
+    /// on a fresh instance, with the messages emitted meanwhile. Nothing is stored
+    /// or sent here.
+    pub async fn session_call(
+        &self,
+        services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        frame: Option<&str>,
+        context: &SessionContext,
+    ) -> Result<Framed, CallError> {
+        let export = if frame.is_some() {
+            "session.on-frame"
+        } else {
+            "session.on-tick"
+        };
+        let indices = self.session_indices(export)?;
+        let context = convert::session_context_to_wit(context);
+        let (result, mut state) = self
+            .call(Phase::Session, services, limits, async |store, instance| {
+                let guest = indices.load(&mut *store, instance)?;
+                match frame {
+                    Some(frame) => guest.call_on_frame(&mut *store, frame, &context).await,
+                    None => guest.call_on_tick(&mut *store, &context).await,
+                }
+            })
+            .await?;
+        let outcome = match result {
+            Ok(outcome) => Ok(convert::frame_outcome_from_wit(outcome)),
+            Err(error) => {
+                let mut error = convert::delivery_error_from_wit(error);
+                error.message = clean_error(&state, &error.message);
+                Err(error)
+            }
+        };
+        let messages = if outcome.is_ok() {
+            std::mem::take(&mut state.emitted)
+        } else {
+            Vec::new()
+        };
+        Ok(Framed { outcome, messages })
     }
 
     /// `media.download-request`: the request that downloads `attachment`. Fails with

@@ -4,7 +4,7 @@
 
 use switchboard_types as t;
 
-use crate::bindings::v0_2::{ContextHost, Host, wit, wit_polling};
+use crate::bindings::v0_2::{ContextHost, Host, wit, wit_polling, wit_session};
 use crate::imports::{Body, Level, context_host, same_in_every_version};
 use crate::multipart;
 use crate::state::CallState;
@@ -264,6 +264,39 @@ context_host!(ContextHost);
 pub(crate) fn poll_outcome_from_wit(o: wit_polling::PollOutcome) -> t::PollOutcome {
     t::PollOutcome {
         next_cursor: o.next_cursor,
+        unmapped: o
+            .unmapped
+            .into_iter()
+            .map(|u| t::Unmapped {
+                reason: u.reason,
+                payload: u.payload,
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn session_context_to_wit(c: &t::SessionContext) -> wit_session::SessionContext {
+    wit_session::SessionContext {
+        cursor: c.cursor.clone(),
+        memo: c.memo.clone(),
+    }
+}
+
+pub(crate) fn session_target_from_wit(t: wit_session::SessionTarget) -> t::SessionTarget {
+    t::SessionTarget {
+        url: t.url,
+        headers: t.headers,
+    }
+}
+
+pub(crate) fn frame_outcome_from_wit(o: wit_session::FrameOutcome) -> t::FrameOutcome {
+    t::FrameOutcome {
+        send: o.send,
+        send_after_commit: o.send_after_commit,
+        cursor: o.cursor,
+        memo: o.memo,
+        tick_ms: o.tick_ms,
+        reconnect: o.reconnect,
         unmapped: o
             .unmapped
             .into_iter()

@@ -107,9 +107,12 @@ impl CallState {
         &mut self,
         message: t::InboundMessage,
     ) -> wasmtime::Result<Result<(), String>> {
-        if !matches!(self.phase, Phase::HttpRequest | Phase::Poll) {
+        if !matches!(
+            self.phase,
+            Phase::HttpRequest | Phase::Poll | Phase::Session
+        ) {
             return Ok(Err(
-                "emit is only valid during on-http-request and poll".to_owned()
+                "emit is only valid during on-http-request, poll, on-frame and on-tick".to_owned(),
             ));
         }
         if message.external_id.is_empty() || message.external_id.len() > MAX_EXTERNAL_ID_BYTES {
@@ -158,9 +161,9 @@ impl CallState {
     }
 
     pub(crate) fn dead_letter(&mut self, reason: &str) -> Result<(), String> {
-        if self.phase == Phase::Poll {
+        if matches!(self.phase, Phase::Poll | Phase::Session) {
             return Err(
-                "dead-letter is not valid during poll: return the update in poll-outcome.unmapped"
+                "dead-letter is not valid during poll or a session call: return the update in the outcome's unmapped list"
                     .to_owned(),
             );
         }

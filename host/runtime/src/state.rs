@@ -20,6 +20,7 @@ pub(crate) enum Phase {
     Presence,
     Media,
     Poll,
+    Session,
 }
 
 /// Bytes of guest stdout/stderr kept per call; writes beyond it fail, which Rust's

@@ -12,6 +12,7 @@ mod outbound;
 mod poll;
 mod reply;
 mod request;
+mod session;
 
 pub use capability::HttpCapability;
 pub use history::{HistoryEntry, Role};
@@ -23,3 +24,4 @@ pub use outbound::{FetchError, Headers, IncomingResponse, OutgoingRequest};
 pub use poll::{PollOutcome, Unmapped};
 pub use reply::{DeliveryError, OutboundAttachment, OutboundMessage, Receipt};
 pub use request::WebhookRequest;
+pub use session::{FrameOutcome, SessionContext, SessionTarget};
