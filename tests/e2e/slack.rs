@@ -1,11 +1,12 @@
 //! Slack through the real daemon: `slack-v0` signatures and their replay window,
 //! the `url_verification` challenge, events stored once however often Slack sends
 //! them, bots that must never be answered, interactivity form bodies, and replies
-//! and reactions at a mock Web API.
+//! and reactions at a mock Web API; and Socket Mode, with no webhook.
 
 mod events;
 mod media;
 mod outbound;
+mod socket;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

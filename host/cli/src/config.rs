@@ -554,17 +554,15 @@ fn lower_channel(
             Err(e) => errs.push(format!("channels.{name}.secrets.{key}: {e}")),
         }
     }
-    // An instance that receives by polling has no webhook to verify, so the secrets
-    // only the verification schemes use are not needed (the daemon checks the mode's
-    // value and that the component can poll).
-    let polling = match receive_mode(&raw.settings, manifest) {
+    // An instance that receives by polling or over a session has no webhook to
+    // verify, so the secrets only the verification schemes use are not needed (the
+    // daemon checks that the component has the export the mode needs).
+    let no_webhook = match receive_mode(&raw.settings, manifest) {
         None | Some("webhook") => false,
-        Some("polling") => {
-            // `polling` is an optional export of 0.2.2; the daemon checks the export
-            // itself when it loads the component.
+        Some(mode @ ("polling" | "socket")) => {
             if component.wit < semver::Version::new(0, 2, 2) {
                 errs.push(format!(
-                    "channels.{name}.settings.mode: \"polling\" needs a component built for switchboard:channel@0.2.2 or later; {} {} targets {}",
+                    "channels.{name}.settings.mode: {mode:?} needs a component built for switchboard:channel@0.2.2 or later; {} {} targets {}",
                     component.name, component.version, component.wit
                 ));
             }
@@ -572,7 +570,7 @@ fn lower_channel(
         }
         Some(other) => {
             errs.push(format!(
-                "channels.{name}.settings.mode: {other:?} is not a mode this host runs (\"webhook\" or \"polling\")"
+                "channels.{name}.settings.mode: {other:?} is not a mode this host runs (\"webhook\", \"polling\" or \"socket\")"
             ));
             false
         }
@@ -586,7 +584,7 @@ fn lower_channel(
                 .is_some_and(|h| h.secret_name() == secret)
     };
     for spec in manifest.secrets.iter().filter(|s| s.required) {
-        if polling && verification_only(&spec.name) {
+        if no_webhook && verification_only(&spec.name) {
             continue;
         }
         if !raw.secrets.contains_key(&spec.name) {

@@ -221,16 +221,22 @@ impl Daemon {
             replies,
             downloads,
         } = self.engines;
-        let polling: Vec<String> = shared
+        let receivers: Vec<(String, Mode)> = shared
             .instances()
             .values()
-            .filter(|i| i.mode == Mode::Polling)
-            .map(|i| i.name.clone())
+            .map(|i| (i.name.clone(), i.mode))
             .collect();
-        let mut tasks: Vec<_> = polling
-            .into_iter()
-            .map(|name| tokio::spawn(workers::poll::run(shared.clone(), name, stop_rx.clone())))
-            .collect();
+        let mut tasks = Vec::new();
+        for (name, mode) in receivers {
+            let (shared, stop) = (shared.clone(), stop_rx.clone());
+            match mode {
+                Mode::Webhook => {}
+                Mode::Polling => tasks.push(tokio::spawn(workers::poll::run(shared, name, stop))),
+                Mode::Socket => {
+                    tasks.push(tokio::spawn(workers::session::run(shared, name, stop)));
+                }
+            }
+        }
         tasks.extend([
             tokio::spawn(hooks.run(stop_rx.clone(), grace)),
             tokio::spawn(turns.run(stop_rx.clone(), grace)),

@@ -22,18 +22,22 @@ pub(crate) enum Mode {
     /// The host calls the channel's `polling.poll` in a loop (contract 0.2.2); the
     /// instance has no webhook.
     Polling,
+    /// The host holds a WebSocket session for the channel's `session` export
+    /// (contract 0.2.2); the instance has no webhook.
+    Socket,
 }
 
 impl Mode {
     /// The setting that chooses the mode, and the values this host runs.
     pub(crate) const SETTING: &'static str = "mode";
-    const VALUES: &'static str = "\"webhook\" or \"polling\"";
+    const VALUES: &'static str = "\"webhook\", \"polling\" or \"socket\"";
 
     /// The mode `settings` choose (with the manifest's defaults applied).
     pub(crate) fn of(settings: &BTreeMap<String, String>) -> Result<Mode, String> {
         match settings.get(Mode::SETTING).map(String::as_str) {
             None | Some("webhook") => Ok(Mode::Webhook),
             Some("polling") => Ok(Mode::Polling),
+            Some("socket") => Ok(Mode::Socket),
             Some(other) => Err(format!(
                 "{other:?} is not a mode this host runs (it runs {})",
                 Mode::VALUES
@@ -56,8 +60,8 @@ pub(crate) struct Instance {
     pub(crate) source: crate::config::ComponentRef,
     /// What the pipeline and the queues call, as the loader built it.
     pub(crate) channel: Arc<dyn Channel>,
-    /// How deliveries are verified; `None` for an instance that receives by polling
-    /// and so has no webhook.
+    /// How deliveries are verified; `None` for an instance that receives by polling or
+    /// over a session and so has no webhook.
     pub(crate) webhook: Option<WebhookCheck>,
     pub(crate) mode: Mode,
     pub(crate) services: Arc<Services>,
@@ -114,7 +118,7 @@ impl Instance {
         // A polling instance has no webhook, so nothing to verify and no need for the
         // verification secrets.
         let webhook = match mode {
-            Mode::Polling => None,
+            Mode::Polling | Mode::Socket => None,
             Mode::Webhook => {
                 let verifier =
                     Verifier::new(scheme, secret(scheme.secret_name())?).with_context(|| {
@@ -159,9 +163,14 @@ impl Instance {
         let policy = Policy::new(&manifest.capabilities.http, &config.allow, secrets)
             .with_context(|| format!("channels.{name}.allow"))?;
         let loaded = cx.loader.load(config)?;
-        if mode == Mode::Polling && !loaded.channel.has_polling_export() {
+        let missing = match mode {
+            Mode::Polling if !loaded.channel.has_polling_export() => Some(("polling", "polling")),
+            Mode::Socket if !loaded.channel.has_session_export() => Some(("socket", "session")),
+            _ => None,
+        };
+        if let Some((value, export)) = missing {
             anyhow::bail!(
-                "channels.{name}.settings.{}: \"polling\" needs a component that exports the polling interface (switchboard:channel@0.2.2 or later); {} {} does not",
+                "channels.{name}.settings.{}: \"{value}\" needs a component that exports the {export} interface (switchboard:channel@0.2.2 or later); {} {} does not",
                 Mode::SETTING,
                 config.component.name,
                 config.component.version

@@ -123,6 +123,11 @@ const POLLS: Family = family(
     "counter",
     "Polls of instances that receive by polling, by outcome: messages (something was stored), empty, platform_error (the channel returned an error), call_failed (trap or deadline), store_failed (nothing stored; the batch is fetched again).",
 );
+const SESSIONS: Family = family(
+    "switchboard_session_events_total",
+    "counter",
+    "WebSocket sessions of instances that receive over one, by event: connected, frame (a text frame handed to the channel), reconnect_asked (the channel or platform asked), dropped (the connection ended or failed), refused (a frame over the size or rate cap closed it), failed (open or a frame's call failed; retried with backoff).",
+);
 const TURNS: Family = family(
     "switchboard_agent_turns_total",
     "counter",
@@ -168,16 +173,18 @@ pub(crate) enum Export {
     AgentWorking,
     DownloadRequest,
     Poll,
+    Session,
 }
 
 impl Export {
-    const ALL: [Export; 6] = [
+    const ALL: [Export; 7] = [
         Export::HttpRequest,
         Export::Respond,
         Export::MessagePersisted,
         Export::AgentWorking,
         Export::DownloadRequest,
         Export::Poll,
+        Export::Session,
     ];
 
     fn label(self) -> &'static str {
@@ -188,6 +195,7 @@ impl Export {
             Export::AgentWorking => "on_agent_working",
             Export::DownloadRequest => "download_request",
             Export::Poll => "poll",
+            Export::Session => "session",
         }
     }
 }
@@ -331,6 +339,39 @@ impl Poll {
     }
 }
 
+/// What happened to a session, as the `event` label names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionEvent {
+    Connected,
+    Frame,
+    ReconnectAsked,
+    Dropped,
+    Refused,
+    Failed,
+}
+
+impl SessionEvent {
+    const ALL: [SessionEvent; 6] = [
+        SessionEvent::Connected,
+        SessionEvent::Frame,
+        SessionEvent::ReconnectAsked,
+        SessionEvent::Dropped,
+        SessionEvent::Refused,
+        SessionEvent::Failed,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            SessionEvent::Connected => "connected",
+            SessionEvent::Frame => "frame",
+            SessionEvent::ReconnectAsked => "reconnect_asked",
+            SessionEvent::Dropped => "dropped",
+            SessionEvent::Refused => "refused",
+            SessionEvent::Failed => "failed",
+        }
+    }
+}
+
 /// The `outcome` label of a guest call: `ok` or the error's label.
 const CALL_OUTCOMES: [&str; 6] = ["ok", "deadline", "limit", "trap", "busy", "not_exported"];
 
@@ -406,6 +447,7 @@ pub(crate) struct InstanceMetrics {
     downloads: [AtomicU64; Outcome::ALL.len()],
     access: [AtomicU64; ACCESS_OUTCOMES],
     polls: [AtomicU64; Poll::ALL.len()],
+    sessions: [AtomicU64; SessionEvent::ALL.len()],
 }
 
 impl InstanceMetrics {
@@ -448,6 +490,10 @@ impl InstanceMetrics {
 
     pub(crate) fn poll(&self, outcome: Poll) {
         add(&self.polls[outcome as usize], 1);
+    }
+
+    pub(crate) fn session(&self, event: SessionEvent) {
+        add(&self.sessions[event as usize], 1);
     }
 
     pub(crate) fn dead_letter(&self, kind: DeadLetter) {
@@ -671,6 +717,16 @@ impl Metrics {
                     out,
                     POLLS.name,
                     &format!("instance=\"{name}\",outcome=\"{}\"", outcome.label()),
+                    n,
+                );
+            }
+        });
+        each(&mut out, SESSIONS, &|out, name, m| {
+            for (event, n) in SessionEvent::ALL.iter().zip(&m.sessions) {
+                counter(
+                    out,
+                    SESSIONS.name,
+                    &format!("instance=\"{name}\",event=\"{}\"", event.label()),
                     n,
                 );
             }

@@ -25,8 +25,8 @@ pub(crate) struct Delivery {
 pub(crate) enum PipelineError {
     #[error("method {0} not accepted here")]
     MethodNotAllowed(String),
-    /// The instance receives by polling (`mode = "polling"`) and has no webhook.
-    #[error("this instance receives by polling (settings.mode = \"polling\") and has no webhook")]
+    /// The instance receives by polling or over a session and has no webhook.
+    #[error("this instance receives by polling or over a session (settings.mode), not by webhook")]
     NoWebhook,
     #[error("verification failed: {0}")]
     BadSignature(#[source] VerifyError),

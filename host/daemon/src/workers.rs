@@ -1,9 +1,11 @@
 //! Background tasks that are not queues: pruning old messages, picking up installs,
-//! and the poll loops of instances that receive by polling.
+//! and the loops of instances that receive by polling or over a WebSocket session.
 
 pub(crate) mod poll;
 pub(crate) mod prune;
+pub(crate) mod received;
 pub(crate) mod reload;
+pub(crate) mod session;
 
 use tokio::sync::watch;
 

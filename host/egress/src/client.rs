@@ -44,6 +44,10 @@ pub struct Egress {
     limits: Arc<EgressOptions>,
     /// Names being resolved right now, shared by both clients' resolvers.
     lookups: Arc<Pending>,
+    /// The two clients' resolvers, for the connections the host dials itself
+    /// (WebSocket sessions): public addresses only, and anything.
+    public_lookups: Arc<Lookups>,
+    operator_lookups: Arc<Lookups>,
 }
 
 impl Egress {
@@ -65,28 +69,33 @@ impl Egress {
         })?;
         let resolver = resolver::build(&opts.dns)?;
         let lookups = Arc::new(Pending::default());
-        let client = |public_only: bool| {
-            let resolve = Lookups::new(
+        let resolve_for = |public_only: bool| {
+            Arc::new(Lookups::new(
                 resolver.clone(),
                 public_only,
                 opts.dns.lookup_timeout,
                 lookups.clone(),
-            );
+            ))
+        };
+        let (public_lookups, operator_lookups) = (resolve_for(true), resolve_for(false));
+        let client = |resolve: Arc<Lookups>| {
             Client::builder()
                 .redirect(redirect::Policy::none())
                 // A proxy from the environment would dial on our behalf and bypass the
                 // address checks.
                 .no_proxy()
                 .user_agent(user_agent.clone())
-                .dns_resolver(Arc::new(resolve))
+                .dns_resolver(resolve)
                 .build()
                 .map_err(|source| EgressError::Client { source })
         };
         Ok(Egress {
-            public: client(true)?,
-            operator: client(false)?,
+            public: client(public_lookups.clone())?,
+            operator: client(operator_lookups.clone())?,
             limits: Arc::new(opts),
             lookups,
+            public_lookups,
+            operator_lookups,
         })
     }
 
@@ -127,6 +136,14 @@ impl Egress {
                 FetchError::Network(NoAnswer::new(host, after).to_string())
             }
             _ => FetchError::Timeout,
+        }
+    }
+
+    /// The resolver for what granted a connection the host dials itself.
+    pub(crate) fn lookups_for(&self, granted_by: GrantedBy) -> &Lookups {
+        match granted_by {
+            GrantedBy::Manifest => &self.public_lookups,
+            GrantedBy::Operator => &self.operator_lookups,
         }
     }
 

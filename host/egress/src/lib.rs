@@ -36,6 +36,7 @@ mod policy;
 mod prepare;
 mod resolver;
 mod secret;
+mod socket;
 mod stream;
 mod target;
 
@@ -45,4 +46,5 @@ pub use placement::{PlacementProblem, SECRET_MARK, SecretPlacement};
 pub use policy::Policy;
 pub use resolver::{DnsOptions, NAME_SERVERS_ENV};
 pub use secret::{Secret, redact};
+pub use socket::{Socket, SocketLimits, SocketStream};
 pub use stream::{BodyPart, Download, StreamedBody};

@@ -83,13 +83,13 @@
 mod access;
 mod attachments;
 mod blobs;
+mod cursors;
 mod dead_letters;
 mod error;
 mod history;
 mod kv;
 mod messages;
 mod outbox;
-mod poll;
 mod readers;
 mod requeue;
 mod rows;
@@ -103,8 +103,8 @@ mod writer;
 pub use access::{Pairing, PairingRequest};
 pub use attachments::{DownloadOutcome, DueDownload};
 pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
+pub use cursors::ReceivedStored;
 pub use error::StoreError;
-pub use poll::PolledStored;
 pub use sends::{API_KEY_TTL_MS, NewSend, SendQueued};
 pub use store::Store;
 pub use types::{

@@ -18,7 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_contract_0_2.sql"),
     include_str!("../migrations/0005_access.sql"),
     include_str!("../migrations/0006_media.sql"),
-    include_str!("../migrations/0007_poll_cursors.sql"),
+    include_str!("../migrations/0007_receive_cursors.sql"),
 ];
 
 /// The schema version this build writes and reads.

@@ -17,7 +17,7 @@ pub(crate) fn run(path: &Path) -> anyhow::Result<ExitCode> {
             for instance in &config.instances {
                 let manifest = &instance.component.manifest;
                 let receives = match crate::config::receive_mode(&instance.settings, manifest) {
-                    Some("polling") => format!("{} (polling)", instance.name),
+                    Some(mode @ ("polling" | "socket")) => format!("{} ({mode})", instance.name),
                     _ => format!("/webhooks/{}", instance.name),
                 };
                 println!(

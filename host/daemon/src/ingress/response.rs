@@ -74,7 +74,7 @@ impl Rejection {
             Rejection::UnknownInstance(_) => "unknown_instance",
             Rejection::Pipeline { error, .. } => match error {
                 PipelineError::MethodNotAllowed(_) => "method_not_allowed",
-                PipelineError::NoWebhook => "polling_instance",
+                PipelineError::NoWebhook => "not_a_webhook_instance",
                 PipelineError::BadSignature(error) => error.reason_label(),
                 PipelineError::HandshakeFailed(_) => "bad_handshake",
                 PipelineError::Overloaded(_) => "overloaded",

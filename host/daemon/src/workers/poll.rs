@@ -6,16 +6,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard_runtime::{CallError, InstanceServices as _, Polled};
-use switchboard_store::{DeadLetterKind, NewDeadLetter};
-use switchboard_types::{PollOutcome, WebhookRequest};
+use switchboard_runtime::{CallError, Polled};
 
 use crate::instance::Instance;
-use crate::metrics::{DeadLetter, Export, Poll};
-use crate::pipeline::{count_outcomes, error_chain, hand_over};
+use crate::metrics::{Export, Poll};
+use crate::pipeline::error_chain;
 use crate::queue::backoff;
 use crate::shared::Shared;
 use crate::workers::Stop;
+use crate::workers::received::commit;
 
 /// The longest wait between two polls after errors. A channel error that needs the
 /// operator (a webhook still set, a revoked token) is retried this often, so polling
@@ -89,7 +88,7 @@ enum Round {
 
 async fn poll_once(shared: &Shared, instance: &Arc<Instance>) -> Round {
     let name = &instance.name;
-    let cursor = match shared.store.poll_cursor(name).await {
+    let cursor = match shared.store.receive_cursor(name).await {
         Ok(cursor) => cursor,
         Err(e) => {
             instance.metrics.poll(Poll::StoreFailed);
@@ -143,7 +142,15 @@ async fn poll_once(shared: &Shared, instance: &Arc<Instance>) -> Round {
         instance.metrics.poll(Poll::Empty);
         return Round::Empty { took };
     }
-    match commit(shared, instance, messages, outcome).await {
+    match commit(
+        shared,
+        instance,
+        messages,
+        outcome.unmapped,
+        outcome.next_cursor,
+    )
+    .await
+    {
         Ok(true) => {
             instance.metrics.poll(Poll::Messages);
             Round::Stored
@@ -158,65 +165,4 @@ async fn poll_once(shared: &Shared, instance: &Arc<Instance>) -> Round {
             Round::Retry { asked: None }
         }
     }
-}
-
-/// Commits one poll's messages, unmapped updates and cursor together, and hands the
-/// new messages to the queues. `Ok(true)` when anything was stored.
-async fn commit(
-    shared: &Shared,
-    instance: &Arc<Instance>,
-    messages: Vec<switchboard_types::InboundMessage>,
-    outcome: PollOutcome,
-) -> Result<bool, String> {
-    let name = &instance.name;
-    let emitted = messages.len();
-    let unmapped: Vec<NewDeadLetter> = outcome
-        .unmapped
-        .into_iter()
-        .map(|u| NewDeadLetter {
-            kind: DeadLetterKind::Delivery,
-            instance: name.clone(),
-            error: format!(
-                "the channel could not map it: {}",
-                instance.services.redact(&u.reason)
-            ),
-            payload: as_delivery(u.payload),
-        })
-        .collect();
-    let stored = tokio::time::timeout(
-        shared.server.persist_timeout,
-        shared.store.persist_polled(
-            name,
-            messages,
-            unmapped,
-            outcome.next_cursor,
-            hand_over(shared),
-        ),
-    )
-    .await
-    .map_err(|_| format!("not durable within {:?}", shared.server.persist_timeout))?
-    .map_err(|e| error_chain(&e))?;
-    let (new, duplicates, edited) = count_outcomes(instance, &stored.outcomes);
-    for id in &stored.dead_letters {
-        instance.metrics.dead_letter(DeadLetter::Delivery);
-        tracing::warn!(instance = %name, dead_letter = id, "the channel could not map a polled update; kept as a dead letter");
-    }
-    if emitted > 0 {
-        tracing::info!(instance = %name, emitted, stored = new, duplicates, edited, "poll stored");
-    }
-    Ok(emitted > 0 || !stored.dead_letters.is_empty())
-}
-
-/// An unmapped update kept the way a webhook delivery is, so `switchboard replay`
-/// runs it through `on-http-request` once a fixed channel is installed.
-fn as_delivery(payload: Vec<u8>) -> Vec<u8> {
-    let request = WebhookRequest {
-        method: "POST".to_owned(),
-        path: String::new(),
-        query: String::new(),
-        headers: vec![("content-type".to_owned(), "application/json".to_owned())],
-        body: payload.into(),
-    };
-    // Serialising plain strings and bytes cannot fail.
-    serde_json::to_vec(&request).unwrap_or_default()
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the store's public API, on real files in temporary directories.
 
 mod access;
+mod cursors;
 mod dead_letters;
 mod durability;
 mod faults;
@@ -10,7 +11,6 @@ mod messages;
 mod migration;
 mod outbox;
 mod pages;
-mod poll;
 mod prune;
 mod sends;
 mod state;
