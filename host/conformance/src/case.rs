@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::Value;
-use switchboard_types::{Attachment, InboundMessage, OutboundMessage};
+use switchboard_types::{Attachment, InboundMessage, OutboundMessage, SessionContext};
 
 use crate::error::CaseError;
 
@@ -35,6 +35,12 @@ pub enum Call {
     Download(Attachment),
     /// `polling.poll` with this cursor.
     Poll(Option<String>),
+    /// `session.open`.
+    Open(SessionContext),
+    /// `session.on-frame` with this text frame.
+    Frame(String, SessionContext),
+    /// `session.on-tick`.
+    Tick(SessionContext),
 }
 
 impl Call {
@@ -46,6 +52,9 @@ impl Call {
             Call::Persisted(_) => "persistence.on-message-persisted",
             Call::Download(_) => "media.download-request",
             Call::Poll(_) => "polling.poll",
+            Call::Open(_) => "session.open",
+            Call::Frame(..) => "session.on-frame",
+            Call::Tick(_) => "session.on-tick",
         }
     }
 }
@@ -87,6 +96,12 @@ pub struct CaseSpec {
     download: Option<Attachment>,
     #[serde(default)]
     poll: Option<PollSpec>,
+    #[serde(default)]
+    open: Option<ContextSpec>,
+    #[serde(default)]
+    frame: Option<FrameSpec>,
+    #[serde(default)]
+    tick: Option<ContextSpec>,
     /// The answers to the channel's `http-fetch` calls, in order.
     #[serde(default)]
     pub fetch: Vec<FetchAnswer>,
@@ -103,6 +118,39 @@ fn default_instance() -> String {
 struct PollSpec {
     #[serde(default)]
     cursor: Option<String>,
+}
+
+/// What the host keeps for a session, as a case writes it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContextSpec {
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    memo: Option<String>,
+}
+
+impl ContextSpec {
+    fn context(self) -> SessionContext {
+        SessionContext {
+            cursor: self.cursor,
+            memo: self.memo,
+        }
+    }
+}
+
+/// A text frame as a case writes it: JSON (sent compact) or exact text.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrameSpec {
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default)]
+    body_text: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    memo: Option<String>,
 }
 
 /// A webhook request as a case writes it.
@@ -389,15 +437,33 @@ fn take_call(spec: &mut CaseSpec, dir: &Path) -> Result<Call, String> {
         spec.persisted.is_some(),
         spec.download.is_some(),
         spec.poll.is_some(),
+        spec.open.is_some(),
+        spec.frame.is_some(),
+        spec.tick.is_some(),
     ];
+    const CALLS: &str = "webhook, respond, persisted, download, poll, open, frame or tick";
     match given.iter().filter(|g| **g).count() {
         1 => {}
-        0 => {
-            return Err(
-                "give the call to make: webhook, respond, persisted, download or poll".into(),
-            );
-        }
-        _ => return Err("give only one of webhook, respond, persisted, download, poll".into()),
+        0 => return Err(format!("give the call to make: {CALLS}")),
+        _ => return Err(format!("give only one call: {CALLS}")),
+    }
+    if let Some(open) = spec.open.take() {
+        return Ok(Call::Open(open.context()));
+    }
+    if let Some(tick) = spec.tick.take() {
+        return Ok(Call::Tick(tick.context()));
+    }
+    if let Some(frame) = spec.frame.take() {
+        let text = match (frame.body, frame.body_text) {
+            (Some(json), None) => json.to_string(),
+            (None, Some(text)) => text,
+            _ => return Err("frame: give one of body, body_text".into()),
+        };
+        let context = SessionContext {
+            cursor: frame.cursor,
+            memo: frame.memo,
+        };
+        return Ok(Call::Frame(text, context));
     }
     if let Some(poll) = spec.poll.take() {
         return Ok(Call::Poll(poll.cursor));

@@ -150,6 +150,52 @@ impl Subject {
                     }),
                 );
             }
+            Call::Open(context) => {
+                let result = self
+                    .channel
+                    .session_open(services.clone(), &self.limits, context)
+                    .await;
+                record_result(
+                    &mut actual,
+                    result.map(|r| match r {
+                        Ok(target) => json!({ "ok": target }),
+                        Err(error) => json!({ "error": error }),
+                    }),
+                );
+            }
+            Call::Frame(..) | Call::Tick(_) => {
+                let (frame, context) = match &case.call {
+                    Call::Frame(text, context) => (Some(text.as_str()), context),
+                    Call::Tick(context) => (None, context),
+                    _ => unreachable!("matched above"),
+                };
+                let result = self
+                    .channel
+                    .session_call(services.clone(), &self.limits, frame, context)
+                    .await;
+                if let Ok(framed) = &result {
+                    let messages: Vec<Value> = framed.messages.iter().map(message_value).collect();
+                    actual.insert("messages".to_owned(), Value::Array(messages));
+                }
+                record_result(
+                    &mut actual,
+                    result.map(|framed| match framed.outcome {
+                        Ok(outcome) => json!({ "ok": {
+                            "send": outcome.send.iter().map(|f| body_value(f.as_bytes())).collect::<Vec<_>>(),
+                            "send_after_commit": outcome.send_after_commit.iter().map(|f| body_value(f.as_bytes())).collect::<Vec<_>>(),
+                            "cursor": outcome.cursor,
+                            "memo": outcome.memo,
+                            "tick_ms": outcome.tick_ms,
+                            "reconnect": outcome.reconnect,
+                            "unmapped": outcome.unmapped.iter().map(|u| json!({
+                                "reason": u.reason,
+                                "payload": body_value(&u.payload),
+                            })).collect::<Vec<_>>(),
+                        } }),
+                        Err(error) => json!({ "error": error }),
+                    }),
+                );
+            }
             Call::Download(attachment) => {
                 let result = self
                     .channel

@@ -19,11 +19,10 @@ use crate::services::Services;
 pub(crate) enum Mode {
     /// The platform posts to `/webhooks/<instance>` (the default).
     Webhook,
-    /// The host calls the channel's `polling.poll` in a loop (contract 0.2.2); the
-    /// instance has no webhook.
+    /// The host calls the channel's `polling.poll` in a loop (contract 0.2.2).
     Polling,
     /// The host holds a WebSocket session for the channel's `session` export
-    /// (contract 0.2.2); the instance has no webhook.
+    /// (contract 0.2.2).
     Socket,
 }
 
@@ -61,7 +60,7 @@ pub(crate) struct Instance {
     /// What the pipeline and the queues call, as the loader built it.
     pub(crate) channel: Arc<dyn Channel>,
     /// How deliveries are verified; `None` for an instance that receives by polling or
-    /// over a session and so has no webhook.
+    /// over a session and has no verification secret configured, so no webhook.
     pub(crate) webhook: Option<WebhookCheck>,
     pub(crate) mode: Mode,
     pub(crate) services: Arc<Services>,
@@ -114,12 +113,16 @@ impl Instance {
         settings.extend(config.settings.clone());
         let mode = Mode::of(&settings)
             .map_err(|why| anyhow::anyhow!("channels.{name}.settings.{}: {why}", Mode::SETTING))?;
+        // An instance that receives by polling or over a session serves its webhook
+        // only when the operator configured the verification secret (Discord: slash
+        // commands over HTTP beside the Gateway); without it there is nothing to
+        // verify with, and no webhook.
         let scheme = &manifest.verification.post;
-        // A polling instance has no webhook, so nothing to verify and no need for the
-        // verification secrets.
-        let webhook = match mode {
-            Mode::Polling | Mode::Socket => None,
-            Mode::Webhook => {
+        let serves_webhook =
+            mode == Mode::Webhook || config.secrets.contains_key(scheme.secret_name());
+        let webhook = match serves_webhook {
+            false => None,
+            true => {
                 let verifier =
                     Verifier::new(scheme, secret(scheme.secret_name())?).with_context(|| {
                         format!("channels.{name}: secret `{}`", scheme.secret_name())

@@ -26,7 +26,9 @@ pub(crate) enum PipelineError {
     #[error("method {0} not accepted here")]
     MethodNotAllowed(String),
     /// The instance receives by polling or over a session and has no webhook.
-    #[error("this instance receives by polling or over a session (settings.mode), not by webhook")]
+    #[error(
+        "this instance receives by polling or over a session (settings.mode) and has no webhook: its verification secret is not configured"
+    )]
     NoWebhook,
     #[error("verification failed: {0}")]
     BadSignature(#[source] VerifyError),

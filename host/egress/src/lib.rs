@@ -29,6 +29,7 @@
 mod address;
 mod client;
 mod error;
+mod frame;
 mod path;
 mod placeholder;
 mod placement;
@@ -42,6 +43,7 @@ mod target;
 
 pub use client::{Egress, EgressOptions};
 pub use error::{EgressError, GrantProblem, PolicyError};
+pub use frame::SessionGrant;
 pub use placement::{PlacementProblem, SECRET_MARK, SecretPlacement};
 pub use policy::Policy;
 pub use resolver::{DnsOptions, NAME_SERVERS_ENV};

@@ -18,11 +18,12 @@ use crate::prepare::FRAMING_HEADERS;
 pub const SECRET_MARK: &str = "{secret}";
 
 /// One place a secret may be filled in, as a manifest declares it. Exactly one of
-/// `header`, `path_segment` and `query` is set.
+/// `header`, `path_segment`, `query` and `frame_field` is set.
 ///
 /// JSON: `{"header": "authorization", "value": "Bearer {secret}", "origins":
 /// ["https://graph.facebook.com"]}`, `{"path_segment": "bot{secret}"}`,
-/// `{"query": "key"}`.
+/// `{"query": "key"}`, `{"frame_field": "/d/token", "origins":
+/// ["https://gateway.discord.gg"]}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretPlacement {
@@ -39,6 +40,11 @@ pub struct SecretPlacement {
     /// A query parameter, by name; the secret is its whole value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// A string field of a JSON frame sent over a session (WIT `session`), by JSON
+    /// pointer (`/d/token`); the secret is the field's whole value. The origin is the
+    /// session URL's `https` (or `http`) twin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_field: Option<String>,
     /// Origins of the manifest's capabilities that may receive the secret here.
     /// Origins the operator grants receive it wherever it is placed; with no
     /// `origins`, only they do.
@@ -50,8 +56,8 @@ pub struct SecretPlacement {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlacementProblem {
-    /// None of `header`, `path_segment` and `query` is set.
-    #[error("names no place: set one of `header`, `path_segment` or `query`")]
+    /// None of `header`, `path_segment`, `query` and `frame_field` is set.
+    #[error("names no place: set one of `header`, `path_segment`, `query` or `frame_field`")]
     NoPlace,
     /// More than one of them is set.
     #[error("sets {0}: a placement names one place; add one placement per place")]
@@ -84,6 +90,9 @@ pub enum PlacementProblem {
     /// Not an HTTP header name.
     #[error("`header` {0:?} is not a valid header name")]
     HeaderName(String),
+    /// A `frame_field` that is not a JSON pointer to a field.
+    #[error("`frame_field` {0:?} must be a JSON pointer to a field, such as \"/d/token\"")]
+    FramePointer(String),
     /// A header the host sets itself.
     #[error("`header` {0:?} is set by the host, never by a component")]
     ManagedHeader(String),
@@ -106,6 +115,7 @@ impl PlacementProblem {
             PlacementProblem::Template { field, .. }
             | PlacementProblem::UrlCharacters { field, .. } => Some(field),
             PlacementProblem::HeaderName(_) | PlacementProblem::ManagedHeader(_) => Some("header"),
+            PlacementProblem::FramePointer(_) => Some("frame_field"),
             PlacementProblem::InvalidOrigin(_) | PlacementProblem::UngrantedOrigin(_) => {
                 Some("origins")
             }
@@ -145,6 +155,7 @@ impl SecretPlacement {
             ("`header`", self.header.is_some()),
             ("`path_segment`", self.path_segment.is_some()),
             ("`query`", self.query.is_some()),
+            ("`frame_field`", self.frame_field.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, is_set)| is_set.then_some(name))
@@ -186,6 +197,13 @@ impl SecretPlacement {
                 });
             }
             return Ok(Place::PathSegment(template));
+        }
+        if let Some(pointer) = &self.frame_field {
+            let fields: Vec<&str> = pointer.split('/').skip(1).collect();
+            if !pointer.starts_with('/') || fields.iter().any(|f| f.is_empty()) {
+                return Err(PlacementProblem::FramePointer(pointer.clone()));
+            }
+            return Ok(Place::FrameField(pointer.clone()));
         }
         let name = self.query.clone().unwrap_or_default();
         if name.is_empty() || !is_unreserved(&name) {
@@ -257,9 +275,14 @@ pub(crate) struct Placement {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Place {
-    Header { name: HeaderName, value: Template },
+    Header {
+        name: HeaderName,
+        value: Template,
+    },
     PathSegment(Template),
     Query(String),
+    /// A JSON pointer into a session frame.
+    FrameField(String),
 }
 
 /// Where one placeholder sits in a request. `filler` is the exact text that stands
@@ -285,6 +308,8 @@ pub(crate) enum Spot<'a> {
     },
     /// Inside a query parameter's name, where no secret ever goes.
     QueryName,
+    /// The string field at `pointer` of a JSON frame; `value` is the field's value.
+    FrameField { pointer: &'a str, value: &'a str },
 }
 
 impl fmt::Display for Spot<'_> {
@@ -294,6 +319,7 @@ impl fmt::Display for Spot<'_> {
             Spot::PathSegment { shown, .. } => write!(f, "the path segment `{shown}`"),
             Spot::Query { name, .. } => write!(f, "the query parameter `{name}`"),
             Spot::QueryName => f.write_str("a query parameter name"),
+            Spot::FrameField { pointer, .. } => write!(f, "the frame field `{pointer}`"),
         }
     }
 }
@@ -323,9 +349,18 @@ impl Placement {
                     filler,
                 },
             ) => name == at && value == filler,
+            (Place::FrameField(pointer), Spot::FrameField { pointer: at, value }) => {
+                // The placeholder must be the field's whole value.
+                pointer == at && placeholder_only(value)
+            }
             _ => false,
         }
     }
+}
+
+fn placeholder_only(value: &str) -> bool {
+    crate::placeholder::find(value)
+        .is_ok_and(|found| found.len() == 1 && found[0].span == (0..value.len()))
 }
 
 /// Whether secret `name`, declared with `placements`, may sit at `spot` of a

@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use url::{Host, Url};
 
 use crate::client::{Egress, scrub};
+use crate::frame::SessionGrant;
 use crate::policy::{GrantedBy, Policy};
 use crate::prepare::prepare;
 
@@ -41,14 +42,15 @@ impl Egress {
     /// Opens a WebSocket to `url` (`ws://` or `wss://`) with `headers` on the opening
     /// handshake, after the checks a request to the `http`/`https` twin of the URL
     /// gets: a grant for `GET`, secrets only where the manifest places them, and, for a
-    /// manifest grant, public addresses only. Errors are redacted.
+    /// manifest grant, public addresses only. Errors are redacted. The grant is what
+    /// [`Policy::fill_frame`] needs for the frames sent on it.
     pub async fn connect_socket(
         &self,
         policy: &Policy,
         url: &str,
         headers: Headers,
         limits: SocketLimits,
-    ) -> Result<Socket, FetchError> {
+    ) -> Result<(Socket, SessionGrant), FetchError> {
         let result = tokio::time::timeout(
             limits.connect_timeout,
             self.connect_checked(policy, url, headers, limits),
@@ -64,7 +66,7 @@ impl Egress {
         url: &str,
         headers: Headers,
         limits: SocketLimits,
-    ) -> Result<Socket, FetchError> {
+    ) -> Result<(Socket, SessionGrant), FetchError> {
         let (twin, tls) = http_twin(url)?;
         let prepared = prepare(
             policy,
@@ -77,6 +79,10 @@ impl Egress {
             },
         )?;
         let target = prepared.url;
+        let grant = SessionGrant {
+            origin: target.origin(),
+            granted_by: prepared.granted_by,
+        };
         let host = target
             .host_str()
             .ok_or_else(|| FetchError::Invalid("the session URL has no host".to_owned()))?
@@ -115,7 +121,7 @@ impl Egress {
                 .await
                 .map_err(|e| FetchError::Network(format!("WebSocket handshake: {e}")))?;
         check_switched(response.status().as_u16())?;
-        Ok(socket)
+        Ok((socket, grant))
     }
 
     /// The addresses to dial: an IP literal as it is (a manifest grant's literal was

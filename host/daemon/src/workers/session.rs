@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt as _, StreamExt as _};
-use switchboard_egress::{Socket, SocketLimits};
+use switchboard_egress::{SessionGrant, Socket, SocketLimits};
 use switchboard_runtime::{CallError, Framed, InstanceServices as _};
 use switchboard_types::{DeliveryError, FrameOutcome, SessionContext, WebhookRequest};
 use tokio_tungstenite::tungstenite::Message;
@@ -158,12 +158,12 @@ async fn connection(shared: &Shared, instance: &Arc<Instance>, memo: &mut Option
         max_frame_bytes: MAX_FRAME_BYTES,
         connect_timeout: CONNECT_TIMEOUT,
     };
-    let mut socket = match services
+    let (mut socket, grant) = match services
         .egress
         .connect_socket(&services.policy, &target.url, target.headers, limits)
         .await
     {
-        Ok(socket) => socket,
+        Ok(connected) => connected,
         Err(error) => {
             instance.metrics.session(SessionEvent::Failed);
             tracing::warn!(instance = %name, url = %services.redact(&target.url), error = %error, "cannot connect the session; retrying with backoff");
@@ -253,10 +253,14 @@ async fn connection(shared: &Shared, instance: &Arc<Instance>, memo: &mut Option
                 return Ended::from_error(instance, "frame", &error);
             }
         };
+        let mut link = Link {
+            socket: &mut socket,
+            grant: &grant,
+        };
         match apply(
             shared,
             instance,
-            &mut socket,
+            &mut link,
             messages,
             outcome,
             &mut context,
@@ -299,19 +303,25 @@ async fn call(
     framed
 }
 
+/// The open connection and what its frames may carry.
+struct Link<'a> {
+    socket: &'a mut Socket,
+    grant: &'a SessionGrant,
+}
+
 /// Carries out an outcome: frames now, the commit, frames after the commit, the
 /// memo, the cursor and the ticks. `Ok(true)` when the channel asked to reconnect.
 async fn apply(
     shared: &Shared,
     instance: &Arc<Instance>,
-    socket: &mut Socket,
+    link: &mut Link<'_>,
     messages: Vec<switchboard_types::InboundMessage>,
     outcome: FrameOutcome,
     context: &mut SessionContext,
     tick: &mut Option<tokio::time::Interval>,
 ) -> Result<bool, Ended> {
     let name = &instance.name;
-    send(instance, socket, outcome.send).await?;
+    send(instance, link, outcome.send).await?;
     let cursor = outcome.cursor.clone();
     if !messages.is_empty() || !outcome.unmapped.is_empty() || cursor.is_some() {
         if let Err(why) = commit(shared, instance, messages, outcome.unmapped, cursor.clone()).await
@@ -324,7 +334,7 @@ async fn apply(
             context.cursor = cursor;
         }
     }
-    send(instance, socket, outcome.send_after_commit).await?;
+    send(instance, link, outcome.send_after_commit).await?;
     if outcome.memo.is_some() {
         context.memo = outcome.memo;
     }
@@ -341,16 +351,20 @@ async fn apply(
     Ok(outcome.reconnect)
 }
 
-/// Sends frames in order. A frame with a secret placeholder is never sent: no
-/// manifest can place a secret in frames yet.
-async fn send(instance: &Instance, socket: &mut Socket, frames: Vec<String>) -> Result<(), Ended> {
+/// Sends frames in order, with secrets filled in where the manifest places them. A
+/// frame the policy refuses is not sent and ends the connection.
+async fn send(instance: &Instance, link: &mut Link<'_>, frames: Vec<String>) -> Result<(), Ended> {
+    let policy = &instance.services.policy;
     for frame in frames {
-        if frame.contains("{{secret:") {
-            instance.metrics.session(SessionEvent::Failed);
-            tracing::error!(instance = %instance.name, "the channel wrote a secret placeholder into a frame; frames are sent as written and this host places no secret in them, so it was not sent");
-            return Err(Ended::NeedsOperator);
-        }
-        if let Err(error) = socket.send(Message::text(frame)).await {
+        let frame = match policy.fill_frame(&frame, link.grant) {
+            Ok(frame) => frame,
+            Err(error) => {
+                instance.metrics.session(SessionEvent::Failed);
+                tracing::error!(instance = %instance.name, error = %error, "a frame the channel wrote was refused and not sent");
+                return Err(Ended::NeedsOperator);
+            }
+        };
+        if let Err(error) = link.socket.send(Message::text(frame)).await {
             instance.metrics.session(SessionEvent::Dropped);
             tracing::warn!(instance = %instance.name, error = %error, "cannot send a frame; reconnecting");
             return Err(Ended::Retry { asked: None });
