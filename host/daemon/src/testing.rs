@@ -144,6 +144,17 @@ impl Harness {
         total
     }
 
+    /// One poll of a polling instance, as its loop runs it: `stored`, `empty`,
+    /// `retry`, `retry-after` (the platform asked for a delay) or `needs-operator`.
+    pub async fn poll_once(&self, instance: &str) -> &'static str {
+        let Some(target) = self.shared.instance(instance) else {
+            panic!("no instance {instance} is configured");
+        };
+        crate::workers::poll::poll_once(&self.shared, &target)
+            .await
+            .label()
+    }
+
     /// The daemon's store.
     pub fn store(&self) -> &Store {
         &self.shared.store

@@ -75,7 +75,7 @@ pub(crate) async fn run(shared: Arc<Shared>, name: String, mut stop: Stop) {
 }
 
 /// How one poll ended, for the loop's timing.
-enum Round {
+pub(crate) enum Round {
     /// Something was committed: poll again at once.
     Stored,
     /// Nothing new.
@@ -86,7 +86,21 @@ enum Round {
     NeedsOperator,
 }
 
-async fn poll_once(shared: &Shared, instance: &Arc<Instance>) -> Round {
+impl Round {
+    /// A word for the daemon's tests.
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Round::Stored => "stored",
+            Round::Empty { .. } => "empty",
+            Round::Retry { asked: None } => "retry",
+            Round::Retry { asked: Some(_) } => "retry-after",
+            Round::NeedsOperator => "needs-operator",
+        }
+    }
+}
+
+/// One poll of `instance`: call the channel, commit what it brought.
+pub(crate) async fn poll_once(shared: &Shared, instance: &Arc<Instance>) -> Round {
     let name = &instance.name;
     let cursor = match shared.store.receive_cursor(name).await {
         Ok(cursor) => cursor,

@@ -3,5 +3,6 @@
 //! backoff, dead letters and unrecorded outcomes are checked in milliseconds.
 
 mod pipeline;
+mod polling;
 mod queues;
 mod support;

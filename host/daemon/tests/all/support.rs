@@ -12,10 +12,12 @@ use switchboard_daemon::{
     ManualClock, ServerLimits, WorkerConfig,
 };
 use switchboard_runtime::{
-    CallError, CallLimits, Channel, HandledRequest, InstanceServices, RuntimeConfig,
+    CallError, CallLimits, Channel, HandledRequest, InstanceServices, Polled, RuntimeConfig,
     WebhookRequest, WebhookResponse,
 };
-use switchboard_types::{DeliveryError, InboundMessage, MessageKind, OutboundMessage, Receipt};
+use switchboard_types::{
+    DeliveryError, InboundMessage, MessageKind, OutboundMessage, PollOutcome, Receipt, Unmapped,
+};
 use tempfile::TempDir;
 
 /// The header and value every fake instance accepts.
@@ -39,6 +41,22 @@ pub(crate) enum Respond {
     },
 }
 
+/// What the fake channel's next `poll` returns; after the script, empty polls.
+#[derive(Debug, Clone)]
+pub(crate) enum PollStep {
+    /// Messages `(id, conversation, text)`, updates it cannot map, and the cursor.
+    Brought {
+        messages: Vec<(&'static str, &'static str, &'static str)>,
+        unmapped: Vec<&'static str>,
+        cursor: Option<&'static str>,
+    },
+    Fail {
+        retryable: bool,
+        retry_after_secs: Option<u32>,
+    },
+    Trap,
+}
+
 /// A channel that takes `{"messages":[{"id","conversation","text"}]}` and records
 /// every call.
 #[derive(Debug, Default)]
@@ -54,6 +72,9 @@ pub(crate) struct FakeChannel {
     pub(crate) events: Mutex<Vec<String>>,
     /// How long each presence call takes.
     pub(crate) presence_takes: Mutex<Duration>,
+    /// What the next polls return, and the cursor each poll was given.
+    pub(crate) polls: Mutex<VecDeque<PollStep>>,
+    pub(crate) polled_with: Mutex<Vec<Option<String>>>,
 }
 
 impl FakeChannel {
@@ -78,6 +99,62 @@ impl Channel for FakeChannel {
 
     fn has_presence_hook(&self) -> bool {
         true
+    }
+
+    fn has_polling_export(&self) -> bool {
+        true
+    }
+
+    async fn poll(
+        &self,
+        _services: Arc<dyn InstanceServices>,
+        limits: &CallLimits,
+        cursor: Option<&str>,
+    ) -> Result<Polled, CallError> {
+        assert!(
+            limits.deadline >= switchboard_runtime::POLL_DEADLINE,
+            "a poll gets the long deadline"
+        );
+        lock(&self.polled_with).push(cursor.map(str::to_owned));
+        let step = lock(&self.polls).pop_front();
+        match step {
+            None => Ok(Polled {
+                outcome: Ok(PollOutcome::default()),
+                messages: Vec::new(),
+            }),
+            Some(PollStep::Brought {
+                messages,
+                unmapped,
+                cursor,
+            }) => Ok(Polled {
+                outcome: Ok(PollOutcome {
+                    next_cursor: cursor.map(str::to_owned),
+                    unmapped: unmapped
+                        .into_iter()
+                        .map(|payload| Unmapped {
+                            reason: "no sender".to_owned(),
+                            payload: payload.as_bytes().to_vec(),
+                        })
+                        .collect(),
+                }),
+                messages: messages
+                    .into_iter()
+                    .map(|(id, conversation, text)| fake_message(id, conversation, text))
+                    .collect(),
+            }),
+            Some(PollStep::Fail {
+                retryable,
+                retry_after_secs,
+            }) => Ok(Polled {
+                outcome: Err(DeliveryError {
+                    message: "a webhook is set".to_owned(),
+                    retryable,
+                    retry_after_secs,
+                }),
+                messages: vec![fake_message("never", "c", "stored")],
+            }),
+            Some(PollStep::Trap) => Err(CallError::Trap("unreachable".to_owned())),
+        }
     }
 
     async fn on_agent_working(
@@ -192,6 +269,19 @@ impl Channel for FakeChannel {
     }
 }
 
+fn fake_message(id: &str, conversation: &str, text: &str) -> InboundMessage {
+    InboundMessage {
+        external_id: id.to_owned(),
+        conversation_id: conversation.to_owned(),
+        sender_id: "someone".to_owned(),
+        text: Some(text.to_owned()),
+        timestamp: 1_700_000_000,
+        kind: MessageKind::Text,
+        metadata: "{}".to_owned(),
+        ..InboundMessage::default()
+    }
+}
+
 /// Hands each instance its fake channel.
 #[derive(Debug, Default)]
 pub(crate) struct FakeLoader {
@@ -301,6 +391,19 @@ impl Rig {
         dir: TempDir,
         access: AccessPolicy,
     ) -> Rig {
+        Rig::with_settings(instances, workers, dir, access, &[], true)
+    }
+
+    /// A rig whose instances all have `access` and these settings, and the
+    /// verification secret if `secret`.
+    pub(crate) fn with_settings(
+        instances: &[&str],
+        workers: WorkerConfig,
+        dir: TempDir,
+        access: AccessPolicy,
+        settings: &[(&str, &str)],
+        secret: bool,
+    ) -> Rig {
         let channels: HashMap<String, Arc<FakeChannel>> = instances
             .iter()
             .map(|name| ((*name).to_owned(), Arc::new(FakeChannel::default())))
@@ -311,7 +414,7 @@ impl Rig {
             data_dir: dir.path().to_owned(),
             instances: instances
                 .iter()
-                .map(|name| instance(name, access.clone()))
+                .map(|name| instance(name, access.clone(), settings, secret))
                 .collect(),
             agent: agent.clone(),
             server: ServerLimits::default(),
@@ -357,7 +460,12 @@ impl Rig {
     }
 }
 
-fn instance(name: &str, access: AccessPolicy) -> InstanceConfig {
+fn instance(
+    name: &str,
+    access: AccessPolicy,
+    settings: &[(&str, &str)],
+    secret: bool,
+) -> InstanceConfig {
     let manifest = serde_json::from_value(json!({
         "name": "fake",
         "version": "1.0.0",
@@ -380,8 +488,15 @@ fn instance(name: &str, access: AccessPolicy) -> InstanceConfig {
             wasm_path: "fake.wasm".into(),
             manifest,
         },
-        secrets: BTreeMap::from([("token".to_owned(), TOKEN.to_owned())]),
-        settings: BTreeMap::new(),
+        secrets: if secret {
+            BTreeMap::from([("token".to_owned(), TOKEN.to_owned())])
+        } else {
+            BTreeMap::new()
+        },
+        settings: settings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         allow: Vec::new(),
         max_body_bytes: None,
         max_attachment_bytes: switchboard_daemon::DEFAULT_MAX_ATTACHMENT_BYTES,
