@@ -64,6 +64,7 @@ mod outbound;
 mod parse;
 mod parts;
 mod reaction;
+mod update;
 mod upload;
 mod webhook;
 
