@@ -2,6 +2,7 @@
 //! `{"ok": ..., "result": ...}` answers into a result or a retry decision.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use switchboard_channel_sdk::{
     DeliveryFailure, Host, Request, Response, check_response, header, join_url, retry_after_secs,
@@ -93,7 +94,7 @@ pub(crate) fn answer_callback_query(callback_query_id: &str) -> Value {
 struct Answer {
     #[serde(default)]
     ok: bool,
-    result: Option<Value>,
+    result: Option<Box<RawValue>>,
     error_code: Option<u16>,
     description: Option<String>,
     parameters: Option<Parameters>,
@@ -104,27 +105,34 @@ struct Parameters {
     retry_after: Option<u32>,
 }
 
-/// Reads a Bot API answer: the `result` of a successful call, or why it failed.
-///
-/// Flood control (`error_code` 429 with `parameters.retry_after`) and server
-/// errors are retryable; every other error (blocked by the user, chat not found,
-/// bad request) repeats on retry and is permanent. A 2xx whose body is not a Bot
-/// API answer counts as success with a `null` result: the message was most likely
-/// sent, and retrying would duplicate it.
-pub(crate) fn read_answer(response: &Response) -> Result<Value, DeliveryFailure> {
+/// How a Bot API call ended, for callers that read the answer their own way.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// `"ok": true`, with the `result` as raw JSON (`None` when there is none).
+    Ok(Option<Box<RawValue>>),
+    /// A 2xx whose body is not a Bot API answer (a proxy's page, say).
+    NotAnAnswer,
+    /// An error: Telegram's `error_code` (else the HTTP status) and what it means
+    /// for a retry (see [`read_answer`]).
+    Failed { code: u16, failure: DeliveryFailure },
+}
+
+/// Reads a Bot API answer into an [`Outcome`].
+pub(crate) fn outcome(response: &Response) -> Outcome {
     let success = (200..300).contains(&response.status);
     // A body that is not a Bot API answer (a proxy's error page) is classified
-    // by its HTTP status alone below.
-    let answer = serde_json::from_slice::<Answer>(&response.body).ok();
-    let Some(answer) = answer else {
-        return if success {
-            Ok(Value::Null)
-        } else {
-            check_response(response.status, &response.headers, &response.body).map(|()| Value::Null)
+    // by its HTTP status alone.
+    let Ok(answer) = serde_json::from_slice::<Answer>(&response.body) else {
+        return match check_response(response.status, &response.headers, &response.body) {
+            Ok(()) => Outcome::NotAnAnswer,
+            Err(failure) => Outcome::Failed {
+                code: response.status,
+                failure,
+            },
         };
     };
     if success && answer.ok {
-        return Ok(answer.result.unwrap_or(Value::Null));
+        return Outcome::Ok(answer.result);
     }
     let code = answer.error_code.unwrap_or(response.status);
     let description = answer.description.as_deref().unwrap_or("no description");
@@ -134,13 +142,31 @@ pub(crate) fn read_answer(response: &Response) -> Result<Value, DeliveryFailure>
         .and_then(|p| p.retry_after)
         .or_else(|| header(&response.headers, "retry-after").and_then(retry_after_secs));
     let transient = |status: u16| status == 429 || (500..600).contains(&status);
-    if transient(code) || transient(response.status) {
-        Err(DeliveryFailure {
+    let failure = if transient(code) || transient(response.status) {
+        DeliveryFailure {
             retry_after_secs: retry_after,
             ..DeliveryFailure::retryable(message)
-        })
+        }
     } else {
-        Err(DeliveryFailure::permanent(message))
+        DeliveryFailure::permanent(message)
+    };
+    Outcome::Failed { code, failure }
+}
+
+/// Reads a Bot API answer: the `result` of a successful call, or why it failed.
+///
+/// Flood control (`error_code` 429 with `parameters.retry_after`) and server
+/// errors are retryable; every other error (blocked by the user, chat not found,
+/// bad request) repeats on retry and is permanent. A 2xx whose body is not a Bot
+/// API answer counts as success with a `null` result: the message was most likely
+/// sent, and retrying would duplicate it.
+pub(crate) fn read_answer(response: &Response) -> Result<Value, DeliveryFailure> {
+    match outcome(response) {
+        Outcome::Ok(result) => Ok(result
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .unwrap_or(Value::Null)),
+        Outcome::NotAnAnswer => Ok(Value::Null),
+        Outcome::Failed { failure, .. } => Err(failure),
     }
 }
 
@@ -290,5 +316,42 @@ mod tests {
             failure.message,
             "telegram error 400: Bad Request: message text is empty"
         );
+    }
+
+    #[test]
+    fn outcomes_carry_the_error_code_else_the_status() {
+        let code = |response: &Response| match outcome(response) {
+            Outcome::Failed { code, .. } => code,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            code(&response(
+                200,
+                &[],
+                r#"{"ok":false,"error_code":409,"description":"Conflict"}"#
+            )),
+            409
+        );
+        assert_eq!(code(&response(404, &[], "Not Found")), 404);
+        assert_eq!(
+            code(&response(
+                401,
+                &[],
+                r#"{"ok":false,"description":"Unauthorized"}"#
+            )),
+            401
+        );
+        match outcome(&response(
+            200,
+            &[],
+            r#"{"ok":true,"result":[ {"update_id": 1} ]}"#,
+        )) {
+            Outcome::Ok(Some(raw)) => assert_eq!(raw.get(), r#"[ {"update_id": 1} ]"#),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            outcome(&response(204, &[], "")),
+            Outcome::NotAnAnswer
+        ));
     }
 }

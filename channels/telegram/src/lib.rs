@@ -1,6 +1,9 @@
-//! The first-party Telegram Bot API channel (contract `switchboard:channel@0.2.1`).
+//! The first-party Telegram Bot API channel (contract `switchboard:channel@0.2.2`,
+//! world `polling-channel`).
 //!
-//! Owns the Telegram payload formats. Webhook `Update`s become inbound messages:
+//! Owns the Telegram payload formats. `Update`s become inbound messages, whether
+//! Telegram posts them to the webhook or the host polls for them with `getUpdates`
+//! (`mode = "polling"`, see `poll`); both map each update the same way:
 //!
 //! - `message` and `channel_post` are new messages, `edited_message` and
 //!   `edited_channel_post` edits under the original's `<chat id>:<message id>`
@@ -33,14 +36,16 @@
 //!
 //! Operator notes: Telegram sends reactions only to a bot that administers the
 //! chat and only when `setWebhook` lists `message_reaction` in
-//! `allowed_updates` (the default list leaves it out). The bot's username comes
-//! from the `bot_username` setting; without it the channel asks `getMe` once,
-//! the first time a group message could mention the bot, and keeps the answer
-//! in instance state.
+//! `allowed_updates` (the default list leaves it out); a poll asks for every
+//! type the channel maps, reactions included. Telegram refuses `getUpdates`
+//! while a webhook is set, so polling needs `deleteWebhook` first. The bot's
+//! username comes from the `bot_username` setting; without it the channel asks
+//! `getMe` once, the first time a group message could mention the bot, and
+//! keeps the answer in instance state.
 //!
 //! Does not own: the `x-telegram-bot-api-secret-token` check, deduplication,
-//! storage, retries, the bytes of files or the bot token. The host does all of
-//! those before or after this component runs, and fills the
+//! storage, the poll cursor, retries, the bytes of files or the bot token. The
+//! host does all of those before or after this component runs, and fills the
 //! `{{secret:bot_token}}` placeholder in the Bot API and file URLs.
 //!
 //! Conversations are chats (`<chat id>`); forum topics stay in one conversation
@@ -63,7 +68,9 @@ mod message;
 mod outbound;
 mod parse;
 mod parts;
+mod poll;
 mod reaction;
+mod update;
 mod upload;
 mod webhook;
 
@@ -77,7 +84,7 @@ mod webhook;
     expect(unsafe_code, reason = "generated bindings and export shims")
 )]
 mod bindings {
-    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.1" });
+    wit_bindgen::generate!({ world: "polling-channel", path: "../../wit/channel@0.2.2" });
 
     #[cfg(target_arch = "wasm32")]
     use super::Component;
@@ -92,4 +99,5 @@ switchboard_channel_sdk::channel_glue! {
     on_message_persisted: hooks::on_message_persisted,
     on_agent_working: hooks::on_agent_working,
     download_request: download::download_request,
+    poll: poll::poll,
 }

@@ -1,5 +1,5 @@
-//! Reading a webhook body into a Telegram `Update`: which update type it is and
-//! the Bot API objects it carries, nothing more.
+//! Reading one Telegram `Update` (a webhook body, or one update of a poll):
+//! which update type it is and the Bot API objects it carries, nothing more.
 //!
 //! The parser is tolerant: Telegram adds fields with every Bot API release and
 //! published samples predate required fields such as `is_bot`, so unknown fields
@@ -18,7 +18,19 @@ const MESSAGE_TYPES: &[(&str, bool)] = &[
     ("edited_channel_post", true),
 ];
 
-/// Why a webhook body produced no update this channel can map.
+/// Every update type this channel maps to messages: what a poll asks `getUpdates`
+/// for (`allowed_updates`), and what a webhook should be set up with.
+/// `message_reaction` is among them, though Telegram leaves it out by default.
+pub(crate) const MAPPED_TYPES: &[&str] = &[
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "message_reaction",
+    "callback_query",
+];
+
+/// Why an update's JSON produced no update this channel can map.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ParseError {
     /// The body is not JSON at all; the request is malformed.
@@ -47,7 +59,7 @@ impl ParseError {
     }
 }
 
-/// One webhook delivery.
+/// One update, as a webhook delivers it or a poll brings it.
 #[derive(Debug)]
 pub(crate) struct Update {
     pub(crate) update_id: Option<i64>,
@@ -215,7 +227,7 @@ pub(crate) struct CallbackQuery {
     pub(crate) game_short_name: Option<String>,
 }
 
-/// Reads one webhook body.
+/// Reads one update: a webhook body, or one element of a poll's `result`.
 pub(crate) fn read_update(body: &[u8]) -> Result<Update, ParseError> {
     let value: Value = serde_json::from_slice(body).map_err(ParseError::from_serde)?;
     let Value::Object(fields) = value else {

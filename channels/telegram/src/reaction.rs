@@ -7,7 +7,8 @@
 //! redelivered update is stored once.
 //!
 //! Telegram sends these only to a bot that is an administrator of the chat and
-//! lists `message_reaction` in `allowed_updates` of `setWebhook`.
+//! lists `message_reaction` in `allowed_updates` of `setWebhook` (a poll asks
+//! for them itself).
 
 use serde_json::{Map, Value};
 use switchboard_channel_sdk::{Inbound, Kind, Reaction, SenderKind};

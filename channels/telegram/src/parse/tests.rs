@@ -114,3 +114,20 @@ fn an_unreadable_message_reaction_or_tap_names_its_update_type() {
         }
     }
 }
+
+#[test]
+fn every_mapped_type_is_read_and_no_other_is() {
+    // An empty object is no readable message, reaction or tap: a type the parser
+    // knows says so, one it does not know reads as `Other`.
+    for &update_type in MAPPED_TYPES {
+        match read_json(&json!({"update_id": 1, update_type: {}})) {
+            Err(ParseError::Unreadable {
+                update_type: read, ..
+            }) => assert_eq!(read, update_type),
+            other => panic!("{update_type}: {other:?}"),
+        }
+    }
+    let known: Vec<&str> = MESSAGE_TYPES.iter().map(|&(name, _)| name).collect();
+    assert!(known.iter().all(|name| MAPPED_TYPES.contains(name)));
+    assert!(!MAPPED_TYPES.contains(&"message_reaction_count"));
+}

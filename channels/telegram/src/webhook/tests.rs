@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use switchboard_channel_sdk::fake::{FakeHost, answer, ok};
-use switchboard_channel_sdk::{AttachmentKind, ChatType, Kind, SenderKind};
+use switchboard_channel_sdk::{AttachmentKind, ChatType, Inbound, Kind, SenderKind};
 
 use super::*;
 
