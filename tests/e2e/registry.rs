@@ -129,7 +129,7 @@ allow = ["http://127.0.0.1:9"]
         .collect();
     assert!(
         listed.iter().any(|l| l[..2] == ["whatsapp", "0.3.0"])
-            && listed.iter().any(|l| l[..2] == ["telegram", "0.3.0"]),
+            && listed.iter().any(|l| l[..2] == ["telegram", "0.4.0"]),
         "registry list shows name and latest version of each:\n{out}"
     );
     assert!(
