@@ -47,6 +47,7 @@ mod file_urls;
 mod outbound;
 mod parse;
 mod presence;
+mod receive;
 mod web_api;
 mod webhook;
 

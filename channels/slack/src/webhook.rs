@@ -3,7 +3,8 @@
 use serde_json::json;
 use switchboard_channel_sdk::{Host, Level, Response, Webhook};
 
-use crate::parse::{Options, ParseError, Parsed, parse_request};
+use crate::parse::parse_request;
+use crate::receive::{self, Received};
 
 /// `channel.on-http-request`: the `content-type` header decides how Slack's body
 /// is read.
@@ -28,49 +29,20 @@ pub(crate) fn handle(
         host.log(Level::Warn, &format!("unexpected {method} request"));
         return Response::empty(405);
     }
-    let options = Options {
-        bot_user_id: host
-            .setting("bot_user_id")
-            .map(|id| id.trim().to_owned())
-            .filter(|id| !id.is_empty()),
-    };
-    match parse_request(headers, body, &options) {
-        Ok(Parsed::Challenge(challenge)) => {
-            return Response::json(200, &json!({ "challenge": challenge }));
-        }
-        Ok(Parsed::Message(message)) => {
-            let id = message.external_id.clone();
-            if let Err(reason) = host.emit(*message) {
-                host.log(
-                    Level::Error,
-                    &format!("host rejected message {id}: {reason}"),
-                );
-            }
-        }
-        Ok(Parsed::Nothing(reason)) => {
-            host.log(Level::Debug, &format!("nothing to emit: {reason}"))
-        }
-        Err(err) => {
-            let reason = describe(&err);
-            host.log(Level::Warn, &reason);
-            if err.is_malformed() {
-                return Response::empty(400);
-            }
+    let parsed = parse_request(headers, body, &receive::options(host));
+    match receive::receive(host, parsed) {
+        Received::Challenge(challenge) => Response::json(200, &json!({ "challenge": challenge })),
+        Received::Handled => Response::empty(200),
+        Received::Malformed(_) => Response::empty(400),
+        Received::Unmappable(reason) => {
             if let Err(refused) = host.dead_letter(&reason) {
                 host.log(
                     Level::Error,
                     &format!("host refused to keep the delivery: {refused}"),
                 );
             }
+            Response::empty(200)
         }
-    }
-    Response::empty(200)
-}
-
-fn describe(err: &ParseError) -> String {
-    match std::error::Error::source(err) {
-        Some(source) => format!("{err}: {source}"),
-        None => err.to_string(),
     }
 }
 

@@ -3,10 +3,9 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use switchboard_channel_sdk::header;
 
 use super::identity::Identity;
-use super::{Options, ParseError, Parsed, messages, put, reactions};
+use super::{Delivery, Options, ParseError, Parsed, messages, put, reactions};
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -31,11 +30,11 @@ struct Authorization {
 }
 
 pub(super) fn parse(
-    headers: &[(String, String)],
-    body: &[u8],
+    body: &Value,
+    delivery: &Delivery<'_>,
     options: &Options,
 ) -> Result<Parsed, ParseError> {
-    let envelope: Envelope = serde_json::from_slice(body).map_err(ParseError::from_serde)?;
+    let envelope = Envelope::deserialize(body).map_err(ParseError::Unreadable)?;
     match envelope.kind.as_str() {
         "url_verification" => {
             return Ok(match envelope.challenge {
@@ -68,8 +67,8 @@ pub(super) fn parse(
                 .or(options.bot_user_id.as_deref()),
             app_id: envelope.api_app_id.as_deref(),
         },
-        retry_num: header(headers, "x-slack-retry-num"),
-        retry_reason: header(headers, "x-slack-retry-reason"),
+        retry_num: delivery.retry_num,
+        retry_reason: delivery.retry_reason,
     };
     match event_type {
         "message" | "app_mention" => messages::parse(&context, event),

@@ -1,5 +1,7 @@
 //! Form-encoded bodies: interactivity payloads (`payload=<json>`) and slash
-//! commands (plain form fields).
+//! commands (plain form fields). Socket Mode carries the same payload, and the
+//! same fields as a JSON object; both end in [`interaction`] and
+//! [`slash_command`].
 //!
 //! Only `block_actions` and slash commands become messages; shortcuts, view
 //! submissions and the rest are acknowledged with an empty 200, which is also
@@ -14,11 +16,11 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use switchboard_channel_sdk::{ButtonPress, ChatType, Inbound, Kind, header, query_pairs};
+use switchboard_channel_sdk::{ButtonPress, ChatType, Inbound, Kind, query_pairs};
 
 use super::channel::{chat_type_of_id, conversation};
 use super::ts::seconds;
-use super::{ParseError, Parsed, finish_metadata, put};
+use super::{Delivery, ParseError, Parsed, finish_metadata, put};
 
 #[derive(Deserialize)]
 struct BlockActions {
@@ -62,7 +64,7 @@ const CHOICE_FIELDS: &[&str] = &[
     "/selected_channel",
 ];
 
-pub(super) fn parse(headers: &[(String, String)], body: &[u8]) -> Result<Parsed, ParseError> {
+pub(super) fn parse_form(body: &[u8], delivery: &Delivery<'_>) -> Result<Parsed, ParseError> {
     let body = std::str::from_utf8(body).map_err(ParseError::NotUtf8Form)?;
     let fields = query_pairs(body);
     let field = |name: &str| {
@@ -71,15 +73,11 @@ pub(super) fn parse(headers: &[(String, String)], body: &[u8]) -> Result<Parsed,
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     };
-    // Signed by the host-verified request; the time the interaction happened when
-    // the payload has no timestamp of its own.
-    let request_time = header(headers, "x-slack-request-timestamp")
-        .and_then(|ts| ts.trim().parse::<u64>().ok())
-        .unwrap_or(0);
     if let Some(payload) = field("payload") {
-        interaction(payload, request_time)
+        let payload: Value = serde_json::from_str(payload).map_err(ParseError::from_serde)?;
+        interaction(&payload, delivery.request_time)
     } else if field("command").is_some() {
-        slash_command(&field, request_time)
+        slash_command(&field, delivery.request_time)
     } else {
         Ok(Parsed::Nothing(
             "form body without payload or command".to_owned(),
@@ -87,8 +85,9 @@ pub(super) fn parse(headers: &[(String, String)], body: &[u8]) -> Result<Parsed,
     }
 }
 
-fn interaction(payload: &str, request_time: u64) -> Result<Parsed, ParseError> {
-    let payload: Value = serde_json::from_str(payload).map_err(ParseError::from_serde)?;
+/// An interaction payload; `request_time` (Unix seconds, 0 when unknown) is when
+/// it happened if the payload has no timestamp of its own.
+pub(super) fn interaction(payload: &Value, request_time: u64) -> Result<Parsed, ParseError> {
     let kind = payload
         .get("type")
         .and_then(Value::as_str)
@@ -96,7 +95,7 @@ fn interaction(payload: &str, request_time: u64) -> Result<Parsed, ParseError> {
     if kind != "block_actions" {
         return Ok(Parsed::Nothing(format!("{kind} interaction")));
     }
-    let actions = BlockActions::deserialize(&payload).map_err(ParseError::Unreadable)?;
+    let actions = BlockActions::deserialize(payload).map_err(ParseError::Unreadable)?;
     let missing = |field| ParseError::MissingField {
         payload: "block_actions",
         field,
@@ -227,7 +226,9 @@ fn str_at<'a>(value: Option<&'a Value>, pointer: &str) -> Option<&'a str> {
 }
 
 /// A slash command is a text message from a person: `/command arguments`.
-fn slash_command<'a>(
+/// `field` reads one of the command's fields; `request_time` is when it was typed
+/// (Unix seconds, 0 when unknown).
+pub(super) fn slash_command<'a>(
     field: &impl Fn(&str) -> Option<&'a str>,
     request_time: u64,
 ) -> Result<Parsed, ParseError> {
