@@ -1,8 +1,14 @@
-//! The first-party Slack channel (contract `switchboard:channel@0.2.1`): Events
-//! API, interactivity and slash commands in; replies, files and reactions out.
+//! The first-party Slack channel (contract `switchboard:channel@0.2.2`, world
+//! `socket-channel`): Events API, interactivity and slash commands in, by webhook
+//! or over Socket Mode; replies, files and reactions out.
 //!
 //! Owns the Slack payload formats:
 //! - answers the `url_verification` handshake;
+//! - with the setting `mode = "socket"`, receives the same payloads over a
+//!   Socket Mode WebSocket that the host holds open: opens it with
+//!   `apps.connections.open` and the app-level token, maps each envelope's
+//!   payload as the webhook maps it, and acknowledges the envelope once what it
+//!   carried is stored (see [`socket`]);
 //! - turns `message` and `app_mention` events into messages under
 //!   `<channel>:<ts>` (so an @mention's two deliveries store once), saying where
 //!   they were written (`channel_type`), whether they mention the bot, who wrote
@@ -29,18 +35,21 @@
 //! The app's own messages and reactions, which Slack echoes back, are not
 //! emitted (see [`parse`]); other bots' messages are, as `Bot`, for the host to
 //! store and never answer. A delivery the channel cannot read is handed to the
-//! host as a dead letter.
+//! host as a dead letter (by webhook with `host.dead-letter`, over a socket in the
+//! frame's `unmapped`).
 //!
-//! Does not own: the `slack-v0` signature and replay check, deduplication,
-//! storage, deciding what gets an answer, retries, file bytes or the bot token.
+//! Does not own: the `slack-v0` signature and replay check, the WebSocket
+//! (connecting, pings, reconnecting), deduplication, storage, deciding what gets
+//! an answer, retries, file bytes or the tokens.
 //! The host does all of those before or after this component runs: it performs
 //! downloads into its blob store, streams stored files into uploads, and fills
-//! the `{{secret:bot_token}}` placeholder in the `authorization` header.
+//! the `{{secret:bot_token}}` (and, for `apps.connections.open`,
+//! `{{secret:app_token}}`) placeholder in the `authorization` header.
 //!
 //! This file is the WIT glue only: the SDK's `channel_glue!` converts between the
-//! generated types and the SDK's plain ones and hands [`webhook`], [`outbound`],
-//! [`presence`] and [`download`] a `Host` backed by the real imports, so all
-//! logic is testable natively.
+//! generated types and the SDK's plain ones and hands [`webhook`], [`socket`],
+//! [`outbound`], [`presence`] and [`download`] a `Host` backed by the real
+//! imports, so all logic is testable natively.
 
 mod download;
 mod file_urls;
@@ -48,6 +57,7 @@ mod outbound;
 mod parse;
 mod presence;
 mod receive;
+mod socket;
 mod web_api;
 mod webhook;
 
@@ -61,7 +71,7 @@ mod webhook;
     expect(unsafe_code, reason = "generated bindings and export shims")
 )]
 mod bindings {
-    wit_bindgen::generate!({ world: "full", path: "../../wit/channel@0.2.1" });
+    wit_bindgen::generate!({ world: "socket-channel", path: "../../wit/channel@0.2.2" });
 
     #[cfg(target_arch = "wasm32")]
     use super::Component;
@@ -76,6 +86,9 @@ switchboard_channel_sdk::channel_glue! {
     on_message_persisted: outbound::acknowledge,
     on_agent_working: presence::agent_working,
     download_request: download::download_request,
+    session_open: socket::open,
+    on_frame: socket::on_frame,
+    on_tick: socket::on_tick,
 }
 
 #[cfg(test)]

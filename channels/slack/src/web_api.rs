@@ -54,6 +54,18 @@ pub(crate) fn call(api_base: &str, method: &str, body: &Value) -> Request {
 /// A Web API method call with a form-encoded body, for the methods that do not
 /// read JSON (`files.getUploadURLExternal`).
 pub(crate) fn call_form(api_base: &str, method: &str, fields: &[(&str, &str)]) -> Request {
+    form_request(api_base, method, fields, "bot_token")
+}
+
+/// `apps.connections.open`: the URL of a new Socket Mode connection. It takes no
+/// arguments and is the one method called with the app-level token (`app_token`,
+/// `xapp-...`) rather than the bot token.
+pub(crate) fn connections_open(api_base: &str) -> Request {
+    form_request(api_base, "apps.connections.open", &[], "app_token")
+}
+
+/// A form-encoded method call authorised by the secret `token`.
+fn form_request(api_base: &str, method: &str, fields: &[(&str, &str)], token: &str) -> Request {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish();
@@ -63,7 +75,7 @@ pub(crate) fn call_form(api_base: &str, method: &str, fields: &[(&str, &str)]) -
                 "content-type".to_owned(),
                 "application/x-www-form-urlencoded".to_owned(),
             ),
-            ("authorization".to_owned(), bearer("bot_token")),
+            ("authorization".to_owned(), bearer(token)),
         ],
         body: Body::Bytes(body.into_bytes()),
         ..Request::new("POST", join_url(api_base, method))
