@@ -557,17 +557,11 @@ fn lower_channel(
     // An instance that receives by polling or over a session has no webhook to
     // verify, so the secrets only the verification schemes use are not needed (the
     // daemon checks that the component has the export the mode needs).
-    let no_webhook = match receive_mode(&raw.settings, manifest) {
+    // Before contract 0.2.2 a setting called `mode` is the component's own.
+    let host_mode = component.wit >= semver::Version::new(0, 2, 2);
+    let no_webhook = match receive_mode(&raw.settings, manifest).filter(|_| host_mode) {
         None | Some("webhook") => false,
-        Some(mode @ ("polling" | "socket")) => {
-            if component.wit < semver::Version::new(0, 2, 2) {
-                errs.push(format!(
-                    "channels.{name}.settings.mode: {mode:?} needs a component built for switchboard:channel@0.2.2 or later; {} {} targets {}",
-                    component.name, component.version, component.wit
-                ));
-            }
-            true
-        }
+        Some("polling" | "socket") => true,
         Some(other) => {
             errs.push(format!(
                 "channels.{name}.settings.mode: {other:?} is not a mode this host runs (\"webhook\", \"polling\" or \"socket\")"
@@ -732,8 +726,9 @@ fn lower_agent(raw: &RawAgent, base: &Path) -> anyhow::Result<Arc<dyn Agent>> {
     }
 }
 
-/// The instance's `mode` setting (how it receives), from the config or else the
-/// manifest's default; `None` when neither says.
+/// The instance's `mode` setting (how it receives, for a component of contract 0.2.2
+/// or later), from the config or else the manifest's default; `None` when neither
+/// says.
 pub(crate) fn receive_mode<'a>(
     settings: &'a BTreeMap<String, String>,
     manifest: &'a switchboard_registry::Manifest,

@@ -29,6 +29,8 @@ pub(crate) enum Mode {
 impl Mode {
     /// The setting that chooses the mode, and the values this host runs.
     pub(crate) const SETTING: &'static str = "mode";
+    /// The contract version from which the setting is the host's.
+    pub(crate) const SINCE: semver::Version = semver::Version::new(0, 2, 2);
     const VALUES: &'static str = "\"webhook\", \"polling\" or \"socket\"";
 
     /// The mode `settings` choose (with the manifest's defaults applied).
@@ -111,8 +113,15 @@ impl Instance {
             .filter_map(|s| s.default.clone().map(|d| (s.name.clone(), d)))
             .collect();
         settings.extend(config.settings.clone());
-        let mode = Mode::of(&settings)
-            .map_err(|why| anyhow::anyhow!("channels.{name}.settings.{}: {why}", Mode::SETTING))?;
+        // Before contract 0.2.2 a component may use a setting called `mode` for its
+        // own purposes; from 0.2.2 on, the name is the host's.
+        let mode = if manifest.wit >= Mode::SINCE {
+            Mode::of(&settings).map_err(|why| {
+                anyhow::anyhow!("channels.{name}.settings.{}: {why}", Mode::SETTING)
+            })?
+        } else {
+            Mode::Webhook
+        };
         // An instance that receives by polling or over a session serves its webhook
         // only when the operator configured the verification secret (Discord: slash
         // commands over HTTP beside the Gateway); without it there is nothing to

@@ -16,7 +16,9 @@ pub(crate) fn run(path: &Path) -> anyhow::Result<ExitCode> {
             );
             for instance in &config.instances {
                 let manifest = &instance.component.manifest;
-                let receives = match crate::config::receive_mode(&instance.settings, manifest) {
+                let host_mode = manifest.wit >= semver::Version::new(0, 2, 2);
+                let mode = crate::config::receive_mode(&instance.settings, manifest);
+                let receives = match mode.filter(|_| host_mode) {
                     Some(mode @ ("polling" | "socket")) => format!("{} ({mode})", instance.name),
                     _ => format!("/webhooks/{}", instance.name),
                 };

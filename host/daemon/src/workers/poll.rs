@@ -88,6 +88,7 @@ pub(crate) enum Round {
 
 impl Round {
     /// A word for the daemon's tests.
+    #[cfg(feature = "test-support")]
     pub(crate) fn label(&self) -> &'static str {
         match self {
             Round::Stored => "stored",

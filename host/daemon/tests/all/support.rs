@@ -469,7 +469,7 @@ fn instance(
     let manifest = serde_json::from_value(json!({
         "name": "fake",
         "version": "1.0.0",
-        "wit": "0.1.1",
+        "wit": "0.2.2",
         "description": "a fake channel for the daemon's tests",
         "verification": {
             "post": {"scheme": "header-token", "header": TOKEN_HEADER, "secret": "token"}
