@@ -66,6 +66,31 @@ pub enum ConfigError {
     /// value without a parameter.
     #[error("query-token needs both mode_param and mode, or neither")]
     IncompleteMode,
+    /// An `ed25519` secret must be the application's public key as 64 hex digits (the
+    /// form Discord's Developer Portal shows).
+    #[error("the ed25519 secret is not a valid public key (expected 64 hex digits)")]
+    MalformedPublicKey {
+        /// What is wrong with it.
+        #[source]
+        source: KeyFormatError,
+    },
+    /// The private key given to [`crate::sign_ed25519`] must be a 32-byte seed as 64 hex
+    /// digits.
+    #[error("the ed25519 signing key is not a valid private key seed (expected 64 hex digits)")]
+    MalformedPrivateKey {
+        /// What is wrong with it.
+        #[source]
+        source: KeyFormatError,
+    },
+    /// `sign` was asked to sign for a scheme whose secret is a public key: only the
+    /// sender's private key can sign, and the host never has it.
+    #[error(
+        "signing for scheme {scheme} needs the application's private key, which the host never has (its secret is the public key); sign with sign_ed25519 and the private key's seed"
+    )]
+    SigningNeedsPrivateKey {
+        /// The scheme's manifest name.
+        scheme: &'static str,
+    },
     /// `sign` was given a Standard Webhooks message id that cannot be a header value.
     #[error("message id {message_id:?} cannot be sent as an http header value")]
     InvalidMessageId {
@@ -84,14 +109,41 @@ impl ConfigError {
         match self {
             ConfigError::EmptySecret { .. } => "empty_secret",
             ConfigError::MalformedSecret { .. }
+            | ConfigError::MalformedPublicKey { .. }
+            | ConfigError::MalformedPrivateKey { .. }
             | ConfigError::SecretNotText { .. }
             | ConfigError::SecretNotHeaderValue { .. } => "malformed_secret",
             ConfigError::InvalidHeaderName { .. }
             | ConfigError::InvalidPrefix { .. }
             | ConfigError::IncompleteMode
+            | ConfigError::SigningNeedsPrivateKey { .. }
             | ConfigError::InvalidMessageId { .. } => "invalid_scheme",
         }
     }
+}
+
+/// How a hex-encoded `ed25519` key failed to parse; the source of
+/// [`ConfigError::MalformedPublicKey`] and [`ConfigError::MalformedPrivateKey`]. Never
+/// includes the key or any character of it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFormatError {
+    /// The key is not 64 characters long.
+    #[error("key is {len} characters long, expected 64 hex digits")]
+    WrongLength {
+        /// The length of the value as configured, in bytes.
+        len: usize,
+    },
+    /// The key has the right length but a character that is not a hex digit.
+    #[error("key has a character that is not a hex digit")]
+    NotHex,
+    /// The 32 bytes do not encode a point on the curve.
+    #[error("key is not a point on the ed25519 curve")]
+    NotOnCurve,
+    /// The key is a point of small order, which strict verification refuses, so no
+    /// signature could ever verify with it.
+    #[error("key is a weak (small-order) point")]
+    Weak,
 }
 
 /// Why a request is not authentic.
@@ -197,6 +249,18 @@ pub enum SignatureFormatError {
     /// A Standard Webhooks `v1` entry is not base64.
     #[error("signature is not base64")]
     Base64(#[source] base64::DecodeError),
+    /// An `ed25519` signature is not 128 characters long (64 bytes in hex).
+    #[error("signature is {len} characters long, expected {expected} hex digits")]
+    HexLength {
+        /// The length of the header value, in bytes.
+        len: usize,
+        /// The number of hex digits the scheme expects.
+        expected: usize,
+    },
+    /// An `ed25519` signature has the right length but a character that is not a hex
+    /// digit.
+    #[error("signature is not hexadecimal")]
+    NotHex(#[source] hex::FromHexError),
     /// A Standard Webhooks `v1` entry decodes to something other than an HMAC-SHA256 tag.
     #[error("signature is {len} bytes, expected 32")]
     WrongLength {

@@ -5,7 +5,7 @@
 //! time, and says whether the request is authentic and, if not, why. It does no I/O, has
 //! no async, and knows no HTTP server; routing, secret resolution and turning a
 //! [`VerifyError`] into a 401 belong to the daemon. All comparisons involving a secret
-//! are constant-time.
+//! are constant-time (`ed25519` holds no secret: its key is the sender's public key).
 //!
 //! Schemes (the `scheme` field of a manifest's `verification` object):
 //!
@@ -15,6 +15,7 @@
 //! | `slack-v0` | Slack | `v0=` + hex HMAC of `v0:{timestamp}:{body}`, timestamp in window |
 //! | `header-token` | Telegram | a header equal to the secret |
 //! | `standard-webhooks` | Standard Webhooks senders | any `v1,` base64 HMAC of `{id}.{timestamp}.{body}`, timestamp in window |
+//! | `ed25519` | Discord interactions | hex Ed25519 signature of `{timestamp}{body}` with the public key (strict), timestamp in window |
 //! | `query-token` (GET) | WhatsApp handshake | a query parameter equal to the secret, optional mode |
 //!
 //! ```
@@ -36,6 +37,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod ed25519;
 mod error;
 mod handshake;
 mod header;
@@ -51,8 +53,8 @@ mod token;
 mod unicode_escape;
 mod verifier;
 
-pub use error::{ConfigError, SignatureFormatError, VerifyError};
+pub use error::{ConfigError, KeyFormatError, SignatureFormatError, VerifyError};
 pub use handshake::HandshakeVerifier;
 pub use scheme::{DEFAULT_TOLERANCE_SECS, Handshake, Scheme, Verification};
-pub use sign::sign;
+pub use sign::{sign, sign_ed25519};
 pub use verifier::Verifier;

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
-use switchboard_verify::{Scheme, Verifier, sign};
+use switchboard_verify::{ConfigError, Scheme, Verifier, sign, sign_ed25519};
 
 fn to_header_map(pairs: Vec<(String, String)>) -> HeaderMap {
     pairs
@@ -75,6 +75,27 @@ fn scheme_and_secret() -> impl Strategy<Value = (Scheme, Vec<u8>)> {
     ]
 }
 
+/// An `ed25519` scheme, its public key and the seed of its private key, both in hex.
+fn ed25519_scheme_and_keys() -> impl Strategy<Value = (Scheme, Vec<u8>, String)> {
+    let tolerance = prop_oneof![Just(0u64), Just(300u64), any::<u64>()];
+    (any::<[u8; 32]>(), tolerance, any::<bool>()).prop_map(|(seed, tolerance_secs, upper)| {
+        let public_key = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+        let mut public_hex = hex::encode(public_key.as_bytes());
+        let mut seed_hex = hex::encode(seed);
+        if upper {
+            public_hex.make_ascii_uppercase();
+            seed_hex.make_ascii_uppercase();
+        }
+        let scheme = Scheme::Ed25519 {
+            secret: "s".to_owned(),
+            signature_header: "x-signature-ed25519".to_owned(),
+            timestamp_header: "x-signature-timestamp".to_owned(),
+            tolerance_secs,
+        };
+        (scheme, public_hex.into_bytes(), seed_hex)
+    })
+}
+
 /// Headers an attacker might send: the names every scheme reads plus noise, with
 /// arbitrary legal values.
 fn hostile_headers() -> impl Strategy<Value = HeaderMap> {
@@ -86,6 +107,8 @@ fn hostile_headers() -> impl Strategy<Value = HeaderMap> {
         Just("webhook-id".to_owned()),
         Just("webhook-timestamp".to_owned()),
         Just("webhook-signature".to_owned()),
+        Just("x-signature-ed25519".to_owned()),
+        Just("x-signature-timestamp".to_owned()),
         "[a-z][a-z0-9-]{0,20}",
     ];
     let value = prop_oneof![
@@ -94,6 +117,7 @@ fn hostile_headers() -> impl Strategy<Value = HeaderMap> {
             0..100
         ),
         "(v0=|sha256=|v1,|v1a,)[0-9a-fA-F+/=, ]{0,90}".prop_map(String::into_bytes),
+        "[0-9a-fA-F]{126,130}".prop_map(String::into_bytes),
         any::<i64>().prop_map(|n| n.to_string().into_bytes()),
     ];
     proptest::collection::vec((name, value), 0..8).prop_map(|pairs| {
@@ -155,7 +179,7 @@ proptest! {
 
     #[test]
     fn arbitrary_secrets_never_panic(
-        scheme_kind in 0..4usize,
+        scheme_kind in 0..5usize,
         secret in proptest::collection::vec(any::<u8>(), 0..80),
         header in "[ -~]{0,20}",
     ) {
@@ -163,11 +187,73 @@ proptest! {
             0 => Scheme::HmacSha256 { header, prefix: String::new(), secret: "s".to_owned() },
             1 => Scheme::SlackV0 { secret: "s".to_owned(), tolerance_secs: 300 },
             2 => Scheme::HeaderToken { header, secret: "s".to_owned() },
-            _ => Scheme::StandardWebhooks { secret: "s".to_owned(), tolerance_secs: 300 },
+            3 => Scheme::StandardWebhooks { secret: "s".to_owned(), tolerance_secs: 300 },
+            _ => Scheme::Ed25519 {
+                secret: "s".to_owned(),
+                signature_header: header,
+                timestamp_header: "x-signature-timestamp".to_owned(),
+                tolerance_secs: 300,
+            },
         };
         if let Err(err) = Verifier::new(&scheme, &secret) {
             prop_assert!(!err.reason_label().is_empty());
         }
+    }
+
+    #[test]
+    fn arbitrary_ed25519_public_keys_never_panic(key in "[0-9a-fA-F]{64}") {
+        let scheme = Scheme::Ed25519 {
+            secret: "s".to_owned(),
+            signature_header: "x-signature-ed25519".to_owned(),
+            timestamp_header: "x-signature-timestamp".to_owned(),
+            tolerance_secs: 300,
+        };
+        if let Err(err) = Verifier::new(&scheme, key.as_bytes()) {
+            prop_assert!(!err.to_string().is_empty());
+            prop_assert_eq!(err.reason_label(), "malformed_secret");
+        }
+    }
+
+    #[test]
+    fn ed25519_verify_of_sign_ed25519_always_passes(
+        (scheme, public_key, seed) in ed25519_scheme_and_keys(),
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+        now in any::<i64>(),
+    ) {
+        let verifier = Verifier::new(&scheme, &public_key).expect("derived keys are valid");
+        let headers = to_header_map(sign_ed25519(&seed, now, &body).expect("signs"));
+        prop_assert!(verifier.check_headers(&headers, now).is_ok());
+        prop_assert!(verifier.verify(&headers, &body, now).is_ok());
+    }
+
+    #[test]
+    fn ed25519_signed_request_with_a_changed_body_fails(
+        (scheme, public_key, seed) in ed25519_scheme_and_keys(),
+        body in proptest::collection::vec(any::<u8>(), 1..256),
+        flip in any::<prop::sample::Index>(),
+        now in any::<i64>(),
+    ) {
+        let verifier = Verifier::new(&scheme, &public_key).expect("valid");
+        let headers = to_header_map(sign_ed25519(&seed, now, &body).expect("signs"));
+        let mut tampered = body.clone();
+        tampered[flip.index(body.len())] ^= 0x01;
+        let err = verifier.verify(&headers, &tampered, now).expect_err("tampered");
+        prop_assert_eq!(err.reason_label(), "bad_signature");
+    }
+
+    #[test]
+    fn hostile_requests_never_panic_ed25519(
+        (scheme, public_key, _) in ed25519_scheme_and_keys(),
+        headers in hostile_headers(),
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+        now in any::<i64>(),
+    ) {
+        let verifier = Verifier::new(&scheme, &public_key).expect("valid");
+        if let Err(err) = verifier.verify(&headers, &body, now) {
+            prop_assert!(!err.to_string().is_empty());
+            prop_assert!(!err.reason_label().is_empty());
+        }
+        let _ = verifier.check_headers(&headers, now);
     }
 
     #[test]
@@ -228,4 +314,24 @@ fn sign_round_trips_for_every_scheme() {
             scheme.name()
         );
     }
+
+    // `ed25519` is signed with the private key, never with the configured public key.
+    let (scheme, public_key, seed) = (
+        Scheme::Ed25519 {
+            secret: "public_key".to_owned(),
+            signature_header: "x-signature-ed25519".to_owned(),
+            timestamp_header: "x-signature-timestamp".to_owned(),
+            tolerance_secs: 300,
+        },
+        // RFC 8032 section 7.1, "TEST 1": the public key and its seed.
+        b"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+    );
+    assert!(matches!(
+        sign(&scheme, public_key, body, 1_700_000_000, "msg_1"),
+        Err(ConfigError::SigningNeedsPrivateKey { .. })
+    ));
+    let headers = to_header_map(sign_ed25519(seed, 1_700_000_000, body).expect("signs"));
+    let verifier = Verifier::new(&scheme, public_key).expect("valid");
+    assert!(verifier.verify(&headers, body, 1_700_000_000).is_ok());
 }
