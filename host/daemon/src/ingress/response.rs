@@ -104,7 +104,9 @@ impl Rejection {
                 format!("{path} is served only on the admin listener; set server.admin_listen")
             }
             Rejection::UnknownInstance(i) => format!("no channel instance named {i:?}"),
-            Rejection::Pipeline { error, .. } => error.to_string(),
+            // With its causes: "malformed signature in header x: 130 hex digits,
+            // expected 128" says more than the first line alone.
+            Rejection::Pipeline { error, .. } => crate::pipeline::error_chain(error),
             Rejection::BodyTooLarge { limit, .. } => {
                 format!("body exceeds the limit of {limit} bytes")
             }
