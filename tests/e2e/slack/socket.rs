@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use switchboard_testkit::{Answer, MockServer, Received, SocketConn, SocketServer};
 
-use super::{BOT_TOKEN, BOT_USER, POSTED_TS};
+use super::{BOT_TOKEN, BOT_USER, POSTED_TS, SIGNING_SECRET, now, sign};
 use crate::harness::{TestDaemon, eventually, sample};
 
 const APP_TOKEN: &str = "xapp-1-A0E2E-1234-socketmodeappleveltoken";
@@ -187,6 +187,14 @@ component = "slack"
 secrets = {{ bot_token = "{BOT_TOKEN}", app_token = {{ env = "E2E_SLACK_APP_TOKEN" }} }}
 settings = {{ api_base = "{web}/api", mode = "socket", bot_user_id = "{BOT_USER}", ack_reaction = "" }}
 allow = ["{web}", "{ws}"]
+
+# A neighbour that receives by webhook, to show a refused session harms no other
+# instance.
+[channels.hooked]
+component = "slack"
+secrets = {{ signing_secret = "{SIGNING_SECRET}", bot_token = "{BOT_TOKEN}" }}
+settings = {{ api_base = "{web}/api", bot_user_id = "{BOT_USER}", ack_reaction = "" }}
+allow = ["{web}"]
 "#,
         web = web.origin,
         ws = socket.origin,
@@ -300,6 +308,28 @@ async fn socket_mode_stores_and_acknowledges_each_event_once_and_reconnects_afte
     rig.connections_reach(4).await;
     p.command(Command::Flood);
     rig.connections_reach(5).await;
+    // The neighbour kept working all along.
+    let body =
+        serde_json::to_vec(&envelope("n1", "1700000009.000100", "neighbour")["payload"]).unwrap();
+    let ts = now();
+    let status = reqwest::Client::new()
+        .post(rig.daemon.public_url("/webhooks/hooked"))
+        .header("content-type", "application/json")
+        .header("x-slack-request-timestamp", ts.to_string())
+        .header("x-slack-signature", sign(ts, &body))
+        .body(body)
+        .send()
+        .await
+        .expect("post")
+        .status()
+        .as_u16();
+    assert_eq!(
+        status,
+        200,
+        "log:
+{}",
+        rig.daemon.log()
+    );
     p.command(Command::Send(envelope("e5", "1700000005.000100", "five")));
     rig.acked_after_commit("e5", "five").await;
     rig.daemon.wait_idle().await;
@@ -308,10 +338,15 @@ async fn socket_mode_stores_and_acknowledges_each_event_once_and_reconnects_afte
         .daemon
         .messages()
         .iter()
+        .filter(|m| m["instance"] == "sl")
         .map(|m| m["text"].clone())
         .collect();
     assert_eq!(texts.len(), 5, "each event stored once: {texts:?}");
-    let replies = rig.replies();
+    let replies: Vec<String> = rig
+        .replies()
+        .into_iter()
+        .filter(|r| !r.contains("neighbour"))
+        .collect();
     assert_eq!(replies.len(), 5, "each event answered once: {replies:?}");
     for (reply, text) in replies.iter().zip(["one", "two", "three", "four", "five"]) {
         assert!(reply.contains(text), "answers in order: {replies:?}");
