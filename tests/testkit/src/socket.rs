@@ -8,6 +8,9 @@ use futures::{SinkExt as _, StreamExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{
+    Callback, ErrorResponse, Request, Response,
+};
 
 /// What [`SocketConn::recv`] got.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,15 +114,7 @@ impl SocketServer {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let path = Arc::new(Mutex::new(String::new()));
-                let seen = path.clone();
-                let callback =
-                    move |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
-                          response| {
-                        if let Some(pq) = request.uri().path_and_query() {
-                            *lock(&seen) = pq.to_string();
-                        }
-                        Ok(response)
-                    };
+                let callback = RecordPath(path.clone());
                 let Ok(socket) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
                     continue;
                 };
@@ -153,6 +148,18 @@ impl SocketServer {
     /// How many connections were accepted.
     pub fn connections(&self) -> usize {
         *lock(&self.accepted)
+    }
+}
+
+/// Keeps the path and query of the opening handshake.
+struct RecordPath(Arc<Mutex<String>>);
+
+impl Callback for RecordPath {
+    fn on_request(self, request: &Request, response: Response) -> Result<Response, ErrorResponse> {
+        if let Some(pq) = request.uri().path_and_query() {
+            *lock(&self.0) = pq.to_string();
+        }
+        Ok(response)
     }
 }
 
