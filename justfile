@@ -2,7 +2,7 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-channels := "whatsapp telegram slack"
+channels := "whatsapp telegram slack discord"
 wasm_dir := "target/wasm32-wasip2/release"
 # The example third-party channel is its own Cargo workspace; its build output goes
 # under the root target/ so that one `target/` holds everything.

@@ -63,7 +63,11 @@ impl Gateway {
     }
 
     fn next_seq(&self) -> u64 {
-        self.dispatched.lock().unwrap().last().map_or(1, |(s, _)| s + 1)
+        self.dispatched
+            .lock()
+            .unwrap()
+            .last()
+            .map_or(1, |(s, _)| s + 1)
     }
 }
 
@@ -92,7 +96,10 @@ async fn discord_side(mut conn: SocketConn, gateway: Arc<Gateway>) {
                         conn.send(&frame(11, Value::Null, None, None)).await;
                     }
                     2 => {
-                        let session = format!("session-{}", gateway.valid_sessions.lock().unwrap().len() + 1);
+                        let session = format!(
+                            "session-{}",
+                            gateway.valid_sessions.lock().unwrap().len() + 1
+                        );
                         gateway.valid_sessions.lock().unwrap().push(session.clone());
                         let seq = gateway.next_seq();
                         let ready = json!({
@@ -102,11 +109,18 @@ async fn discord_side(mut conn: SocketConn, gateway: Arc<Gateway>) {
                             "user": {"id": BOT_ID, "username": "switchboard", "bot": true},
                             "guilds": [],
                         });
-                        gateway.dispatched.lock().unwrap().push((seq, json!({"t": "READY"})));
+                        gateway
+                            .dispatched
+                            .lock()
+                            .unwrap()
+                            .push((seq, json!({"t": "READY"})));
                         conn.send(&frame(0, ready, Some(seq), Some("READY"))).await;
                     }
                     6 => {
-                        let session = sent["d"]["session_id"].as_str().unwrap_or_default().to_owned();
+                        let session = sent["d"]["session_id"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned();
                         if !gateway.valid_sessions.lock().unwrap().contains(&session) {
                             conn.send(&frame(9, json!(false), None, None)).await;
                             continue;
@@ -122,11 +136,17 @@ async fn discord_side(mut conn: SocketConn, gateway: Arc<Gateway>) {
                             .cloned()
                             .collect();
                         for (s, d) in missed {
-                            conn.send(&frame(0, d["d"].clone(), Some(s), Some("MESSAGE_CREATE"))).await;
+                            conn.send(&frame(0, d["d"].clone(), Some(s), Some("MESSAGE_CREATE")))
+                                .await;
                         }
                         let seq = gateway.next_seq();
-                        gateway.dispatched.lock().unwrap().push((seq, json!({"t": "RESUMED"})));
-                        conn.send(&frame(0, json!({}), Some(seq), Some("RESUMED"))).await;
+                        gateway
+                            .dispatched
+                            .lock()
+                            .unwrap()
+                            .push((seq, json!({"t": "RESUMED"})));
+                        conn.send(&frame(0, json!({}), Some(seq), Some("RESUMED")))
+                            .await;
                     }
                     _ => {}
                 }
@@ -142,7 +162,8 @@ async fn discord_side(mut conn: SocketConn, gateway: Arc<Gateway>) {
                     .lock()
                     .unwrap()
                     .push((seq, json!({"t": "MESSAGE_CREATE", "d": message.clone()})));
-                conn.send(&frame(0, message, Some(seq), Some("MESSAGE_CREATE"))).await;
+                conn.send(&frame(0, message, Some(seq), Some("MESSAGE_CREATE")))
+                    .await;
             }
             Some(Command::Reconnect) => {
                 conn.send(&frame(7, Value::Null, None, None)).await;
@@ -295,7 +316,11 @@ impl Rig {
     /// Posts a signed interaction; returns the status and the body.
     async fn interaction(&self, body: &Value, tamper: bool, age_secs: u64) -> (u16, Value) {
         let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&SEED).expect("seed");
-        let timestamp = (SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - age_secs)
+        let timestamp = (SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            - age_secs)
             .to_string();
         let bytes = serde_json::to_vec(body).unwrap();
         let mut signed = timestamp.as_bytes().to_vec();
@@ -328,7 +353,10 @@ async fn gateway_messages_are_stored_and_answered_once_through_heartbeats_drops_
     // The token went into identify's d.token, filled in by the host, and nowhere else.
     let identify = &rig.gateway.seen(2)[0];
     assert_eq!(identify["token"], BOT_TOKEN);
-    assert!(identify["intents"].as_u64().unwrap_or(0) & (1 << 15) != 0, "message content intent");
+    assert!(
+        identify["intents"].as_u64().unwrap_or(0) & (1 << 15) != 0,
+        "message content intent"
+    );
     assert!(!rig.daemon.log().contains(BOT_TOKEN), "token in the log");
 
     let g = &rig.gateway;
@@ -362,7 +390,10 @@ async fn gateway_messages_are_stored_and_answered_once_through_heartbeats_drops_
         (g.seen(2).len() >= 2).then_some(())
     })
     .await;
-    assert!(identified_again.is_some(), "identify after an invalid session");
+    assert!(
+        identified_again.is_some(),
+        "identify after an invalid session"
+    );
 
     // A zombie connection (heartbeats no longer acknowledged) is replaced.
     let before = rig.socket.connections();
@@ -376,7 +407,9 @@ async fn gateway_messages_are_stored_and_answered_once_through_heartbeats_drops_
     let posted = rig.posted();
     assert_eq!(posted.len(), 4, "each message answered once: {posted:?}");
     assert!(
-        posted.iter().all(|p| p["message_reference"]["message_id"].is_string()),
+        posted
+            .iter()
+            .all(|p| p["message_reference"]["message_id"].is_string()),
         "replies reference the message they answer: {posted:?}"
     );
     let bot_auth = rig
@@ -400,8 +433,9 @@ async fn after_kill_9_the_session_resumes_from_the_committed_sequence_and_nothin
 
     rig.daemon.kill9();
     // Dispatches while the daemon is down wait in Discord's session.
+    let seq = g.next_seq();
     g.dispatched.lock().unwrap().push((
-        g.next_seq(),
+        seq,
         json!({"t": "MESSAGE_CREATE", "d": message("3002", "while down", false)}),
     ));
     rig.daemon.start();
@@ -417,7 +451,13 @@ async fn interactions_are_verified_with_ed25519_and_a_slash_command_gets_a_defer
  {
     let rig = rig().await;
     // Discord's PING, signed: PONG.
-    let (status, body) = rig.interaction(&json!({"type": 1, "id": "1", "application_id": APPLICATION_ID}), false, 0).await;
+    let (status, body) = rig
+        .interaction(
+            &json!({"type": 1, "id": "1", "application_id": APPLICATION_ID}),
+            false,
+            0,
+        )
+        .await;
     assert_eq!((status, body), (200, json!({"type": 1})));
     // A tampered body and a stale timestamp: 401, and no channel code runs.
     let (status, _) = rig.interaction(&json!({"type": 1}), true, 0).await;
@@ -442,8 +482,16 @@ async fn interactions_are_verified_with_ed25519_and_a_slash_command_gets_a_defer
         .api
         .requests()
         .into_iter()
-        .filter(|r| r.path.contains(&format!("/webhooks/{APPLICATION_ID}/interaction-token-e2e")))
+        .filter(|r| {
+            r.path
+                .contains(&format!("/webhooks/{APPLICATION_ID}/interaction-token-e2e"))
+        })
         .collect();
     assert_eq!(follow_ups.len(), 1, "{:?}", rig.api.requests());
-    assert!(follow_ups[0].json()["content"].as_str().unwrap_or_default().contains("ask"));
+    assert!(
+        follow_ups[0].json()["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ask")
+    );
 }

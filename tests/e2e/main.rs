@@ -9,6 +9,7 @@ mod access;
 mod agents;
 mod api;
 mod conformance;
+mod discord;
 mod operations;
 mod plugins;
 mod registry;

@@ -139,7 +139,8 @@ impl ContextSpec {
     }
 }
 
-/// A text frame as a case writes it: JSON (sent compact) or exact text.
+/// A text frame as a case writes it: JSON (sent compact), exact text, or a file
+/// beside the case.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FrameSpec {
@@ -147,6 +148,8 @@ struct FrameSpec {
     body: Option<Value>,
     #[serde(default)]
     body_text: Option<String>,
+    #[serde(default)]
+    body_file: Option<PathBuf>,
     #[serde(default)]
     cursor: Option<String>,
     #[serde(default)]
@@ -454,10 +457,15 @@ fn take_call(spec: &mut CaseSpec, dir: &Path) -> Result<Call, String> {
         return Ok(Call::Tick(tick.context()));
     }
     if let Some(frame) = spec.frame.take() {
-        let text = match (frame.body, frame.body_text) {
-            (Some(json), None) => json.to_string(),
-            (None, Some(text)) => text,
-            _ => return Err("frame: give one of body, body_text".into()),
+        let text = match (frame.body, frame.body_text, frame.body_file) {
+            (Some(json), None, None) => json.to_string(),
+            (None, Some(text), None) => text,
+            (None, None, Some(file)) => {
+                let path = dir.join(file);
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("frame.body_file: cannot read {}: {e}", path.display()))?
+            }
+            _ => return Err("frame: give one of body, body_text, body_file".into()),
         };
         let context = SessionContext {
             cursor: frame.cursor,
