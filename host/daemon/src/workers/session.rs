@@ -225,7 +225,7 @@ async fn connection(shared: &Shared, instance: &Arc<Instance>, memo: &mut Option
                 instance.metrics.session(SessionEvent::Frame);
                 let text = services.redact(text.as_str());
                 match call(instance, Some(&text), &context).await {
-                    Ok(framed) => (framed, Some(text)),
+                    Ok(framed) => framed,
                     Err(CallError::Busy) => {
                         tracing::warn!(instance = %name, "no free sandbox slot for a frame; reconnecting with backoff");
                         return Ended::Retry { asked: None };
@@ -240,12 +240,12 @@ async fn connection(shared: &Shared, instance: &Arc<Instance>, memo: &mut Option
             }
             () = next_tick => {
                 match call(instance, None, &context).await {
-                    Ok(framed) => (framed, None),
+                    Ok(framed) => framed,
                     Err(error) => return Ended::from_call(instance, "tick", &error),
                 }
             }
         };
-        let (Framed { outcome, messages }, _) = framed;
+        let Framed { outcome, messages } = framed;
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(error) => {
