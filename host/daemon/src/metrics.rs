@@ -3,7 +3,7 @@
 //! Every series belongs to a [`Family`] constant, so a metric name exists once and a
 //! typo does not compile. Counting is lock-free: each configured instance has an
 //! [`InstanceMetrics`] of atomic counters, handed out once and kept by the instance;
-//! label values are fixed words (enums here), so cardinality stays bounded by the
+//! label values are fixed words (the enums of `labels.rs`), so cardinality stays bounded by the
 //! config. Values counted elsewhere (queue depths, store commits, guest log bytes
 //! dropped) are read at scrape time and passed to [`Metrics::render`].
 
@@ -13,8 +13,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+mod labels;
+
 use switchboard_runtime::CallError;
-use switchboard_types::NoTurn;
+
+use labels::{ACCESS_OUTCOMES, CALL_OUTCOMES, call_outcome};
+pub(crate) use labels::{Access, DeadLetter, Export, Outcome, Poll, SessionEvent, Work};
 
 /// One metric family: its name, type and help text.
 #[derive(Debug, Clone, Copy)]
@@ -163,225 +167,6 @@ const QUEUE_ITEMS: Family = family(
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
-
-/// A channel export, as the `export` label names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Export {
-    HttpRequest,
-    Respond,
-    MessagePersisted,
-    AgentWorking,
-    DownloadRequest,
-    Poll,
-    Session,
-}
-
-impl Export {
-    const ALL: [Export; 7] = [
-        Export::HttpRequest,
-        Export::Respond,
-        Export::MessagePersisted,
-        Export::AgentWorking,
-        Export::DownloadRequest,
-        Export::Poll,
-        Export::Session,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            Export::HttpRequest => "on_http_request",
-            Export::Respond => "on_respond",
-            Export::MessagePersisted => "on_message_persisted",
-            Export::AgentWorking => "on_agent_working",
-            Export::DownloadRequest => "download_request",
-            Export::Poll => "poll",
-            Export::Session => "session",
-        }
-    }
-}
-
-/// An access decision, as the `outcome` label names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// The agent was asked.
-    Turn,
-    /// No turn, for this reason.
-    Denied(NoTurn),
-    /// An unknown sender got no pairing code: as many are pending as allowed.
-    PairingFull,
-}
-
-/// Outcomes counted: a turn, the pending codes being full, and every reason.
-const ACCESS_OUTCOMES: usize = 2 + NoTurn::ALL.len();
-
-impl Access {
-    fn index(self) -> usize {
-        match self {
-            Access::Turn => 0,
-            Access::PairingFull => 1,
-            Access::Denied(reason) => {
-                2 + NoTurn::ALL
-                    .iter()
-                    .position(|r| *r == reason)
-                    .unwrap_or_default()
-            }
-        }
-    }
-
-    fn label(index: usize) -> &'static str {
-        match index {
-            0 => "turn",
-            1 => "pairing-full",
-            n => NoTurn::ALL.get(n - 2).map_or("unknown", |r| r.as_str()),
-        }
-    }
-}
-
-/// What a dead letter holds, as the `kind` label names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DeadLetter {
-    Delivery,
-    Reply,
-    Hook,
-    Agent,
-    Attachment,
-}
-
-impl DeadLetter {
-    const ALL: [DeadLetter; 5] = [
-        DeadLetter::Delivery,
-        DeadLetter::Reply,
-        DeadLetter::Hook,
-        DeadLetter::Agent,
-        DeadLetter::Attachment,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            DeadLetter::Delivery => "delivery",
-            DeadLetter::Reply => "reply",
-            DeadLetter::Hook => "hook",
-            DeadLetter::Agent => "agent",
-            DeadLetter::Attachment => "attachment",
-        }
-    }
-}
-
-/// A queue whose outcomes are counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Work {
-    Hooks,
-    Turns,
-    Replies,
-    Downloads,
-}
-
-/// How one piece of queued work ended, as the `outcome` label names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    Done,
-    Skipped,
-    Sent,
-    Retry,
-    Failed,
-    Dead,
-}
-
-impl Outcome {
-    const ALL: [Outcome; 6] = [
-        Outcome::Done,
-        Outcome::Skipped,
-        Outcome::Sent,
-        Outcome::Retry,
-        Outcome::Failed,
-        Outcome::Dead,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            Outcome::Done => "done",
-            Outcome::Skipped => "skipped",
-            Outcome::Sent => "sent",
-            Outcome::Retry => "retry",
-            Outcome::Failed => "failed",
-            Outcome::Dead => "dead",
-        }
-    }
-}
-
-/// How one poll of a polling instance ended, as the `outcome` label names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Poll {
-    Messages,
-    Empty,
-    PlatformError,
-    CallFailed,
-    StoreFailed,
-}
-
-impl Poll {
-    const ALL: [Poll; 5] = [
-        Poll::Messages,
-        Poll::Empty,
-        Poll::PlatformError,
-        Poll::CallFailed,
-        Poll::StoreFailed,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            Poll::Messages => "messages",
-            Poll::Empty => "empty",
-            Poll::PlatformError => "platform_error",
-            Poll::CallFailed => "call_failed",
-            Poll::StoreFailed => "store_failed",
-        }
-    }
-}
-
-/// What happened to a session, as the `event` label names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SessionEvent {
-    Connected,
-    Frame,
-    ReconnectAsked,
-    Dropped,
-    Refused,
-    Failed,
-}
-
-impl SessionEvent {
-    const ALL: [SessionEvent; 6] = [
-        SessionEvent::Connected,
-        SessionEvent::Frame,
-        SessionEvent::ReconnectAsked,
-        SessionEvent::Dropped,
-        SessionEvent::Refused,
-        SessionEvent::Failed,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            SessionEvent::Connected => "connected",
-            SessionEvent::Frame => "frame",
-            SessionEvent::ReconnectAsked => "reconnect_asked",
-            SessionEvent::Dropped => "dropped",
-            SessionEvent::Refused => "refused",
-            SessionEvent::Failed => "failed",
-        }
-    }
-}
-
-/// The `outcome` label of a guest call: `ok` or the error's label.
-const CALL_OUTCOMES: [&str; 6] = ["ok", "deadline", "limit", "trap", "busy", "not_exported"];
-
-fn call_outcome(error: Option<&CallError>) -> usize {
-    let label = error.map_or("ok", CallError::label);
-    CALL_OUTCOMES
-        .iter()
-        .position(|known| *known == label)
-        .unwrap_or(0)
-}
 
 #[derive(Debug, Default)]
 struct Histogram {
