@@ -269,33 +269,6 @@ allow = ["{api}", "{ws_origin}"]
 }
 
 impl Rig {
-    async fn messages_reach(&self, n: usize) {
-        let reached = eventually(Duration::from_secs(20), || {
-            (self.daemon.messages().len() >= n).then_some(())
-        })
-        .await;
-        assert!(
-            reached.is_some(),
-            "expected {n} messages, have {:?}\nframes: {:?}\nlog:\n{}",
-            self.daemon.messages(),
-            self.socket.received(),
-            self.daemon.log()
-        );
-    }
-
-    async fn connections_reach(&self, n: usize) {
-        let reached = eventually(Duration::from_secs(20), || {
-            (self.socket.connections() >= n).then_some(())
-        })
-        .await;
-        assert!(
-            reached.is_some(),
-            "expected {n} connections, saw {}\nlog:\n{}",
-            self.socket.connections(),
-            self.daemon.log()
-        );
-    }
-
     async fn identified(&self) {
         let done = eventually(Duration::from_secs(20), || {
             (!self.gateway.seen(2).is_empty()).then_some(())
@@ -362,7 +335,7 @@ async fn gateway_messages_are_stored_and_answered_once_through_heartbeats_drops_
     let g = &rig.gateway;
     g.command(Command::Message(message("2001", "one", false)));
     g.command(Command::Message(message("2002", "two", true)));
-    rig.messages_reach(2).await;
+    rig.daemon.wait_for_messages(2).await;
 
     // Heartbeats carry the last sequence number, every second.
     let beat = eventually(Duration::from_secs(10), || {
@@ -374,18 +347,18 @@ async fn gateway_messages_are_stored_and_answered_once_through_heartbeats_drops_
     // A dropped connection: resumed with the committed sequence, and the dispatch
     // sent meanwhile is replayed, stored once.
     g.command(Command::Drop);
-    rig.connections_reach(2).await;
+    rig.daemon.wait_for_connections(&rig.socket, 2).await;
     g.command(Command::Message(message("2003", "three", false)));
-    rig.messages_reach(3).await;
+    rig.daemon.wait_for_messages(3).await;
     let resumes = g.seen(6);
     assert!(!resumes.is_empty(), "resumed after the drop");
     assert_eq!(resumes[0]["token"], BOT_TOKEN);
 
     // Op 7: reconnect and resume; op 9 false: identify anew.
     g.command(Command::Reconnect);
-    rig.connections_reach(3).await;
+    rig.daemon.wait_for_connections(&rig.socket, 3).await;
     g.command(Command::InvalidSession(false));
-    rig.connections_reach(4).await;
+    rig.daemon.wait_for_connections(&rig.socket, 4).await;
     let identified_again = eventually(Duration::from_secs(20), || {
         (g.seen(2).len() >= 2).then_some(())
     })
@@ -398,9 +371,11 @@ async fn gateway_messages_are_stored_and_answered_once_through_heartbeats_drops_
     // A zombie connection (heartbeats no longer acknowledged) is replaced.
     let before = rig.socket.connections();
     g.command(Command::Zombie);
-    rig.connections_reach(before + 1).await;
+    rig.daemon
+        .wait_for_connections(&rig.socket, before + 1)
+        .await;
     g.command(Command::Message(message("2004", "four", false)));
-    rig.messages_reach(4).await;
+    rig.daemon.wait_for_messages(4).await;
     rig.daemon.wait_idle().await;
 
     assert_eq!(rig.daemon.messages().len(), 4);
@@ -428,7 +403,7 @@ async fn after_kill_9_the_session_resumes_from_the_committed_sequence_and_nothin
     rig.identified().await;
     let g = rig.gateway.clone();
     g.command(Command::Message(message("3001", "before", false)));
-    rig.messages_reach(1).await;
+    rig.daemon.wait_for_messages(1).await;
     rig.daemon.wait_idle().await;
 
     rig.daemon.kill9();
@@ -439,7 +414,7 @@ async fn after_kill_9_the_session_resumes_from_the_committed_sequence_and_nothin
         json!({"t": "MESSAGE_CREATE", "d": message("3002", "while down", false)}),
     ));
     rig.daemon.start();
-    rig.messages_reach(2).await;
+    rig.daemon.wait_for_messages(2).await;
     rig.daemon.wait_idle().await;
     assert!(!g.seen(6).is_empty(), "resumed, not identified anew");
     assert_eq!(rig.daemon.messages().len(), 2);
@@ -476,7 +451,7 @@ async fn interactions_are_verified_with_ed25519_and_a_slash_command_gets_a_defer
     });
     let (status, body) = rig.interaction(&command, false, 0).await;
     assert_eq!((status, body["type"].clone()), (200, json!(5)), "deferred");
-    rig.messages_reach(1).await;
+    rig.daemon.wait_for_messages(1).await;
     rig.daemon.wait_idle().await;
     let follow_ups: Vec<_> = rig
         .api

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use switchboard_testkit::SocketServer;
 
 /// The `switchboard` binary under test.
 pub(crate) fn binary() -> PathBuf {
@@ -308,6 +309,48 @@ impl TestDaemon {
         let mut child = self.child.take().expect("daemon running");
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    /// Waits until at least `count` messages are stored (20 s at most, then fails
+    /// with what is stored and the log).
+    pub(crate) async fn wait_for_messages(&self, count: usize) {
+        let stored = eventually(Duration::from_secs(20), || {
+            (self.messages().len() >= count).then_some(())
+        })
+        .await;
+        assert!(
+            stored.is_some(),
+            "expected {count} stored messages, have {:?}\nlog:\n{}",
+            self.messages(),
+            self.log()
+        );
+    }
+
+    /// Waits until `socket` has accepted at least `count` connections from the
+    /// daemon (20 s at most).
+    pub(crate) async fn wait_for_connections(&self, socket: &SocketServer, count: usize) {
+        let reached = eventually(Duration::from_secs(20), || {
+            (socket.connections() >= count).then_some(())
+        })
+        .await;
+        assert!(
+            reached.is_some(),
+            "expected {count} connections, saw {}\nframes: {:?}\nlog:\n{}",
+            socket.connections(),
+            socket.received(),
+            self.log()
+        );
+    }
+
+    /// The value of one `/metrics` sample (name and labels as rendered), 0 if absent.
+    pub(crate) async fn metric(&self, series: &str) -> f64 {
+        let metrics = reqwest::get(self.url("/metrics"))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics body");
+        sample(&metrics, series).unwrap_or(0.0)
     }
 
     /// Stored messages, as printed by `switchboard messages --json`.

@@ -163,11 +163,7 @@ macro_rules! channel_glue {
                     let sent: Result<Option<String>, $crate::DeliveryFailure> =
                         $on_respond(&WitHost, &reply);
                     sent.map(|external_id| Receipt { external_id })
-                        .map_err(|failure| DeliveryError {
-                            message: failure.message,
-                            retryable: failure.retryable,
-                            retry_after_secs: failure.retry_after_secs,
-                        })
+                        .map_err(failure_to_wit)
                 }
             }
 
@@ -201,11 +197,7 @@ macro_rules! channel_glue {
                                 body: body_to_wit(request.body),
                                 timeout_ms: request.timeout_ms,
                             })
-                            .map_err(|failure| DeliveryError {
-                                message: failure.message,
-                                retryable: failure.retryable,
-                                retry_after_secs: failure.retry_after_secs,
-                            })
+                            .map_err(failure_to_wit)
                     }
                 }
             )?
@@ -233,11 +225,7 @@ macro_rules! channel_glue {
                                     })
                                     .collect(),
                             })
-                            .map_err(|failure| DeliveryError {
-                                message: failure.message,
-                                retryable: failure.retryable,
-                                retry_after_secs: failure.retry_after_secs,
-                            })
+                            .map_err(failure_to_wit)
                     }
                 }
             )?
@@ -273,11 +261,7 @@ macro_rules! channel_glue {
                                     })
                                     .collect(),
                             })
-                            .map_err(|failure| DeliveryError {
-                                message: failure.message,
-                                retryable: failure.retryable,
-                                retry_after_secs: failure.retry_after_secs,
-                            })
+                            .map_err(failure_to_wit)
                     }
 
                     impl wit_session::Guest for Component {
@@ -291,11 +275,7 @@ macro_rules! channel_glue {
                                     url: target.url,
                                     headers: target.headers,
                                 })
-                                .map_err(|failure| DeliveryError {
-                                    message: failure.message,
-                                    retryable: failure.retryable,
-                                    retry_after_secs: failure.retry_after_secs,
-                                })
+                                .map_err(failure_to_wit)
                         }
 
                         fn on_frame(
@@ -380,6 +360,15 @@ macro_rules! channel_glue {
                     wit::state_delete(key);
                 }
             }
+
+            fn failure_to_wit(failure: $crate::DeliveryFailure) -> DeliveryError {
+                DeliveryError {
+                    message: failure.message,
+                    retryable: failure.retryable,
+                    retry_after_secs: failure.retry_after_secs,
+                }
+            }
+
 
             fn body_to_wit(body: $crate::Body) -> RequestBody {
                 match body {

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use switchboard_agent::{Agent, EchoAgent, HttpAgent, HttpAgentConfig, OpenAiAgent, OpenAiConfig};
 use switchboard_daemon::{
     ApiConfig, ComponentRef, DEFAULT_MAX_ATTACHMENT_BYTES, DaemonConfig, InstanceConfig,
-    ServerLimits, WorkerConfig,
+    ReceiveMode, ServerLimits, WorkerConfig,
 };
 use switchboard_registry::{Installed, LimitCeilings};
 use switchboard_runtime::RuntimeConfig;
@@ -557,14 +557,12 @@ fn lower_channel(
     // An instance that receives by polling or over a session has no webhook to
     // verify, so the secrets only the verification schemes use are not needed (the
     // daemon checks that the component has the export the mode needs).
-    // Before contract 0.2.2 a setting called `mode` is the component's own.
-    let host_mode = component.wit >= semver::Version::new(0, 2, 2);
-    let no_webhook = match receive_mode(&raw.settings, manifest).filter(|_| host_mode) {
-        None | Some("webhook") => false,
-        Some("polling" | "socket") => true,
-        Some(other) => {
+    let no_webhook = match ReceiveMode::of(manifest, &raw.settings) {
+        Ok(mode) => mode != ReceiveMode::Webhook,
+        Err(why) => {
             errs.push(format!(
-                "channels.{name}.settings.mode: {other:?} is not a mode this host runs (\"webhook\", \"polling\" or \"socket\")"
+                "channels.{name}.settings.{}: {why}",
+                ReceiveMode::SETTING
             ));
             false
         }
@@ -724,23 +722,4 @@ fn lower_agent(raw: &RawAgent, base: &Path) -> anyhow::Result<Arc<dyn Agent>> {
             "agent.kind: unknown agent kind {other:?} (expected \"echo\", \"http\" or \"openai\")"
         ),
     }
-}
-
-/// The instance's `mode` setting (how it receives, for a component of contract 0.2.2
-/// or later), from the config or else the manifest's default; `None` when neither
-/// says.
-pub(crate) fn receive_mode<'a>(
-    settings: &'a BTreeMap<String, String>,
-    manifest: &'a switchboard_registry::Manifest,
-) -> Option<&'a str> {
-    settings
-        .get("mode")
-        .or_else(|| {
-            manifest
-                .settings
-                .iter()
-                .find(|s| s.name == "mode")
-                .and_then(|s| s.default.as_ref())
-        })
-        .map(String::as_str)
 }

@@ -12,40 +12,8 @@ use switchboard_verify::{HandshakeVerifier, Verifier};
 use crate::config::{InstanceConfig, ServerLimits};
 use crate::loader::ChannelLoader;
 use crate::metrics::{InstanceMetrics, Metrics};
+use crate::mode::Mode;
 use crate::services::Services;
-
-/// How an instance receives: the instance setting `mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// The platform posts to `/webhooks/<instance>` (the default).
-    Webhook,
-    /// The host calls the channel's `polling.poll` in a loop (contract 0.2.2).
-    Polling,
-    /// The host holds a WebSocket session for the channel's `session` export
-    /// (contract 0.2.2).
-    Socket,
-}
-
-impl Mode {
-    /// The setting that chooses the mode, and the values this host runs.
-    pub(crate) const SETTING: &'static str = "mode";
-    /// The contract version from which the setting is the host's.
-    pub(crate) const SINCE: semver::Version = semver::Version::new(0, 2, 2);
-    const VALUES: &'static str = "\"webhook\", \"polling\" or \"socket\"";
-
-    /// The mode `settings` choose (with the manifest's defaults applied).
-    pub(crate) fn of(settings: &BTreeMap<String, String>) -> Result<Mode, String> {
-        match settings.get(Mode::SETTING).map(String::as_str) {
-            None | Some("webhook") => Ok(Mode::Webhook),
-            Some("polling") => Ok(Mode::Polling),
-            Some("socket") => Ok(Mode::Socket),
-            Some(other) => Err(format!(
-                "{other:?} is not a mode this host runs (it runs {})",
-                Mode::VALUES
-            )),
-        }
-    }
-}
 
 /// How the platform's deliveries are checked, for an instance in webhook mode.
 pub(crate) struct WebhookCheck {
@@ -113,15 +81,8 @@ impl Instance {
             .filter_map(|s| s.default.clone().map(|d| (s.name.clone(), d)))
             .collect();
         settings.extend(config.settings.clone());
-        // Before contract 0.2.2 a component may use a setting called `mode` for its
-        // own purposes; from 0.2.2 on, the name is the host's.
-        let mode = if manifest.wit >= Mode::SINCE {
-            Mode::of(&settings).map_err(|why| {
-                anyhow::anyhow!("channels.{name}.settings.{}: {why}", Mode::SETTING)
-            })?
-        } else {
-            Mode::Webhook
-        };
+        let mode = Mode::of(manifest, &settings)
+            .map_err(|why| anyhow::anyhow!("channels.{name}.settings.{}: {why}", Mode::SETTING))?;
         // An instance that receives by polling or over a session serves its webhook
         // only when the operator configured the verification secret (Discord: slash
         // commands over HTTP beside the Gateway); without it there is nothing to

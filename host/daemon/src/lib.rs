@@ -23,6 +23,7 @@ mod instance;
 mod loader;
 mod mask;
 mod metrics;
+mod mode;
 mod pipeline;
 mod queue;
 mod replay;
@@ -40,4 +41,5 @@ pub use config::{
 };
 pub use daemon::{Daemon, database_path};
 pub use loader::{ChannelLoader, LoadedChannel, WasmLoader};
+pub use mode::Mode as ReceiveMode;
 pub use replay::{ReplayReport, replay_dead_letters};

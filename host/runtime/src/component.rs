@@ -40,22 +40,39 @@ pub struct HandledRequest {
     pub dead_letter: Option<String>,
 }
 
-/// The outcome of `polling.poll`: what the channel returned and every message it
-/// emitted. The messages count only with an `Ok` outcome: the caller stores them and
-/// the cursor together.
+/// What a call that receives returned and every message it emitted. The messages
+/// count only with an `Ok` outcome: the caller stores them together with the
+/// outcome's cursor (and, for a session, before it sends `send-after-commit`).
 #[derive(Debug)]
-pub struct Polled {
-    pub outcome: Result<PollOutcome, DeliveryError>,
+pub struct Received<T> {
+    pub outcome: Result<T, DeliveryError>,
     pub messages: Vec<InboundMessage>,
 }
 
-/// The outcome of `session.on-frame` or `session.on-tick`: what the channel returned
-/// and every message it emitted. The messages count only with an `Ok` outcome: the
-/// caller stores them with the cursor before it sends `send-after-commit`.
-#[derive(Debug)]
-pub struct Framed {
-    pub outcome: Result<FrameOutcome, DeliveryError>,
-    pub messages: Vec<InboundMessage>,
+/// The outcome of `polling.poll`.
+pub type Polled = Received<PollOutcome>;
+
+/// The outcome of `session.on-frame` or `session.on-tick`.
+pub type Framed = Received<FrameOutcome>;
+
+impl<T> Received<T> {
+    /// The guest's result, its error cleaned like every guest error, with the
+    /// messages the call emitted when it succeeded.
+    fn from_call<W>(
+        result: Result<W, v0_2::wit::DeliveryError>,
+        mut state: CallState,
+        convert: impl FnOnce(W) -> T,
+    ) -> Received<T> {
+        let outcome = result
+            .map(convert)
+            .map_err(|error| delivery_error(&state, error));
+        let messages = if outcome.is_ok() {
+            std::mem::take(&mut state.emitted)
+        } else {
+            Vec::new()
+        };
+        Received { outcome, messages }
+    }
 }
 
 /// The exports of a component, found once at load, for the release line it targets.
@@ -479,26 +496,17 @@ impl ChannelComponent {
             return Err(CallError::NotExported("polling.poll"));
         };
         let cursor = cursor.map(str::to_owned);
-        let (result, mut state) = self
+        let (result, state) = self
             .call(Phase::Poll, services, limits, async |store, instance| {
                 let guest = indices.load(&mut *store, instance)?;
                 guest.call_poll(&mut *store, cursor.as_deref()).await
             })
             .await?;
-        let outcome = match result {
-            Ok(outcome) => Ok(convert::poll_outcome_from_wit(outcome)),
-            Err(error) => {
-                let mut error = convert::delivery_error_from_wit(error);
-                error.message = clean_error(&state, &error.message);
-                Err(error)
-            }
-        };
-        let messages = if outcome.is_ok() {
-            std::mem::take(&mut state.emitted)
-        } else {
-            Vec::new()
-        };
-        Ok(Polled { outcome, messages })
+        Ok(Received::from_call(
+            result,
+            state,
+            convert::poll_outcome_from_wit,
+        ))
     }
 
     fn session_indices(&self, export: &'static str) -> Result<&v0_2::SessionIndices, CallError> {
@@ -528,11 +536,7 @@ impl ChannelComponent {
             .await?;
         Ok(result
             .map(convert::session_target_from_wit)
-            .map_err(|error| {
-                let mut error = convert::delivery_error_from_wit(error);
-                error.message = clean_error(&state, &error.message);
-                error
-            }))
+            .map_err(|error| delivery_error(&state, error)))
     }
 
     /// `session.on-frame` (a text frame) or, with `frame` `None`, `session.on-tick`,
@@ -552,7 +556,7 @@ impl ChannelComponent {
         };
         let indices = self.session_indices(export)?;
         let context = convert::session_context_to_wit(context);
-        let (result, mut state) = self
+        let (result, state) = self
             .call(Phase::Session, services, limits, async |store, instance| {
                 let guest = indices.load(&mut *store, instance)?;
                 match frame {
@@ -561,20 +565,11 @@ impl ChannelComponent {
                 }
             })
             .await?;
-        let outcome = match result {
-            Ok(outcome) => Ok(convert::frame_outcome_from_wit(outcome)),
-            Err(error) => {
-                let mut error = convert::delivery_error_from_wit(error);
-                error.message = clean_error(&state, &error.message);
-                Err(error)
-            }
-        };
-        let messages = if outcome.is_ok() {
-            std::mem::take(&mut state.emitted)
-        } else {
-            Vec::new()
-        };
-        Ok(Framed { outcome, messages })
+        Ok(Received::from_call(
+            result,
+            state,
+            convert::frame_outcome_from_wit,
+        ))
     }
 
     /// `media.download-request`: the request that downloads `attachment`. Fails with
@@ -601,11 +596,7 @@ impl ChannelComponent {
             .await?;
         Ok(match result {
             Ok(request) => convert::download_from_wit(request),
-            Err(error) => {
-                let mut error = convert::delivery_error_from_wit(error);
-                error.message = clean_error(&state, &error.message);
-                Err(error)
-            }
+            Err(error) => Err(delivery_error(&state, error)),
         })
     }
 
@@ -661,6 +652,13 @@ impl ChannelComponent {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A guest's `delivery-error` with its message cleaned as [`clean_error`] does.
+fn delivery_error(state: &CallState, error: v0_2::wit::DeliveryError) -> DeliveryError {
+    let mut error = convert::delivery_error_from_wit(error);
+    error.message = clean_error(state, &error.message);
+    error
 }
 
 /// A guest's error message as the host logs and stores it: secrets masked, control

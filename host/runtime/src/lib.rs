@@ -33,7 +33,7 @@ mod state;
 mod version;
 
 pub use channel::Channel;
-pub use component::{ChannelComponent, Framed, HandledRequest, Polled, WebhookResponse};
+pub use component::{ChannelComponent, Framed, HandledRequest, Polled, Received, WebhookResponse};
 pub use engine::{
     EPOCH_TICK, MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT,
     MAX_TABLES_PER_COMPONENT, Runtime, RuntimeConfig,

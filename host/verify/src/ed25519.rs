@@ -190,20 +190,8 @@ mod tests {
         .expect("valid scheme")
     }
 
-    fn to_map(pairs: Vec<(String, String)>) -> HeaderMap {
-        pairs
-            .into_iter()
-            .map(|(name, value)| {
-                (
-                    HeaderName::from_bytes(name.as_bytes()).expect("name"),
-                    HeaderValue::from_str(&value).expect("value"),
-                )
-            })
-            .collect()
-    }
-
     fn signed_ping() -> HeaderMap {
-        to_map(sign(RFC_SEED, NOW, PING).expect("valid seed"))
+        crate::header::header_map(sign(RFC_SEED, NOW, PING).expect("valid seed"))
     }
 
     fn signature_header() -> HeaderName {

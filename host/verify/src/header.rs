@@ -41,6 +41,20 @@ pub(crate) fn survives_as_value(value: &[u8]) -> bool {
         && !value.last().is_some_and(is_space)
 }
 
+/// Headers from `(name, value)` pairs, as the signers return them: for tests.
+#[cfg(test)]
+pub(crate) fn header_map(pairs: Vec<(String, String)>) -> http::HeaderMap {
+    pairs
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                http::HeaderValue::from_str(&value).expect("value"),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,21 +112,9 @@ mod tests {
         SlackV0::new(SECRET, 300).expect("valid scheme")
     }
 
-    fn to_map(pairs: Vec<(String, String)>) -> HeaderMap {
-        pairs
-            .into_iter()
-            .map(|(name, value)| {
-                (
-                    HeaderName::from_bytes(name.as_bytes()).expect("name"),
-                    HeaderValue::from_str(&value).expect("value"),
-                )
-            })
-            .collect()
-    }
-
     #[test]
     fn signed_request_verifies_and_tampered_body_fails() {
-        let headers = to_map(scheme().sign(BODY, NOW));
+        let headers = crate::header::header_map(scheme().sign(BODY, NOW));
         assert!(scheme().verify(&headers, BODY, NOW).is_ok());
         let err = scheme()
             .verify(&headers, b"token=abc&text=other", NOW)
@@ -136,7 +124,7 @@ mod tests {
 
     #[test]
     fn timestamp_at_the_window_edge_passes_and_beyond_fails() {
-        let headers = to_map(scheme().sign(BODY, NOW));
+        let headers = crate::header::header_map(scheme().sign(BODY, NOW));
         assert!(scheme().verify(&headers, BODY, NOW + 300).is_ok());
         assert!(scheme().verify(&headers, BODY, NOW - 300).is_ok());
         for now in [NOW + 301, NOW - 301] {
@@ -150,7 +138,7 @@ mod tests {
 
     #[test]
     fn timestamp_is_part_of_the_signature() {
-        let mut headers = to_map(scheme().sign(BODY, NOW));
+        let mut headers = crate::header::header_map(scheme().sign(BODY, NOW));
         headers.insert(TIMESTAMP, HeaderValue::from(NOW + 1));
         let err = scheme().verify(&headers, BODY, NOW).unwrap_err();
         assert!(matches!(err, VerifyError::SignatureMismatch));
@@ -158,7 +146,7 @@ mod tests {
 
     #[test]
     fn missing_headers_are_named() {
-        let mut headers = to_map(scheme().sign(BODY, NOW));
+        let mut headers = crate::header::header_map(scheme().sign(BODY, NOW));
         headers.remove(TIMESTAMP);
         let err = scheme().verify(&headers, BODY, NOW).unwrap_err();
         assert_eq!(err.to_string(), "missing header x-slack-request-timestamp");
@@ -168,7 +156,7 @@ mod tests {
 
     #[test]
     fn signature_without_v0_prefix_is_malformed() {
-        let mut headers = to_map(scheme().sign(BODY, NOW));
+        let mut headers = crate::header::header_map(scheme().sign(BODY, NOW));
         let value = headers[&SIGNATURE]
             .to_str()
             .expect("ascii")
@@ -184,7 +172,7 @@ mod tests {
 
     #[test]
     fn non_numeric_timestamp_is_malformed() {
-        let mut headers = to_map(scheme().sign(BODY, NOW));
+        let mut headers = crate::header::header_map(scheme().sign(BODY, NOW));
         headers.insert(TIMESTAMP, HeaderValue::from_static("soon"));
         let err = scheme().verify(&headers, BODY, NOW).unwrap_err();
         assert_eq!(

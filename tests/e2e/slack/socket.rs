@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use switchboard_testkit::{Answer, MockServer, Received, SocketConn, SocketServer};
 
 use super::{BOT_TOKEN, BOT_USER, POSTED_TS, SIGNING_SECRET, now, sign};
-use crate::harness::{TestDaemon, eventually, sample};
+use crate::harness::{TestDaemon, eventually};
 
 const APP_TOKEN: &str = "xapp-1-A0E2E-1234-socketmodeappleveltoken";
 
@@ -240,35 +240,12 @@ impl Rig {
         );
     }
 
-    async fn connections_reach(&self, n: usize) {
-        let reached = eventually(Duration::from_secs(20), || {
-            (self.socket.connections() >= n).then_some(())
-        })
-        .await;
-        assert!(
-            reached.is_some(),
-            "expected {n} connections, saw {}\nlog:\n{}",
-            self.socket.connections(),
-            self.daemon.log()
-        );
-    }
-
     fn replies(&self) -> Vec<String> {
         self.web
             .requests_to("chat.postMessage")
             .iter()
             .map(|r| r.json()["text"].as_str().unwrap_or_default().to_owned())
             .collect()
-    }
-
-    async fn metric(&self, series: &str) -> f64 {
-        let metrics = reqwest::get(self.daemon.url("/metrics"))
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("metrics body");
-        sample(&metrics, series).unwrap_or(0.0)
     }
 }
 
@@ -285,7 +262,7 @@ async fn socket_mode_stores_and_acknowledges_each_event_once_and_reconnects_afte
 
     // Slack asks for a fresh connection: the daemon opens one at once.
     p.command(Command::Disconnect);
-    rig.connections_reach(2).await;
+    rig.daemon.wait_for_connections(&rig.socket, 2).await;
     // The same event again in a new envelope (Slack's retry of an event): stored once.
     p.command(Command::Send(envelope(
         "e2-again",
@@ -299,15 +276,15 @@ async fn socket_mode_stores_and_acknowledges_each_event_once_and_reconnects_afte
     // redelivered by the platform and stored once.
     p.command(Command::Send(envelope("e4", "1700000004.000100", "four")));
     p.command(Command::Drop);
-    rig.connections_reach(3).await;
+    rig.daemon.wait_for_connections(&rig.socket, 3).await;
     rig.acked_after_commit("e4", "four").await;
 
     // A frame over the size cap, then a flood: each closes the connection, which comes
     // back, and the session goes on.
     p.command(Command::Oversize);
-    rig.connections_reach(4).await;
+    rig.daemon.wait_for_connections(&rig.socket, 4).await;
     p.command(Command::Flood);
-    rig.connections_reach(5).await;
+    rig.daemon.wait_for_connections(&rig.socket, 5).await;
     // The neighbour kept working all along.
     let body =
         serde_json::to_vec(&envelope("n1", "1700000009.000100", "neighbour")["payload"]).unwrap();
@@ -352,7 +329,8 @@ async fn socket_mode_stores_and_acknowledges_each_event_once_and_reconnects_afte
         assert!(reply.contains(text), "answers in order: {replies:?}");
     }
     assert!(
-        rig.metric(r#"switchboard_session_events_total{instance="sl",event="refused"}"#)
+        rig.daemon
+            .metric(r#"switchboard_session_events_total{instance="sl",event="refused"}"#)
             .await
             >= 2.0,
         "the oversized frame and the flood were refused"

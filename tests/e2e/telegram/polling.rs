@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use switchboard_testkit::{Answer, MockServer, Recorded};
 
 use super::BOT_TOKEN;
-use crate::harness::{TestDaemon, eventually, sample};
+use crate::harness::TestDaemon;
 
 /// How long the mock holds an empty `getUpdates` before answering, as Telegram holds
 /// a long poll until its timeout.
@@ -144,19 +144,6 @@ fn daemon(api: &BotApi, delivery: &str) -> TestDaemon {
     daemon
 }
 
-async fn wait_for_messages(daemon: &TestDaemon, count: usize) {
-    let stored = eventually(Duration::from_secs(20), || {
-        (daemon.messages().len() >= count).then_some(())
-    })
-    .await;
-    assert!(
-        stored.is_some(),
-        "expected {count} stored messages, have {:?}\nlog:\n{}",
-        daemon.messages(),
-        daemon.log()
-    );
-}
-
 fn texts_to(sent: &[Value], chat: i64) -> Vec<String> {
     sent.iter()
         .filter(|s| s["chat_id"] == json!(chat) || s["chat_id"] == json!(chat.to_string()))
@@ -173,10 +160,10 @@ async fn a_polling_instance_stores_each_update_once_and_answers_it_without_a_web
     let mut daemon = daemon(&api, "");
     daemon.start();
 
-    wait_for_messages(&daemon, 3).await;
+    daemon.wait_for_messages(3).await;
     // More news while the daemon polls: it keeps polling from its cursor.
     api.push(10_004, 111, "four");
-    wait_for_messages(&daemon, 4).await;
+    daemon.wait_for_messages(4).await;
     daemon.wait_idle().await;
 
     let messages = daemon.messages();
@@ -223,17 +210,10 @@ async fn a_polling_instance_stores_each_update_once_and_answers_it_without_a_web
     assert_eq!(status, 404);
     assert!(daemon.log_shows("receives by polling").await);
 
-    let metrics = reqwest::get(daemon.url("/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics body");
-    let polled = sample(
-        &metrics,
-        r#"switchboard_polls_total{instance="tg",outcome="messages"}"#,
-    );
-    assert!(polled.is_some_and(|n| n >= 2.0), "{metrics}");
+    let polled = daemon
+        .metric(r#"switchboard_polls_total{instance="tg",outcome="messages"}"#)
+        .await;
+    assert!(polled >= 2.0, "polls that stored something: {polled}");
     daemon.stop();
 }
 
@@ -259,7 +239,7 @@ async fn rate_limits_and_a_webhook_conflict_back_off_and_polling_resumes() {
     );
     daemon.start();
 
-    wait_for_messages(&daemon, 1).await;
+    daemon.wait_for_messages(1).await;
     daemon.wait_idle().await;
     assert_eq!(api.sent().len(), 1);
 
@@ -292,7 +272,7 @@ async fn after_a_crash_polling_resumes_from_the_committed_cursor_and_a_resent_ba
     api.push(10_002, 111, "two");
     let mut daemon = daemon(&api, "");
     daemon.start();
-    wait_for_messages(&daemon, 2).await;
+    daemon.wait_for_messages(2).await;
     daemon.wait_idle().await;
     assert_eq!(api.sent().len(), 2);
 
@@ -303,7 +283,7 @@ async fn after_a_crash_polling_resumes_from_the_committed_cursor_and_a_resent_ba
     api.resend_all_once.store(true, Ordering::SeqCst);
     api.push(10_003, 111, "three");
     daemon.start();
-    wait_for_messages(&daemon, 3).await;
+    daemon.wait_for_messages(3).await;
     daemon.wait_idle().await;
 
     let first_after = &api.polls()[before_restart];

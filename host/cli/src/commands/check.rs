@@ -15,12 +15,15 @@ pub(crate) fn run(path: &Path) -> anyhow::Result<ExitCode> {
                 config.agent.kind()
             );
             for instance in &config.instances {
-                let manifest = &instance.component.manifest;
-                let host_mode = manifest.wit >= semver::Version::new(0, 2, 2);
-                let mode = crate::config::receive_mode(&instance.settings, manifest);
-                let receives = match mode.filter(|_| host_mode) {
-                    Some(mode @ ("polling" | "socket")) => format!("{} ({mode})", instance.name),
-                    _ => format!("/webhooks/{}", instance.name),
+                let mode = switchboard_daemon::ReceiveMode::of(
+                    &instance.component.manifest,
+                    &instance.settings,
+                );
+                let receives = match mode {
+                    Ok(switchboard_daemon::ReceiveMode::Webhook) | Err(_) => {
+                        format!("/webhooks/{}", instance.name)
+                    }
+                    Ok(mode) => format!("{} ({})", instance.name, mode.as_str()),
                 };
                 println!(
                     "  {receives} -> {} {} (switchboard:channel@{})",
