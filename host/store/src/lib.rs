@@ -80,35 +80,19 @@
 //! # }
 //! ```
 
-mod access;
-mod attachments;
 mod blobs;
-mod cursors;
-mod dead_letters;
+mod columns;
 mod error;
-mod history;
-mod kv;
-mod messages;
-mod outbox;
-mod readers;
-mod requeue;
-mod rows;
-mod schema;
-mod sends;
+mod sqlite;
 mod store;
 mod types;
-mod work;
-mod writer;
 
-pub use access::{Pairing, PairingRequest};
-pub use attachments::{DownloadOutcome, DueDownload};
 pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
-pub use cursors::ReceivedStored;
 pub use error::StoreError;
-pub use sends::{API_KEY_TTL_MS, NewSend, SendQueued};
 pub use store::Store;
 pub use types::{
-    Counts, DeadLetter, DeadLetterKind, DueMessage, HookOutcome, MessageStatus, NewDeadLetter,
-    NewReply, OutboxItem, PersistOutcome, QueueDepths, ReplyStatus, StateQuota, StateUsage,
-    StoreOptions, WorkState, WriterStats,
+    API_KEY_TTL_MS, Counts, DeadLetter, DeadLetterKind, DownloadOutcome, DueDownload, DueMessage,
+    HookOutcome, MessageStatus, NewDeadLetter, NewReply, NewSend, OutboxItem, Pairing,
+    PairingRequest, PersistOutcome, QueueDepths, ReceivedStored, ReplyStatus, SendQueued,
+    StateQuota, StateUsage, StoreOptions, WorkState, WriterStats,
 };

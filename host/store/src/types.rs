@@ -404,3 +404,95 @@ pub struct WriterStats {
     /// Commands run (each in its own savepoint), committed or not.
     pub commands: u64,
 }
+
+/// A pairing code waiting for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pairing {
+    pub instance: String,
+    pub sender_id: String,
+    pub sender_name: Option<String>,
+    pub code: String,
+    /// Unix milliseconds.
+    pub expires_at_ms: i64,
+}
+
+/// What asking for a pairing code for a sender came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PairingRequest {
+    /// A new code: hand it to the sender.
+    Created(Pairing),
+    /// The sender already has a code (or was denied) that has not expired.
+    Pending,
+    /// The instance has as many pending codes as it allows; nothing was created.
+    Full,
+}
+
+/// An attachment whose download is due, with what it takes to fetch it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDownload {
+    /// The channel instance of its message.
+    pub instance: String,
+    pub message_id: i64,
+    pub position: u32,
+    pub attachment: switchboard_types::Attachment,
+    /// Attempts made so far.
+    pub attempts: u32,
+}
+
+/// How a download went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadOutcome {
+    /// The content is in the blob store.
+    Stored { sha256: String, size: u64 },
+    /// Over the instance's cap after `seen` bytes: nothing kept.
+    TooLarge { seen: u64, error: String },
+    /// Try again at `at_ms`.
+    Retry { at_ms: i64, error: String },
+    /// Given up; with `dead_letter` the attachment is kept as an `attachment` dead
+    /// letter for `switchboard replay`.
+    Failed { error: String, dead_letter: bool },
+}
+
+/// What one poll or session frame stored.
+#[derive(Debug)]
+pub struct ReceivedStored {
+    /// One outcome per message, in input order.
+    pub outcomes: Vec<PersistOutcome>,
+    /// The ids of the dead letters kept for unmapped updates, in input order.
+    pub dead_letters: Vec<i64>,
+}
+
+/// How long an `api_key` (a client's `Idempotency-Key`) answers for its first send.
+/// Past it the key is free again, as clients expect of such keys.
+pub const API_KEY_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// A message to send without a message to answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewSend {
+    /// The channel instance that delivers it.
+    pub instance: String,
+    /// Where it goes, as the channel names conversations.
+    pub conversation_id: String,
+    /// The thread or topic to send into.
+    pub thread_id: Option<String>,
+    /// What it says; may be empty when it carries attachments.
+    pub text: String,
+    /// Files to send with it, already in the blob store (and recorded in `blobs`).
+    pub attachments: Vec<OutboundAttachment>,
+    /// The external id of a stored message of the same conversation to quote; it
+    /// becomes the reply's `in_reply_to`.
+    pub reply_to: Option<String>,
+    /// The client's idempotency key: the same key (per instance) within
+    /// [`API_KEY_TTL_MS`] queues nothing and returns the first send.
+    pub api_key: Option<String>,
+}
+
+/// What [`Store::queue_send`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendQueued {
+    /// The send as the reply queue will see it (or as it stands, when `existing`).
+    pub item: OutboxItem,
+    /// The `api_key` was seen within a day: this is the first send under it, and
+    /// nothing new was queued.
+    pub existing: bool,
+}

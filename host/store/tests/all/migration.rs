@@ -10,7 +10,7 @@ use switchboard_store::{PersistOutcome, StoreOptions};
 
 use crate::support::message;
 
-const SCHEMA_1: &str = include_str!("../../migrations/0001_init.sql");
+const SCHEMA_1: &str = include_str!("../../migrations/sqlite/0001_init.sql");
 
 /// Tables whose rows must come through an upgrade unchanged.
 const TABLES: [&str; 4] = ["messages", "replies", "dead_letters", "state"];

@@ -4,24 +4,17 @@
 use rusqlite::{OptionalExtension, params};
 use switchboard_types::InboundMessage;
 
-use crate::dead_letters::insert_dead_letter;
-use crate::messages::persist_one;
-use crate::store::now_ms;
-use crate::{NewDeadLetter, PersistOutcome, Store, StoreError};
+use super::Sqlite;
+use super::dead_letters::insert_dead_letter;
+use super::messages::persist_one;
+use super::now_ms;
+use crate::{NewDeadLetter, PersistOutcome, ReceivedStored, StoreError};
 
-/// What one poll or session frame stored.
-#[derive(Debug)]
-pub struct ReceivedStored {
-    /// One outcome per message, in input order.
-    pub outcomes: Vec<PersistOutcome>,
-    /// The ids of the dead letters kept for unmapped updates, in input order.
-    pub dead_letters: Vec<i64>,
-}
-
-impl Store {
-    /// The cursor last committed for `instance` (by a poll or a session frame);
-    /// `None` before the first one.
-    pub async fn receive_cursor(&self, instance: &str) -> Result<Option<String>, StoreError> {
+impl Sqlite {
+    pub(crate) async fn receive_cursor(
+        &self,
+        instance: &str,
+    ) -> Result<Option<String>, StoreError> {
         let instance = instance.to_owned();
         self.read(move |conn| {
             Ok(conn
@@ -32,12 +25,7 @@ impl Store {
         .await
     }
 
-    /// Stores what one poll or session frame of `instance` brought, in one transaction: the messages
-    /// (deduplicated as [`Store::persist`] does), a dead letter for each update the
-    /// channel could not map, and `cursor` unless it is `None`. Either all of it is
-    /// durable when this returns, or none of it. `after` sees the message outcomes
-    /// right after the commit, as with [`Store::persist_then`].
-    pub async fn persist_received(
+    pub(crate) async fn persist_received(
         &self,
         instance: &str,
         messages: Vec<InboundMessage>,

@@ -2,36 +2,17 @@
 //! operator approved. The policy itself (what to do with whom) lives in the daemon.
 
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 
-use crate::store::now_ms;
-use crate::{Store, StoreError};
+use super::Sqlite;
+use super::now_ms;
+use crate::{Pairing, PairingRequest, StoreError};
 
-/// A pairing code waiting for the operator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Pairing {
-    pub instance: String,
-    pub sender_id: String,
-    pub sender_name: Option<String>,
-    pub code: String,
-    /// Unix milliseconds.
-    pub expires_at_ms: i64,
-}
-
-/// What asking for a pairing code for a sender came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PairingRequest {
-    /// A new code: hand it to the sender.
-    Created(Pairing),
-    /// The sender already has a code (or was denied) that has not expired.
-    Pending,
-    /// The instance has as many pending codes as it allows; nothing was created.
-    Full,
-}
-
-impl Store {
-    /// Whether the operator approved `sender_id` on `instance`.
-    pub async fn is_granted(&self, instance: &str, sender_id: &str) -> Result<bool, StoreError> {
+impl Sqlite {
+    pub(crate) async fn is_granted(
+        &self,
+        instance: &str,
+        sender_id: &str,
+    ) -> Result<bool, StoreError> {
         let (instance, sender_id) = (instance.to_owned(), sender_id.to_owned());
         self.read(move |conn| {
             Ok(conn
@@ -45,11 +26,7 @@ impl Store {
         .await
     }
 
-    /// Creates a pairing code for `sender_id` unless one is pending (or was denied)
-    /// and has not expired, or `max_pending` codes are pending on the instance.
-    /// Expired rows are removed first. One transaction, so two deliveries racing
-    /// for the same sender get one code.
-    pub async fn request_pairing(
+    pub(crate) async fn request_pairing(
         &self,
         instance: &str,
         sender_id: &str,
@@ -106,8 +83,10 @@ impl Store {
         .await
     }
 
-    /// Pending, unexpired pairing codes, of one instance or all, oldest first.
-    pub async fn pairings(&self, instance: Option<&str>) -> Result<Vec<Pairing>, StoreError> {
+    pub(crate) async fn pairings(
+        &self,
+        instance: Option<&str>,
+    ) -> Result<Vec<Pairing>, StoreError> {
         let instance = instance.map(str::to_owned);
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
@@ -122,9 +101,7 @@ impl Store {
         .await
     }
 
-    /// Approves the pending, unexpired code `code` on `instance`: its sender is
-    /// granted access. `None` when no such code is pending.
-    pub async fn approve_pairing(
+    pub(crate) async fn approve_pairing(
         &self,
         instance: &str,
         code: &str,
@@ -150,9 +127,7 @@ impl Store {
         .await
     }
 
-    /// Denies the pending code `code` on `instance`: its sender gets no new code
-    /// until this one would have expired. `None` when no such code is pending.
-    pub async fn deny_pairing(
+    pub(crate) async fn deny_pairing(
         &self,
         instance: &str,
         code: &str,
@@ -180,8 +155,11 @@ impl Store {
         .await
     }
 
-    /// Withdraws the access of `sender_id` on `instance`; whether it had any.
-    pub async fn revoke_access(&self, instance: &str, sender_id: &str) -> Result<bool, StoreError> {
+    pub(crate) async fn revoke_access(
+        &self,
+        instance: &str,
+        sender_id: &str,
+    ) -> Result<bool, StoreError> {
         let (instance, sender_id) = (instance.to_owned(), sender_id.to_owned());
         self.write(move |conn| {
             Ok(conn
@@ -192,9 +170,11 @@ impl Store {
         .await
     }
 
-    /// How many messages of `instance` received since `since_ms` got an agent turn
-    /// (or are waiting for one): what a daily cap counts.
-    pub async fn turns_since(&self, instance: &str, since_ms: i64) -> Result<u64, StoreError> {
+    pub(crate) async fn turns_since(
+        &self,
+        instance: &str,
+        since_ms: i64,
+    ) -> Result<u64, StoreError> {
         let instance = instance.to_owned();
         self.read(move |conn| {
             let count: i64 = conn

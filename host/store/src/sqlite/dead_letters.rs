@@ -2,13 +2,13 @@
 
 use rusqlite::{Connection, Row, params};
 
-use crate::rows::{expect_one, next_id, parsed};
-use crate::store::now_ms;
-use crate::{DeadLetter, DeadLetterKind, NewDeadLetter, Store, StoreError};
+use super::Sqlite;
+use super::now_ms;
+use super::rows::{expect_one, next_id, parsed};
+use crate::{DeadLetter, DeadLetterKind, NewDeadLetter, StoreError};
 
-impl Store {
-    /// Records a dead letter and returns its id once it is durable.
-    pub async fn dead_letter(&self, dl: NewDeadLetter) -> Result<i64, StoreError> {
+impl Sqlite {
+    pub(crate) async fn dead_letter(&self, dl: NewDeadLetter) -> Result<i64, StoreError> {
         self.write(move |conn| {
             insert_dead_letter(
                 conn,
@@ -23,8 +23,7 @@ impl Store {
         .await
     }
 
-    /// Dead letters, oldest first; replayed ones only if `include_replayed`.
-    pub async fn dead_letters(
+    pub(crate) async fn dead_letters(
         &self,
         include_replayed: bool,
     ) -> Result<Vec<DeadLetter>, StoreError> {
@@ -42,8 +41,7 @@ impl Store {
         .await
     }
 
-    /// Stamps a dead letter as replayed, so it no longer counts as open.
-    pub async fn mark_replayed(&self, id: i64) -> Result<(), StoreError> {
+    pub(crate) async fn mark_replayed(&self, id: i64) -> Result<(), StoreError> {
         self.write(move |conn| {
             let changed = conn
                 .prepare_cached("UPDATE dead_letters SET replayed_at_ms = ?2 WHERE id = ?1")?

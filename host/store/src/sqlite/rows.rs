@@ -3,10 +3,11 @@
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row};
 use switchboard_types::{
-    Attachment, AttachmentKind, ButtonPress, ChatType, InboundMessage, MessageKind, NoTurn,
-    OutboundAttachment, Reaction, SenderKind, StoredMessage,
+    AttachmentKind, ChatType, InboundMessage, MessageKind, NoTurn, OutboundAttachment, SenderKind,
+    StoredMessage,
 };
 
+use crate::columns::Details;
 use crate::{DueMessage, MessageStatus, OutboxItem, ReplyStatus, StoreError, WorkState};
 
 /// The columns [`message`] decodes, from a `messages` table aliased `m`. A macro so
@@ -75,44 +76,6 @@ pub(crate) fn parsed<T>(
             Box::new(UnknownValue { value }),
         )
     })
-}
-
-/// What the `details` column holds: the parts of a message that nothing queries.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Details {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) attachments: Vec<Attachment>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) reaction: Option<Reaction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) button: Option<ButtonPress>,
-}
-
-impl Details {
-    /// The column's value for `message`: `None` when there is nothing to keep.
-    pub(crate) fn column(message: &InboundMessage) -> Option<String> {
-        if message.attachments.is_empty() && message.reaction.is_none() && message.button.is_none()
-        {
-            return None;
-        }
-        let details = DetailsRef {
-            attachments: &message.attachments,
-            reaction: message.reaction.as_ref(),
-            button: message.button.as_ref(),
-        };
-        // Plain strings, numbers and booleans: serialising cannot fail.
-        serde_json::to_string(&details).ok()
-    }
-}
-
-#[derive(serde::Serialize)]
-struct DetailsRef<'a> {
-    #[serde(skip_serializing_if = "<[Attachment]>::is_empty")]
-    attachments: &'a [Attachment],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reaction: Option<&'a Reaction>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    button: Option<&'a ButtonPress>,
 }
 
 /// Decodes `message_columns!()` starting at column `at`.

@@ -3,14 +3,12 @@
 
 use rusqlite::params;
 
+use super::rows::expect_one;
+use super::{Sqlite, now_ms};
 use crate::error::StoreError;
-use crate::rows::expect_one;
-use crate::store::{Store, now_ms};
 
-impl Store {
-    /// Makes the message's agent turn pending again, due now, with a fresh attempt
-    /// budget.
-    pub async fn requeue_turn(&self, message_id: i64) -> Result<(), StoreError> {
+impl Sqlite {
+    pub(crate) async fn requeue_turn(&self, message_id: i64) -> Result<(), StoreError> {
         self.write(move |conn| {
             let changed = conn
                 .prepare_cached(
@@ -24,9 +22,7 @@ impl Store {
         .await
     }
 
-    /// Makes the message's `on-message-persisted` hook pending again, due now, with
-    /// a fresh attempt budget.
-    pub async fn requeue_hook(&self, message_id: i64) -> Result<(), StoreError> {
+    pub(crate) async fn requeue_hook(&self, message_id: i64) -> Result<(), StoreError> {
         self.write(move |conn| {
             let changed = conn
                 .prepare_cached(
@@ -40,11 +36,7 @@ impl Store {
         .await
     }
 
-    /// Gives a message that got no turn for an access reason (a pairing pending, a
-    /// limit) a pending turn after all; the policy judges it again when it comes up.
-    /// `false` when the message got its turn or has no such reason (what no person
-    /// wrote to the bot, a bot's message say, never gets one).
-    pub async fn requeue_denied_turn(&self, message_id: i64) -> Result<bool, StoreError> {
+    pub(crate) async fn requeue_denied_turn(&self, message_id: i64) -> Result<bool, StoreError> {
         self.write(move |conn| {
             let changed = conn
                 .prepare_cached(

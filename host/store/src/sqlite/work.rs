@@ -5,17 +5,16 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_types::NoTurn;
 
-use crate::attachments;
-use crate::dead_letters::insert_dead_letter;
-use crate::rows::{self, expect_one, message_columns, next_id};
-use crate::sends;
-use crate::store::{now_ms, sql_limit};
-use crate::{DeadLetterKind, DueMessage, HookOutcome, NewReply, OutboxItem, Store, StoreError};
+use super::Sqlite;
+use super::attachments;
+use super::dead_letters::insert_dead_letter;
+use super::rows::{self, expect_one, message_columns, next_id};
+use super::sends;
+use super::{now_ms, sql_limit};
+use crate::{DeadLetterKind, DueMessage, HookOutcome, NewReply, OutboxItem, StoreError};
 
-impl Store {
-    /// Messages whose hook is pending and due at `now_ms`, oldest first, each with the
-    /// hook attempts made so far.
-    pub async fn due_hooks(
+impl Sqlite {
+    pub(crate) async fn due_hooks(
         &self,
         now_ms: i64,
         limit: usize,
@@ -28,9 +27,7 @@ impl Store {
         .await
     }
 
-    /// Records how a message's hook went. [`HookOutcome::Failed`] also writes a `hook`
-    /// dead letter holding the message.
-    pub async fn finish_hook(
+    pub(crate) async fn finish_hook(
         &self,
         message_id: i64,
         outcome: HookOutcome,
@@ -71,13 +68,7 @@ impl Store {
         .await
     }
 
-    /// Messages whose agent turn is pending and due at `now_ms`, oldest first.
-    ///
-    /// A message is left out while an earlier message of its conversation waits for a
-    /// retry, so a conversation's turns are never reordered by a failure. The messages
-    /// returned for one conversation are therefore consecutive, and the caller should
-    /// handle them in the order given.
-    pub async fn pending_turns(
+    pub(crate) async fn pending_turns(
         &self,
         now_ms: i64,
         limit: usize,
@@ -90,14 +81,7 @@ impl Store {
         .await
     }
 
-    /// Marks the message's agent turn done and queues its replies in the outbox, in one
-    /// commit, and returns the replies in order, as the reply queue will see them.
-    ///
-    /// Reply `n` gets the idempotency key `sb-<instance>-<message id>-<n>`, so calling
-    /// this again for the same message (after a crash between the agent answering and
-    /// the call returning, say) queues nothing twice and returns the same rows. A
-    /// reply's attachments are written with it, in the same commit.
-    pub async fn complete_turn(
+    pub(crate) async fn complete_turn(
         &self,
         message_id: i64,
         replies: Vec<NewReply>,
@@ -131,10 +115,7 @@ impl Store {
         .await
     }
 
-    /// Ends the message's agent turn without asking the agent: `reason` is stored
-    /// (`switchboard messages` shows it), and `notice`, if any, is queued as a reply
-    /// to the sender in the same commit (a pairing code, a rate-limit notice).
-    pub async fn skip_turn(
+    pub(crate) async fn skip_turn(
         &self,
         message_id: i64,
         reason: NoTurn,
@@ -166,8 +147,7 @@ impl Store {
         .await
     }
 
-    /// Schedules another attempt of the message's agent turn at `at_ms`.
-    pub async fn retry_turn(
+    pub(crate) async fn retry_turn(
         &self,
         message_id: i64,
         at_ms: i64,
@@ -186,9 +166,7 @@ impl Store {
         .await
     }
 
-    /// Gives up on the message's agent turn and writes an `agent` dead letter holding
-    /// the message, in one commit.
-    pub async fn fail_turn(&self, message_id: i64, error: String) -> Result<(), StoreError> {
+    pub(crate) async fn fail_turn(&self, message_id: i64, error: String) -> Result<(), StoreError> {
         self.write_background(move |conn| {
             let changed = conn
                 .prepare_cached(

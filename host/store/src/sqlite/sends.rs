@@ -5,52 +5,13 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_types::OutboundAttachment;
 
-use crate::rows::{self, message_columns, next_id, reply_columns};
-use crate::store::now_ms;
-use crate::{OutboxItem, Store, StoreError};
+use super::Sqlite;
+use super::now_ms;
+use super::rows::{self, message_columns, next_id, reply_columns};
+use crate::{API_KEY_TTL_MS, NewSend, OutboxItem, SendQueued, StoreError};
 
-/// How long an `api_key` (a client's `Idempotency-Key`) answers for its first send.
-/// Past it the key is free again, as clients expect of such keys.
-pub const API_KEY_TTL_MS: i64 = 24 * 3600 * 1000;
-
-/// A message to send without a message to answer.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct NewSend {
-    /// The channel instance that delivers it.
-    pub instance: String,
-    /// Where it goes, as the channel names conversations.
-    pub conversation_id: String,
-    /// The thread or topic to send into.
-    pub thread_id: Option<String>,
-    /// What it says; may be empty when it carries attachments.
-    pub text: String,
-    /// Files to send with it, already in the blob store (and recorded in `blobs`).
-    pub attachments: Vec<OutboundAttachment>,
-    /// The external id of a stored message of the same conversation to quote; it
-    /// becomes the reply's `in_reply_to`.
-    pub reply_to: Option<String>,
-    /// The client's idempotency key: the same key (per instance) within
-    /// [`API_KEY_TTL_MS`] queues nothing and returns the first send.
-    pub api_key: Option<String>,
-}
-
-/// What [`Store::queue_send`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendQueued {
-    /// The send as the reply queue will see it (or as it stands, when `existing`).
-    pub item: OutboxItem,
-    /// The `api_key` was seen within a day: this is the first send under it, and
-    /// nothing new was queued.
-    pub existing: bool,
-}
-
-impl Store {
-    /// Queues a send in the outbox, due now, with its attachments, in one commit. Its
-    /// idempotency key towards the channel is `sb-<instance>-send-<id>`.
-    ///
-    /// Fails with [`StoreError::UnknownMessage`] when `reply_to` names no stored
-    /// message of the conversation.
-    pub async fn queue_send(&self, send: NewSend) -> Result<SendQueued, StoreError> {
+impl Sqlite {
+    pub(crate) async fn queue_send(&self, send: NewSend) -> Result<SendQueued, StoreError> {
         self.write(move |conn| {
             let now = now_ms();
             if let Some(key) = &send.api_key
@@ -95,9 +56,7 @@ impl Store {
         .await
     }
 
-    /// A send queued by [`Store::queue_send`], as it stands; `None` for an id that is
-    /// no send (a reply to a message is not one).
-    pub async fn send_status(&self, id: i64) -> Result<Option<OutboxItem>, StoreError> {
+    pub(crate) async fn send_status(&self, id: i64) -> Result<Option<OutboxItem>, StoreError> {
         self.read(move |conn| {
             let item = conn
                 .prepare_cached(concat!(

@@ -2,17 +2,14 @@
 
 use rusqlite::params;
 
-use crate::dead_letters::insert_dead_letter;
-use crate::rows::{self, expect_one, message_columns, next_id, reply_columns};
-use crate::store::{now_ms, sql_limit};
-use crate::{DeadLetterKind, OutboxItem, Store, StoreError};
+use super::Sqlite;
+use super::dead_letters::insert_dead_letter;
+use super::rows::{self, expect_one, message_columns, next_id, reply_columns};
+use super::{now_ms, sql_limit};
+use crate::{DeadLetterKind, OutboxItem, StoreError};
 
-impl Store {
-    /// Pending replies due at `now_ms`, oldest first, each with the message it answers.
-    ///
-    /// A reply is left out while an earlier reply to its conversation waits for a
-    /// retry, so replies reach a conversation in the order the agent wrote them.
-    pub async fn due_replies(
+impl Sqlite {
+    pub(crate) async fn due_replies(
         &self,
         now_ms: i64,
         limit: usize,
@@ -25,8 +22,7 @@ impl Store {
         .await
     }
 
-    /// Records that the platform accepted the reply.
-    pub async fn reply_sent(
+    pub(crate) async fn reply_sent(
         &self,
         id: i64,
         receipt_external_id: Option<String>,
@@ -44,8 +40,12 @@ impl Store {
         .await
     }
 
-    /// Schedules another delivery attempt at `at_ms`.
-    pub async fn reply_retry(&self, id: i64, at_ms: i64, error: String) -> Result<(), StoreError> {
+    pub(crate) async fn reply_retry(
+        &self,
+        id: i64,
+        at_ms: i64,
+        error: String,
+    ) -> Result<(), StoreError> {
         self.write_background(move |conn| {
             let changed = conn
                 .prepare_cached(
@@ -59,9 +59,7 @@ impl Store {
         .await
     }
 
-    /// Gives up on the reply and writes a `reply` dead letter holding it as JSON, in one
-    /// commit. [`Store::requeue_reply`] brings it back.
-    pub async fn reply_dead(&self, id: i64, error: String) -> Result<(), StoreError> {
+    pub(crate) async fn reply_dead(&self, id: i64, error: String) -> Result<(), StoreError> {
         self.write_background(move |conn| {
             let changed = conn
                 .prepare_cached(
@@ -86,9 +84,7 @@ impl Store {
         .await
     }
 
-    /// Puts a reply back in the queue, due now and with a fresh attempt budget; for
-    /// replaying a `reply` dead letter (which the caller then marks replayed).
-    pub async fn requeue_reply(&self, id: i64) -> Result<(), StoreError> {
+    pub(crate) async fn requeue_reply(&self, id: i64) -> Result<(), StoreError> {
         self.write(move |conn| {
             let changed = conn
                 .prepare_cached(
@@ -101,9 +97,7 @@ impl Store {
         .await
     }
 
-    /// Queues a reply that is not the result of an agent turn (an operator's message,
-    /// say), due now. Its idempotency key is `sb-<instance>-r<reply id>`.
-    pub async fn insert_reply(
+    pub(crate) async fn insert_reply(
         &self,
         instance: &str,
         conversation_id: &str,
@@ -136,8 +130,7 @@ impl Store {
         .await
     }
 
-    /// The newest `limit` replies, newest first, of one instance or of all.
-    pub async fn replies(
+    pub(crate) async fn replies(
         &self,
         instance: Option<&str>,
         limit: usize,

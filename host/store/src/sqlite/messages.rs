@@ -3,27 +3,15 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_types::{InboundMessage, StoredMessage};
 
-use crate::attachments;
-use crate::rows::{self, Details, message_columns, next_id};
-use crate::store::{now_ms, sql_limit};
-use crate::{MessageStatus, PersistOutcome, Store, StoreError};
+use super::Sqlite;
+use super::attachments;
+use super::rows::{self, message_columns, next_id};
+use super::{now_ms, sql_limit};
+use crate::columns::Details;
+use crate::{MessageStatus, PersistOutcome, StoreError};
 
-impl Store {
-    /// Stores what a channel emitted for one delivery, deduplicating on
-    /// `(instance, external_id)`, and returns once the commit is durable.
-    ///
-    /// New rows get a pending hook, and a pending agent turn unless the message says
-    /// why it gets none ([`InboundMessage::intrinsic_no_turn`]): then the reason is
-    /// stored and the turn is not queued.
-    ///
-    /// A message marked `is_edit` whose external id is known replaces the stored text,
-    /// kind and metadata, stamps `edited_at_ms` and is reported as
-    /// [`PersistOutcome::Edited`] without queueing a new hook or turn, unless the
-    /// stored version is as new or newer by the platform's edit time: then nothing
-    /// changes and it is reported as a duplicate. An edit of an unknown id is stored
-    /// as an edit-only record with no turn and no hook. Outcomes are in input order, and all
-    /// messages of one call commit together.
-    pub async fn persist(
+impl Sqlite {
+    pub(crate) async fn persist(
         &self,
         instance: &str,
         messages: Vec<InboundMessage>,
@@ -31,10 +19,7 @@ impl Store {
         self.persist_then(instance, messages, |_| {}).await
     }
 
-    /// Like [`Store::persist`]; `after` sees the outcomes right after the commit made
-    /// them durable, on the writer thread and in commit order, so whoever it hands new
-    /// rows to receives them in id order. It must not block.
-    pub async fn persist_then(
+    pub(crate) async fn persist_then(
         &self,
         instance: &str,
         messages: Vec<InboundMessage>,
@@ -54,8 +39,7 @@ impl Store {
         .await
     }
 
-    /// The newest `limit` messages, newest first, of one instance or of all.
-    pub async fn messages(
+    pub(crate) async fn messages(
         &self,
         instance: Option<&str>,
         limit: usize,
@@ -75,22 +59,15 @@ impl Store {
         .await
     }
 
-    /// One message with the state, attempts and last error of its hook and agent turn;
-    /// retry policies use the attempt counts.
-    pub async fn message_status(&self, message_id: i64) -> Result<MessageStatus, StoreError> {
+    pub(crate) async fn message_status(
+        &self,
+        message_id: i64,
+    ) -> Result<MessageStatus, StoreError> {
         self.read(move |conn| rows::load_status(conn, message_id))
             .await
     }
 
-    /// Deletes messages received before `older_than_ms` whose work is over: hook and
-    /// agent turn no longer pending, no reply waiting for delivery, and no unreplayed
-    /// dead letter pointing at them. Their sent or dead replies go with them, and so
-    /// do finished sends the agent wrote first (`queue_send`). Returns the number of
-    /// messages removed.
-    ///
-    /// Deduplication of a pruned message's id ends here, so the cutoff must lie beyond
-    /// the longest redelivery horizon of every platform.
-    pub async fn prune(&self, older_than_ms: i64) -> Result<usize, StoreError> {
+    pub(crate) async fn prune(&self, older_than_ms: i64) -> Result<usize, StoreError> {
         self.write_background(move |conn| {
             let removed = conn
                 .prepare_cached(

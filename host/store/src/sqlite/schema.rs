@@ -12,13 +12,13 @@ use crate::StoreError;
 /// Migrations in order; migration `i` (0-based) brings `user_version` to `i + 1`.
 /// Released entries are never edited: a schema change is a new file appended here.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_fewer_pages.sql"),
-    include_str!("../migrations/0003_state_usage.sql"),
-    include_str!("../migrations/0004_contract_0_2.sql"),
-    include_str!("../migrations/0005_access.sql"),
-    include_str!("../migrations/0006_media.sql"),
-    include_str!("../migrations/0007_receive_cursors.sql"),
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_fewer_pages.sql"),
+    include_str!("../../migrations/sqlite/0003_state_usage.sql"),
+    include_str!("../../migrations/sqlite/0004_contract_0_2.sql"),
+    include_str!("../../migrations/sqlite/0005_access.sql"),
+    include_str!("../../migrations/sqlite/0006_media.sql"),
+    include_str!("../../migrations/sqlite/0007_receive_cursors.sql"),
 ];
 
 /// The schema version this build writes and reads.
@@ -207,9 +207,9 @@ mod tests {
         drop(open_writer(&path).unwrap());
         let conn = open_reader(&path).unwrap();
         for (sql, index) in [
-            (crate::work::DUE_HOOKS, "messages_hook_queue"),
-            (crate::work::PENDING_TURNS, "messages_agent_queue"),
-            (crate::outbox::DUE_REPLIES, "replies_queue"),
+            (crate::sqlite::work::DUE_HOOKS, "messages_hook_queue"),
+            (crate::sqlite::work::PENDING_TURNS, "messages_agent_queue"),
+            (crate::sqlite::outbox::DUE_REPLIES, "replies_queue"),
         ] {
             let steps = plan(&conn, sql);
             // Every scan of a table goes through its queue index; rows of the long

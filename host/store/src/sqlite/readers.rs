@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::Connection;
 
+use super::schema::open_reader;
 use crate::StoreError;
-use crate::schema::open_reader;
 
 /// Reads are short; a few connections let the hook, agent and outbox loops and an
 /// inspection query run side by side without queueing behind each other.

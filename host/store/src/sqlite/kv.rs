@@ -2,12 +2,12 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::store::now_ms;
-use crate::{StateQuota, StateUsage, Store, StoreError};
+use super::Sqlite;
+use super::now_ms;
+use crate::{StateQuota, StateUsage, StoreError};
 
-impl Store {
-    /// The value stored under `key` for `instance`.
-    pub async fn state_get(
+impl Sqlite {
+    pub(crate) async fn state_get(
         &self,
         instance: &str,
         key: &str,
@@ -23,10 +23,7 @@ impl Store {
         .await
     }
 
-    /// Stores `value` under `key` for `instance`, replacing any earlier value, unless
-    /// the instance's state would then pass `quota`
-    /// ([`StoreError::StateQuota`]; nothing is written).
-    pub async fn state_set(
+    pub(crate) async fn state_set(
         &self,
         instance: &str,
         key: &str,
@@ -68,9 +65,7 @@ impl Store {
         .await
     }
 
-    /// What each instance's state takes, by instance name; instances with no state
-    /// are left out. Read from the running totals, never by scanning the state.
-    pub async fn state_usage(&self) -> Result<Vec<(String, StateUsage)>, StoreError> {
+    pub(crate) async fn state_usage(&self) -> Result<Vec<(String, StateUsage)>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT instance, keys, bytes FROM state_usage ORDER BY instance",
@@ -89,9 +84,7 @@ impl Store {
         .await
     }
 
-    /// Removes every key of `instance` (say, one that was removed from the config);
-    /// returns how many there were.
-    pub async fn state_clear(&self, instance: &str) -> Result<usize, StoreError> {
+    pub(crate) async fn state_clear(&self, instance: &str) -> Result<usize, StoreError> {
         let instance = instance.to_owned();
         self.write(move |conn| {
             Ok(conn
@@ -101,8 +94,7 @@ impl Store {
         .await
     }
 
-    /// Removes `key` for `instance`; removing a missing key is not an error.
-    pub async fn state_delete(&self, instance: &str, key: &str) -> Result<(), StoreError> {
+    pub(crate) async fn state_delete(&self, instance: &str, key: &str) -> Result<(), StoreError> {
         let instance = instance.to_owned();
         let key = key.to_owned();
         self.write(move |conn| {

@@ -3,19 +3,12 @@
 use rusqlite::params;
 use switchboard_types::{HistoryEntry, Role};
 
-use crate::store::sql_limit;
-use crate::{Store, StoreError};
+use super::Sqlite;
+use super::sql_limit;
+use crate::StoreError;
 
-impl Store {
-    /// The newest `limit` turns of one conversation that come before message
-    /// `before_id`, oldest first. Pass `i64::MAX` for the whole conversation.
-    ///
-    /// A reply is placed right after the message it answers, even when later messages
-    /// arrived before the agent answered, because that is the exchange the agent had. A
-    /// reply to no message is placed after the last message received before it was
-    /// written. Messages without text (media, reactions) and dead replies, which the
-    /// user never saw, are left out.
-    pub async fn history(
+impl Sqlite {
+    pub(crate) async fn history(
         &self,
         instance: &str,
         conversation_id: &str,

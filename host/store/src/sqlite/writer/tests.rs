@@ -10,8 +10,8 @@ use std::task::Poll;
 use rusqlite::Connection;
 use tempfile::TempDir;
 
+use super::super::schema::{open_reader, open_writer};
 use super::Writer;
-use crate::schema::{open_reader, open_writer};
 use crate::{StoreError, StoreOptions};
 
 type Call<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;

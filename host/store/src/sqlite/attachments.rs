@@ -10,47 +10,21 @@ use switchboard_types::{
     Attachment, AttachmentKind, AttachmentState, InboundMessage, NoTurn, StoredAttachment,
 };
 
-use crate::dead_letters::insert_dead_letter;
-use crate::rows::{expect_one, parsed};
-use crate::store::{now_ms, sql_limit};
-use crate::{DeadLetterKind, Store, StoreError};
-
-/// `next_at_ms` of a download that waits for its message's turn to start.
-pub(crate) const HELD: i64 = i64::MAX;
-
-/// An attachment whose download is due, with what it takes to fetch it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DueDownload {
-    /// The channel instance of its message.
-    pub instance: String,
-    pub message_id: i64,
-    pub position: u32,
-    pub attachment: Attachment,
-    /// Attempts made so far.
-    pub attempts: u32,
-}
-
-/// How a download went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DownloadOutcome {
-    /// The content is in the blob store.
-    Stored { sha256: String, size: u64 },
-    /// Over the instance's cap after `seen` bytes: nothing kept.
-    TooLarge { seen: u64, error: String },
-    /// Try again at `at_ms`.
-    Retry { at_ms: i64, error: String },
-    /// Given up; with `dead_letter` the attachment is kept as an `attachment` dead
-    /// letter for `switchboard replay`.
-    Failed { error: String, dead_letter: bool },
-}
+use super::Sqlite;
+use super::dead_letters::insert_dead_letter;
+use super::rows::{expect_one, parsed};
+use super::{now_ms, sql_limit};
+use crate::columns::HELD;
+use crate::{DeadLetterKind, DownloadOutcome, DueDownload, StoreError};
 
 const ATTACHMENT_COLUMNS: &str = "a.message_id, a.position, a.kind, a.mime_type, a.size, \
      a.file_name, a.caption, a.reference, a.state, a.sha256, a.stored_size, a.error";
 
-impl Store {
-    /// Makes the held downloads of `message_id` due now and returns them, to be
-    /// handed to the download queue in memory.
-    pub async fn release_downloads(&self, message_id: i64) -> Result<Vec<DueDownload>, StoreError> {
+impl Sqlite {
+    pub(crate) async fn release_downloads(
+        &self,
+        message_id: i64,
+    ) -> Result<Vec<DueDownload>, StoreError> {
         self.write_background(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "UPDATE attachments SET next_at_ms = ?2
@@ -66,13 +40,11 @@ impl Store {
         .await
     }
 
-    /// How many attachments of `message_id` are still pending.
-    pub async fn pending_downloads(&self, message_id: i64) -> Result<usize, StoreError> {
+    pub(crate) async fn pending_downloads(&self, message_id: i64) -> Result<usize, StoreError> {
         self.read(move |conn| pending_of(conn, message_id)).await
     }
 
-    /// Downloads due at `now_ms`, oldest first.
-    pub async fn due_downloads(
+    pub(crate) async fn due_downloads(
         &self,
         now_ms: i64,
         limit: usize,
@@ -92,9 +64,7 @@ impl Store {
         .await
     }
 
-    /// Records how a download went. A stored blob is recorded in `blobs` in the same
-    /// commit, so a prune never removes a file an attachment refers to.
-    pub async fn finish_download(
+    pub(crate) async fn finish_download(
         &self,
         message_id: i64,
         position: u32,
@@ -159,8 +129,11 @@ impl Store {
         .await
     }
 
-    /// Queues a failed download again (`switchboard replay` of its dead letter).
-    pub async fn requeue_download(&self, message_id: i64, position: u32) -> Result<(), StoreError> {
+    pub(crate) async fn requeue_download(
+        &self,
+        message_id: i64,
+        position: u32,
+    ) -> Result<(), StoreError> {
         self.write(move |conn| {
             let changed = conn
                 .prepare_cached(
@@ -174,14 +147,15 @@ impl Store {
         .await
     }
 
-    /// The attachments of `message_id`, in order, with their state.
-    pub async fn attachments(&self, message_id: i64) -> Result<Vec<StoredAttachment>, StoreError> {
+    pub(crate) async fn attachments(
+        &self,
+        message_id: i64,
+    ) -> Result<Vec<StoredAttachment>, StoreError> {
         self.read(move |conn| attachments_of(conn, message_id))
             .await
     }
 
-    /// Whether blob `sha256` is recorded (stored by a download or an upload).
-    pub async fn blob_recorded(&self, sha256: String) -> Result<Option<u64>, StoreError> {
+    pub(crate) async fn blob_recorded(&self, sha256: String) -> Result<Option<u64>, StoreError> {
         self.read(move |conn| {
             let size: Option<i64> = conn
                 .prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
@@ -192,9 +166,7 @@ impl Store {
         .await
     }
 
-    /// Records a blob written by an upload (`POST /v1/messages`, `switchboard send`,
-    /// an agent's attachment); re-recording one refreshes its age for the prune.
-    pub async fn record_blob(&self, sha256: String, size: u64) -> Result<(), StoreError> {
+    pub(crate) async fn record_blob(&self, sha256: String, size: u64) -> Result<(), StoreError> {
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO blobs (sha256, size, created_at_ms) VALUES (?1, ?2, ?3)
@@ -206,8 +178,7 @@ impl Store {
         .await
     }
 
-    /// Total bytes of the blobs recorded, for the blob store's cap.
-    pub async fn blob_bytes(&self) -> Result<u64, StoreError> {
+    pub(crate) async fn blob_bytes(&self) -> Result<u64, StoreError> {
         self.read(|conn| {
             let total: i64 = conn
                 .prepare_cached("SELECT coalesce(sum(size), 0) FROM blobs")?
@@ -217,10 +188,7 @@ impl Store {
         .await
     }
 
-    /// Forgets the blobs recorded before `older_than_ms` that no attachment and no
-    /// reply refers to any more, and returns their names: the caller removes the
-    /// files. Run after [`Store::prune`], whose deletes cascade to the references.
-    pub async fn prune_blobs(&self, older_than_ms: i64) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn prune_blobs(&self, older_than_ms: i64) -> Result<Vec<String>, StoreError> {
         self.write_background(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "DELETE FROM blobs
