@@ -56,11 +56,12 @@ pub enum StoreError {
         /// The external id asked for.
         external_id: String,
     },
-    /// The database file was written by a newer version, or (read-only) has not been
-    /// initialised by this version.
+    /// The database was written by a newer version, or has not been brought to this
+    /// version (`switchboard migrate`, for PostgreSQL).
     #[error("database schema version {found} does not match the supported version {supported}")]
     SchemaVersion {
-        /// `PRAGMA user_version` of the file.
+        /// The version found: `PRAGMA user_version` of a SQLite file, the newest row of
+        /// `switchboard_schema` in PostgreSQL (0 when never migrated).
         found: i64,
         /// The newest migration this build knows.
         supported: i64,
@@ -96,6 +97,43 @@ pub enum StoreError {
         /// The SQLite error.
         #[source]
         source: Arc<rusqlite::Error>,
+    },
+    /// A stored value could not be decoded: written by a newer build, or damaged.
+    #[error("cannot decode column {column}: {reason}")]
+    Decode {
+        /// The column.
+        column: String,
+        /// Why.
+        reason: String,
+    },
+    /// A PostgreSQL call failed.
+    #[error("postgres error")]
+    Postgres {
+        /// The driver's error.
+        #[source]
+        source: Arc<tokio_postgres::Error>,
+    },
+    /// The PostgreSQL URL could not be parsed.
+    #[error("invalid PostgreSQL URL")]
+    PostgresUrl {
+        /// The parse error.
+        #[source]
+        source: Arc<tokio_postgres::Error>,
+    },
+    /// The connection pool could not be built.
+    #[error("cannot set up the PostgreSQL connection pool: {reason}")]
+    PostgresPool {
+        /// What went wrong.
+        reason: String,
+    },
+    /// No connection to the database within the configured wait.
+    #[error("no database connection became available in time")]
+    Unavailable,
+    /// The backend in use does not offer this.
+    #[error("the PostgreSQL backend does not support {what}")]
+    Unsupported {
+        /// What was asked for.
+        what: &'static str,
     },
     /// A value could not be encoded as JSON for a dead letter.
     #[error("cannot encode a dead-letter payload")]
@@ -141,7 +179,8 @@ impl StoreError {
                     )
                 )
             }
-            StoreError::BlockingTask { .. } => true,
+            StoreError::Postgres { source } => postgres_transient(source),
+            StoreError::BlockingTask { .. } | StoreError::Unavailable => true,
             StoreError::ReadOnly
             | StoreError::StateQuota { .. }
             | StoreError::CreateDir { .. }
@@ -150,7 +189,11 @@ impl StoreError {
             | StoreError::SchemaVersion { .. }
             | StoreError::Encode { .. }
             | StoreError::SpawnWriter { .. }
-            | StoreError::CommandPanicked => false,
+            | StoreError::CommandPanicked
+            | StoreError::PostgresUrl { .. }
+            | StoreError::PostgresPool { .. }
+            | StoreError::Unsupported { .. }
+            | StoreError::Decode { .. } => false,
         }
     }
 }
@@ -169,4 +212,49 @@ impl From<serde_json::Error> for StoreError {
             source: Arc::new(source),
         }
     }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(source: tokio_postgres::Error) -> Self {
+        StoreError::Postgres {
+            source: Arc::new(source),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        use deadpool_postgres::PoolError;
+        match error {
+            PoolError::Backend(source) => source.into(),
+            PoolError::Closed => StoreError::Closed,
+            PoolError::Timeout(_) => StoreError::Unavailable,
+            other => StoreError::PostgresPool {
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Whether a PostgreSQL error may go away on its own: a lost or refused connection, a
+/// server starting up or shutting down, too many connections, a serialization failure
+/// or deadlock (the transaction was rolled back), or a standby that cannot write.
+fn postgres_transient(error: &tokio_postgres::Error) -> bool {
+    let Some(code) = error.code() else {
+        // No SQLSTATE: either the connection failed (I/O, closed, timed out), which may
+        // heal, or a value did not convert, which will not.
+        let io = std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>());
+        let text = error.to_string();
+        return error.is_closed()
+            || io
+            || text.starts_with("error connecting")
+            || text.starts_with("timeout");
+    };
+    let code = code.code();
+    code.starts_with("08") // connection exception
+        || code.starts_with("53") // insufficient resources
+        || code.starts_with("57P") // operator intervention: shutdown, cannot connect now
+        || code == "40001" // serialization_failure
+        || code == "40P01" // deadlock_detected
+        || code == "25006" // read_only_sql_transaction: a standby after a failover
 }

@@ -83,12 +83,16 @@
 mod blobs;
 mod columns;
 mod error;
+mod postgres;
 mod sqlite;
 mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod types;
 
 pub use blobs::{BlobError, BlobStore, BlobWriter, StoredBlob};
 pub use error::StoreError;
+pub use postgres::PostgresOptions;
 pub use store::Store;
 pub use types::{
     API_KEY_TTL_MS, Counts, DeadLetter, DeadLetterKind, DownloadOutcome, DueDownload, DueMessage,

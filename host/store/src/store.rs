@@ -4,6 +4,7 @@ use std::path::Path;
 
 use switchboard_types::{HistoryEntry, InboundMessage, NoTurn, StoredAttachment, StoredMessage};
 
+use crate::postgres::{Postgres, PostgresOptions};
 use crate::sqlite::Sqlite;
 use crate::{
     Counts, DeadLetter, DownloadOutcome, DueDownload, DueMessage, HookOutcome, MessageStatus,
@@ -25,6 +26,7 @@ pub struct Store {
 #[derive(Clone)]
 enum Backend {
     Sqlite(Sqlite),
+    Postgres(Postgres),
 }
 
 /// Calls the same method on whichever backend the store runs on.
@@ -32,6 +34,7 @@ macro_rules! dispatch {
     ($self:ident . $method:ident ( $($arg:expr),* )) => {
         match &$self.backend {
             Backend::Sqlite(db) => db.$method($($arg),*).await,
+            Backend::Postgres(db) => db.$method($($arg),*).await,
         }
     };
 }
@@ -53,12 +56,40 @@ impl Store {
         })
     }
 
+    /// Connects to a PostgreSQL database that `switchboard migrate` brought to this
+    /// build's schema version; any other version is refused with
+    /// [`StoreError::SchemaVersion`]. Several daemons may share the database.
+    pub async fn connect_postgres(options: &PostgresOptions) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Postgres(Postgres::connect(options).await?),
+        })
+    }
+
+    /// Brings a PostgreSQL database to this build's schema, creating it if it is empty;
+    /// returns the versions before and after. Refuses a newer schema. Safe to run from
+    /// several nodes at once: they take turns.
+    pub async fn migrate_postgres(options: &PostgresOptions) -> Result<(i64, i64), StoreError> {
+        Postgres::migrate(options).await
+    }
+
+    /// The schema version this build's PostgreSQL backend reads and writes.
+    pub const POSTGRES_SCHEMA_VERSION: i64 = crate::postgres::SCHEMA_VERSION;
+
+    /// Which backend the store runs on: `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
     /// Runs everything queued so far, then stops the writer. Writes through other
     /// clones fail with [`StoreError::Closed`] afterwards; reads keep working until the
     /// last clone is dropped.
     pub async fn close(self) -> Result<(), StoreError> {
         match self.backend {
             Backend::Sqlite(db) => db.close().await,
+            Backend::Postgres(db) => db.close().await,
         }
     }
 
@@ -66,6 +97,7 @@ impl Store {
     pub fn stats(&self) -> WriterStats {
         match &self.backend {
             Backend::Sqlite(db) => db.stats(),
+            Backend::Postgres(db) => db.stats(),
         }
     }
 

@@ -1,4 +1,7 @@
-//! Integration tests of the store's public API, on real files in temporary directories.
+//! Integration tests of the store's public API: on real files in temporary directories,
+//! and, for the tests written with `on_both!`, on a fresh PostgreSQL database as well.
+
+mod support;
 
 mod access;
 mod cursors;
@@ -14,5 +17,4 @@ mod pages;
 mod prune;
 mod sends;
 mod state;
-mod support;
 mod turns;

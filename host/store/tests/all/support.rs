@@ -4,10 +4,20 @@ use switchboard_store::{PersistOutcome, Store, StoreOptions};
 use switchboard_types::{InboundMessage, MessageKind, StoredMessage};
 use tempfile::TempDir;
 
-/// A store in a fresh directory; the directory lives as long as the value.
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store in a fresh directory (SQLite) or a fresh database (PostgreSQL); the
+/// directory lives as long as the value.
 pub(crate) struct TestStore {
     pub(crate) store: Store,
+    /// The SQLite file; for PostgreSQL, a path in the directory that nothing uses.
     pub(crate) path: PathBuf,
+    pub(crate) backend: Backend,
     _dir: TempDir,
 }
 
@@ -23,9 +33,56 @@ pub(crate) fn open_with(opts: StoreOptions) -> TestStore {
     TestStore {
         store,
         path,
+        backend: Backend::Sqlite,
         _dir: dir,
     }
 }
+
+/// A fresh store on `backend`.
+pub(crate) async fn open_on(backend: Backend) -> TestStore {
+    match backend {
+        Backend::Sqlite => open(),
+        Backend::Postgres => {
+            let dir = tempfile::tempdir().unwrap();
+            let options = switchboard_store::testing::postgres_database()
+                .await
+                .expect("migrate a fresh database");
+            let store = Store::connect_postgres(&options).await.unwrap();
+            TestStore {
+                store,
+                path: dir.path().join("unused"),
+                backend,
+                _dir: dir,
+            }
+        }
+    }
+}
+
+/// Defines a test that runs once on each backend: `async fn name(t) { ... }` becomes
+/// the module `name` with the tests `sqlite` and `postgres`, each handing the body a
+/// fresh [`TestStore`] as `t`.
+macro_rules! on_both {
+    ($(#[$meta:meta])* async fn $name:ident($t:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($t: $crate::support::TestStore) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run($crate::support::open_on($crate::support::Backend::Sqlite).await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                run($crate::support::open_on($crate::support::Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+pub(crate) use on_both;
 
 pub(crate) fn message(external_id: &str, conversation_id: &str, text: &str) -> InboundMessage {
     InboundMessage {

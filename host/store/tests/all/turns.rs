@@ -2,15 +2,14 @@ use switchboard_store::DueMessage;
 use switchboard_store::{DeadLetterKind, HookOutcome, ReplyStatus, StoreError, WorkState};
 use switchboard_types::StoredMessage;
 
-use crate::support::{message, open, stored};
+use crate::support::{message, on_both, open, stored};
 
 fn ids(due: &[DueMessage]) -> Vec<i64> {
     due.iter().map(|d| d.message.id).collect()
 }
 
-#[tokio::test]
-async fn hooks_are_due_oldest_first_and_leave_the_queue_when_finished() {
-    let t = open();
+on_both! {
+async fn hooks_are_due_oldest_first_and_leave_the_queue_when_finished(t) {
     let a = stored(&t.store, "wa", message("a", "c", "a")).await;
     let b = stored(&t.store, "wa", message("b", "c", "b")).await;
     let c = stored(&t.store, "wa", message("c", "c", "c")).await;
@@ -45,6 +44,7 @@ async fn hooks_are_due_oldest_first_and_leave_the_queue_when_finished() {
         t.store.message_status(b.id).await.unwrap().hook_state,
         WorkState::Skipped
     );
+}
 }
 
 #[tokio::test]

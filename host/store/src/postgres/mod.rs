@@ -1,0 +1,300 @@
+//! The shared backend: a PostgreSQL database that several daemons may use at once.
+//!
+//! Every write is one transaction on a pooled connection and returns after its
+//! `COMMIT`, which with the server's default `synchronous_commit = on` means the WAL
+//! record is flushed: the same "committed before acknowledged" rule as SQLite's
+//! group commit. The schema is applied by `switchboard migrate`, never implicitly:
+//! [`Postgres::connect`] refuses a database whose schema version is not this build's.
+
+mod access;
+mod attachments;
+mod cursors;
+mod dead_letters;
+mod history;
+mod kv;
+mod messages;
+mod outbox;
+mod requeue;
+mod rows;
+mod sends;
+mod work;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Timeouts};
+use tokio_postgres::NoTls;
+
+use crate::{Counts, QueueDepths, StoreError, WriterStats};
+
+/// Migrations in order; migration `i` (0-based) brings the schema to version `i + 1`.
+/// Released entries are never edited: a schema change is a new file appended here.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+
+/// The schema version this build reads and writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Any number; it only has to be the same in every node, so that two `migrate` runs
+/// at once apply each migration once.
+const MIGRATE_LOCK: i64 = 0x5357_4244_4d49_4752;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// A libpq-style URL or key-value string (`postgres://user@host:5432/db`).
+    pub url: String,
+    /// Connections this node keeps open at most.
+    pub pool_size: usize,
+    /// How long a call waits for a connection (or for the server to accept one) before
+    /// it fails with a transient error.
+    pub connect_timeout: Duration,
+}
+
+impl PostgresOptions {
+    /// Options for `url` with the defaults: 16 connections, a 5-second wait.
+    pub fn new(url: impl Into<String>) -> PostgresOptions {
+        PostgresOptions {
+            url: url.into(),
+            pool_size: 16,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The PostgreSQL backend. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Postgres {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    /// Serialises persisting within this node, so that `persist_then` hands rows over
+    /// in id order as SQLite's single writer does.
+    persist: tokio::sync::Mutex<()>,
+    commits: AtomicU64,
+}
+
+impl Postgres {
+    /// Connects and checks that the schema is exactly this build's version.
+    pub(crate) async fn connect(options: &PostgresOptions) -> Result<Postgres, StoreError> {
+        let db = Postgres::pool(options)?;
+        let found = db.schema_version().await?;
+        if found != SCHEMA_VERSION {
+            return Err(StoreError::SchemaVersion {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(db)
+    }
+
+    /// Applies the migrations the database lacks; returns the versions before and after.
+    /// Refuses a database newer than this build. Safe to run from several nodes at once.
+    pub(crate) async fn migrate(options: &PostgresOptions) -> Result<(i64, i64), StoreError> {
+        let db = Postgres::pool(options)?;
+        let mut client = db.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS switchboard_schema (
+                 version BIGINT NOT NULL,
+                 applied_at_ms BIGINT NOT NULL
+             )",
+        )
+        .await?;
+        let before: i64 = tx
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM switchboard_schema",
+                &[],
+            )
+            .await?
+            .get(0);
+        if before > SCHEMA_VERSION {
+            return Err(StoreError::SchemaVersion {
+                found: before,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(before as usize) {
+            tx.batch_execute(sql).await?;
+            let version = index as i64 + 1;
+            tx.execute(
+                "INSERT INTO switchboard_schema (version, applied_at_ms) VALUES ($1, $2)",
+                &[&version, &crate::columns::now_ms()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((before, SCHEMA_VERSION))
+    }
+
+    fn pool(options: &PostgresOptions) -> Result<Postgres, StoreError> {
+        let config: tokio_postgres::Config =
+            options
+                .url
+                .parse()
+                .map_err(|source| StoreError::PostgresUrl {
+                    source: Arc::new(source),
+                })?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .timeouts(Timeouts {
+                wait: Some(options.connect_timeout),
+                create: Some(options.connect_timeout),
+                recycle: Some(options.connect_timeout),
+            })
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::PostgresPool {
+                reason: e.to_string(),
+            })?;
+        Ok(Postgres {
+            inner: Arc::new(Inner {
+                pool,
+                persist: tokio::sync::Mutex::new(()),
+                commits: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// The version recorded in the database; 0 when it was never migrated.
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        let client = self.client().await?;
+        let exists: bool = client
+            .query_one("SELECT to_regclass('switchboard_schema') IS NOT NULL", &[])
+            .await?
+            .get(0);
+        if !exists {
+            return Ok(0);
+        }
+        Ok(client
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM switchboard_schema",
+                &[],
+            )
+            .await?
+            .get(0))
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn client(&self) -> Result<Object, StoreError> {
+        self.inner.pool.get().await.map_err(StoreError::from)
+    }
+
+    /// Counts a committed write, for [`Postgres::stats`].
+    pub(crate) fn committed(&self) {
+        self.inner.commits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Held while persisting; see [`Inner::persist`].
+    pub(crate) async fn persist_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.persist.lock().await
+    }
+
+    pub(crate) async fn ping_write(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // A write transaction proves the server is not a read-only standby.
+        tx.batch_execute("SET TRANSACTION READ WRITE").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn close(self) -> Result<(), StoreError> {
+        self.inner.pool.close();
+        Ok(())
+    }
+
+    /// Nothing to do: the server checkpoints on its own.
+    pub(crate) async fn checkpoint(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The database's size is the server operator's to limit (quotas, tablespaces).
+    pub(crate) async fn set_size_limit(&self, _max_bytes: Option<u64>) -> Result<u64, StoreError> {
+        Err(StoreError::Unsupported {
+            what: "a database size cap (store.max_database_bytes)",
+        })
+    }
+
+    pub(crate) fn stats(&self) -> WriterStats {
+        let commits = self.inner.commits.load(Ordering::Relaxed);
+        WriterStats {
+            commits,
+            commands: commits,
+            ..WriterStats::default()
+        }
+    }
+
+    pub(crate) async fn counts(&self) -> Result<Counts, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT
+                    (SELECT count(*) FROM messages),
+                    (SELECT count(*) FROM messages WHERE hook_state = 'pending'),
+                    (SELECT count(*) FROM messages WHERE agent_state = 'pending'),
+                    (SELECT count(*) FROM replies WHERE status = 'pending'),
+                    (SELECT count(*) FROM replies WHERE status = 'sent'),
+                    (SELECT count(*) FROM replies WHERE status = 'dead'),
+                    (SELECT count(*) FROM dead_letters WHERE replayed_at_ms IS NULL)",
+                &[],
+            )
+            .await?;
+        Ok(Counts {
+            messages: row.get::<_, i64>(0) as u64,
+            pending_hooks: row.get::<_, i64>(1) as u64,
+            pending_turns: row.get::<_, i64>(2) as u64,
+            replies_pending: row.get::<_, i64>(3) as u64,
+            replies_sent: row.get::<_, i64>(4) as u64,
+            replies_dead: row.get::<_, i64>(5) as u64,
+            dead_letters: row.get::<_, i64>(6) as u64,
+        })
+    }
+
+    pub(crate) async fn queue_depths(&self) -> Result<QueueDepths, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT
+                    (SELECT count(*) FROM messages WHERE hook_state = 'pending'),
+                    (SELECT count(*) FROM messages WHERE agent_state = 'pending'),
+                    (SELECT count(*) FROM replies WHERE status = 'pending'),
+                    (SELECT count(*) FROM dead_letters WHERE replayed_at_ms IS NULL)",
+                &[],
+            )
+            .await?;
+        Ok(QueueDepths {
+            pending_hooks: row.get::<_, i64>(0) as u64,
+            pending_turns: row.get::<_, i64>(1) as u64,
+            replies_pending: row.get::<_, i64>(2) as u64,
+            dead_letters: row.get::<_, i64>(3) as u64,
+        })
+    }
+}
+
+/// Fault injection is SQLite's: PostgreSQL faults are real ones (a stopped server).
+#[cfg(any(test, feature = "test-support"))]
+impl Postgres {
+    pub(crate) async fn simulate_read_only(&self, _on: bool) -> Result<(), StoreError> {
+        Err(StoreError::Unsupported {
+            what: "simulated faults",
+        })
+    }
+
+    pub(crate) async fn simulate_disk_full(&self, _on: bool) -> Result<(), StoreError> {
+        Err(StoreError::Unsupported {
+            what: "simulated faults",
+        })
+    }
+}
