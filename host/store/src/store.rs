@@ -60,9 +60,27 @@ impl Store {
     /// build's schema version; any other version is refused with
     /// [`StoreError::SchemaVersion`]. Several daemons may share the database.
     pub async fn connect_postgres(options: &PostgresOptions) -> Result<Store, StoreError> {
+        let store = Store::postgres(options)?;
+        store.check_schema().await?;
+        Ok(store)
+    }
+
+    /// A PostgreSQL store that has not talked to the server yet: connections are made
+    /// on first use. Call [`Store::check_schema`] before relying on it.
+    pub fn postgres(options: &PostgresOptions) -> Result<Store, StoreError> {
         Ok(Store {
-            backend: Backend::Postgres(Postgres::connect(options).await?),
+            backend: Backend::Postgres(Postgres::new(options)?),
         })
+    }
+
+    /// Checks that the database holds exactly this build's schema: a SQLite file was
+    /// checked when it was opened; a PostgreSQL database is asked now, failing with
+    /// [`StoreError::SchemaVersion`] (naming both versions) or the connection error.
+    pub async fn check_schema(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(db) => db.check_schema().await,
+        }
     }
 
     /// Brings a PostgreSQL database to this build's schema, creating it if it is empty;

@@ -77,17 +77,22 @@ struct Inner {
 }
 
 impl Postgres {
-    /// Connects and checks that the schema is exactly this build's version.
-    pub(crate) async fn connect(options: &PostgresOptions) -> Result<Postgres, StoreError> {
-        let db = Postgres::pool(options)?;
-        let found = db.schema_version().await?;
-        if found != SCHEMA_VERSION {
-            return Err(StoreError::SchemaVersion {
+    /// The backend for `options`; no connection is made until one is needed.
+    pub(crate) fn new(options: &PostgresOptions) -> Result<Postgres, StoreError> {
+        Postgres::pool(options)
+    }
+
+    /// Fails unless the database's schema is exactly this build's version.
+    pub(crate) async fn check_schema(&self) -> Result<(), StoreError> {
+        let found = self.schema_version().await?;
+        if found == SCHEMA_VERSION {
+            Ok(())
+        } else {
+            Err(StoreError::SchemaVersion {
                 found,
                 supported: SCHEMA_VERSION,
-            });
+            })
         }
-        Ok(db)
     }
 
     /// Applies the migrations the database lacks; returns the versions before and after.
