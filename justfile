@@ -93,11 +93,12 @@ run: build
     for c in {{ channels }}; do target/release/switchboard install "$c" --config dev.switchboard.toml --registry target/registry/index.json; done
     target/release/switchboard serve --config dev.switchboard.toml
 
-# Run every test: unit, channel, and end-to-end tests through the real daemon, and
-# a quick benchmark run.
+# Run every test: unit, channel, and end-to-end tests through the real daemon (on
+# SQLite, and on a throwaway PostgreSQL cluster), and a quick benchmark run.
 test: build
     just cases
-    cargo test --release --locked --workspace
+    # Against a throwaway PostgreSQL cluster, stopped and removed afterwards.
+    scripts/postgres-test-cluster run cargo test --release --locked --workspace
     cargo test --release --locked --manifest-path {{ example_manifest }} --target-dir {{ example_target }}
     # The Python and JavaScript examples' own logic tests (standard library runners).
     python3 -m unittest discover --start-directory examples/python-channel --pattern 'test_*.py'

@@ -10,5 +10,6 @@ mod dead_letters;
 mod duplicates;
 mod order;
 mod outbox;
+mod postgres;
 mod shutdown;
 mod storage;

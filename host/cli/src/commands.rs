@@ -9,6 +9,7 @@ pub(crate) mod inspect;
 pub(crate) mod install;
 pub(crate) mod list;
 pub(crate) mod messages;
+pub(crate) mod migrate;
 pub(crate) mod pairing;
 pub(crate) mod registry;
 pub(crate) mod send;

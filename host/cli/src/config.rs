@@ -3,6 +3,7 @@
 //! environment variable, file or version at fault.
 
 mod access;
+mod store;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use switchboard_agent::{Agent, EchoAgent, HttpAgent, HttpAgentConfig, OpenAiAgent, OpenAiConfig};
 use switchboard_daemon::{
     ApiConfig, ComponentRef, DEFAULT_MAX_ATTACHMENT_BYTES, DaemonConfig, InstanceConfig,
-    ReceiveMode, ServerLimits, WorkerConfig,
+    ReceiveMode, ServerLimits, StoreConfig, WorkerConfig,
 };
 use switchboard_registry::{Installed, LimitCeilings};
 use switchboard_runtime::RuntimeConfig;
@@ -38,6 +39,8 @@ pub(crate) struct RawConfig {
     pub(crate) delivery: RawDelivery,
     #[serde(default)]
     pub(crate) limits: RawLimits,
+    #[serde(default)]
+    pub(crate) store: store::RawStore,
     #[serde(default)]
     pub(crate) channels: BTreeMap<String, RawChannel>,
     /// The HTTP API on the admin listener; off without this table.
@@ -255,6 +258,22 @@ impl ConfigFile {
         self.base_dir().join(&self.raw.server.data_dir)
     }
 
+    /// `[store]` alone, for the commands that only need the database.
+    pub(crate) fn store_config(&self) -> anyhow::Result<StoreConfig> {
+        self.raw
+            .store
+            .lower(&self.base_dir())
+            .map_err(|errors| anyhow!("{}: {}", self.path.display(), errors.join("; ")))
+    }
+
+    /// Opens the store the file names, as `serve` would (`read_only` for inspection).
+    pub(crate) async fn open_store(
+        &self,
+        read_only: bool,
+    ) -> anyhow::Result<switchboard_store::Store> {
+        switchboard_daemon::open_store(&self.store_config()?, &self.data_dir(), read_only).await
+    }
+
     /// `[limits]`: the host's ceilings, raised where the operator says so.
     pub(crate) fn ceilings(&self) -> LimitCeilings {
         let raw = &self.raw.limits;
@@ -328,6 +347,23 @@ impl ConfigFile {
         if self.raw.server.max_database_mb == Some(0) {
             problems.push("server.max_database_mb: must be at least 1".to_owned());
         }
+        let store = match self.raw.store.lower(&base) {
+            Ok(store) => {
+                if matches!(store, StoreConfig::Postgres(_))
+                    && self.raw.server.max_database_mb.is_some()
+                {
+                    problems.push(
+                        "server.max_database_mb: caps the SQLite file only; with store.kind = \"postgres\" limit the database on the server"
+                            .to_owned(),
+                    );
+                }
+                Some(store)
+            }
+            Err(mut errs) => {
+                problems.0.append(&mut errs);
+                None
+            }
+        };
         let api = match self.lower_api(&base) {
             Ok(api) => Some(api),
             Err(e) => {
@@ -345,7 +381,8 @@ impl ConfigFile {
         if !problems.0.is_empty() {
             return Err(problems);
         }
-        let (Some(agent), Some(workers), Some(api)) = (agent, workers, api) else {
+        let (Some(agent), Some(workers), Some(api), Some(store)) = (agent, workers, api, store)
+        else {
             return Err(problems);
         };
         let s = &self.raw.server;
@@ -373,6 +410,7 @@ impl ConfigFile {
         }
         Ok(DaemonConfig {
             data_dir,
+            store,
             instances,
             agent,
             server,

@@ -31,6 +31,8 @@ enum Command {
     Serve(ConfigArg),
     /// Validate the config, resolve every secret and check every component, then exit.
     Check(ConfigArg),
+    /// Bring the database to this build's schema (PostgreSQL needs it before `serve`).
+    Migrate(ConfigArg),
     /// Install a component (`NAME` or `NAME@VERSION`) from a registry.
     Install(commands::install::Args),
     /// Remove an installed component.
@@ -123,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::serve::run(&arg.config, cli.log_format, commands::serve::wasm_loader).await
         }
         Command::Check(arg) => commands::check::run(&arg.config),
+        Command::Migrate(arg) => commands::migrate::run(&arg.config).await,
         Command::Install(args) => commands::install::run(args).await,
         Command::Uninstall(args) => commands::uninstall::run(&args),
         Command::List(args) => commands::list::run(&args),

@@ -10,15 +10,18 @@ use std::time::Duration;
 use switchboard_agent::Agent;
 use switchboard_registry::{LimitCeilings, Manifest};
 use switchboard_runtime::RuntimeConfig;
-use switchboard_store::StateQuota;
+use switchboard_store::{PostgresOptions, StateQuota};
 
 use crate::access::AccessPolicy;
 
 /// Everything the daemon needs to run.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
-    /// Holds the database, installed components and the compiled-code cache.
+    /// Holds the SQLite database, installed components, the blob store and the
+    /// compiled-code cache.
     pub data_dir: PathBuf,
+    /// Where messages and queues are kept.
+    pub store: StoreConfig,
     /// One entry per `[channels.<instance>]` table.
     pub instances: Vec<InstanceConfig>,
     /// The agent that answers stored messages.
@@ -28,6 +31,16 @@ pub struct DaemonConfig {
     pub workers: WorkerConfig,
     /// The HTTP API on the admin listener.
     pub api: ApiConfig,
+}
+
+/// Where the daemon keeps messages, queues and state (`[store]`).
+#[derive(Debug, Clone, Default)]
+pub enum StoreConfig {
+    /// `switchboard.db` in the data directory: one node, no server to run.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database that several nodes may share.
+    Postgres(PostgresOptions),
 }
 
 /// The HTTP API under `/v1/` (sends, their state, blobs), served on the admin

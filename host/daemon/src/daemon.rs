@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use switchboard_egress::{DnsOptions, Egress, EgressOptions};
-use switchboard_store::{BlobStore, Store, StoreOptions};
+use switchboard_store::{BlobStore, Store, StoreError, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use crate::api::{self, ApiToken};
 use crate::clock::{Clock, SystemClock};
-use crate::config::DaemonConfig;
+use crate::config::{DaemonConfig, StoreConfig};
 use crate::ingress::budget::BodyBudget;
 use crate::ingress::routes::Surface;
 use crate::ingress::server;
@@ -55,6 +55,59 @@ pub fn database_path(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("switchboard.db")
 }
 
+/// Opens the store `config` names, as the daemon does (`read_only` for inspection:
+/// SQLite then refuses writes; PostgreSQL has no such mode and is opened normally).
+/// A PostgreSQL database must hold this build's schema (`switchboard migrate`).
+pub async fn open_store(
+    config: &StoreConfig,
+    data_dir: &std::path::Path,
+    read_only: bool,
+) -> anyhow::Result<Store> {
+    let store = open_store_lazily(config, data_dir, read_only)?;
+    check_store(&store).await?;
+    Ok(store)
+}
+
+/// [`open_store`] without talking to a PostgreSQL server yet.
+fn open_store_lazily(
+    config: &StoreConfig,
+    data_dir: &std::path::Path,
+    read_only: bool,
+) -> anyhow::Result<Store> {
+    match config {
+        StoreConfig::Sqlite => {
+            let db = database_path(data_dir);
+            let opened = if read_only {
+                Store::open_read_only(&db)
+            } else {
+                Store::open(&db, StoreOptions::default())
+            };
+            opened.with_context(|| format!("cannot open the database {}", db.display()))
+        }
+        StoreConfig::Postgres(options) => Store::postgres(options)
+            .context("store.url: cannot set up the PostgreSQL connection pool"),
+    }
+}
+
+/// Fails, naming what to do, unless the store is reachable and holds this build's
+/// schema.
+async fn check_store(store: &Store) -> anyhow::Result<()> {
+    match store.check_schema().await {
+        Ok(()) => Ok(()),
+        Err(StoreError::SchemaVersion { found, supported }) if found < supported => {
+            anyhow::bail!(
+                "the PostgreSQL database has schema version {found} and this build needs version {supported}: run `switchboard migrate --config <file>` first"
+            )
+        }
+        Err(StoreError::SchemaVersion { found, supported }) => anyhow::bail!(
+            "the PostgreSQL database has schema version {found}, newer than this build's version {supported}: run a newer switchboard"
+        ),
+        Err(e) => {
+            Err(anyhow::Error::new(e).context("store.url: cannot reach the PostgreSQL database"))
+        }
+    }
+}
+
 /// Applies `server.max_database_bytes` to the store. The cap is a property of the
 /// writer connection, so it is set on every start and a raised cap takes effect with
 /// the next one.
@@ -94,9 +147,7 @@ impl Daemon {
         loader: Arc<dyn ChannelLoader>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Daemon> {
-        let db = database_path(&config.data_dir);
-        let store = Store::open(&db, StoreOptions::default())
-            .with_context(|| format!("cannot open the database {}", db.display()))?;
+        let store = open_store_lazily(&config.store, &config.data_dir, false)?;
         let blobs_dir = config.data_dir.join("blobs");
         let blobs = BlobStore::open(&blobs_dir)
             .with_context(|| format!("cannot open the blob store {}", blobs_dir.display()))?;
@@ -200,6 +251,23 @@ impl Daemon {
         self.shared.clone()
     }
 
+    /// Checks that the store is reachable and holds this build's schema.
+    pub async fn check_store(&self) -> anyhow::Result<()> {
+        check_store(&self.shared.store).await
+    }
+
+    /// [`Daemon::check_store`], then takes the database for this node (one node per
+    /// PostgreSQL database until work is claimed with leases). `serve` does both; a
+    /// caller can do it first, before it binds its listeners.
+    pub async fn claim_store(&self) -> anyhow::Result<()> {
+        self.check_store().await?;
+        self.shared
+            .store
+            .serve_alone()
+            .await
+            .context("store.url: cannot serve this database")
+    }
+
     /// Serves webhooks on `listener` and runs the background workers until
     /// `shutdown` resolves; then stops accepting, finishes requests in flight, lets
     /// the workers finish their current item, and closes the store.
@@ -212,6 +280,7 @@ impl Daemon {
         admin: Option<TcpListener>,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
+        self.claim_store().await?;
         let shared = self.shared;
         apply_size_limit(&shared).await?;
         let (stop_tx, stop_rx) = watch::channel(false);

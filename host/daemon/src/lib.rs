@@ -37,9 +37,9 @@ pub use access::{AccessPolicy, DmPolicy, GroupPolicy, Rate, RateError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     ApiConfig, ComponentRef, DEFAULT_MAX_ATTACHMENT_BYTES, DaemonConfig, InstanceConfig,
-    ServerLimits, WorkerConfig,
+    ServerLimits, StoreConfig, WorkerConfig,
 };
-pub use daemon::{Daemon, database_path};
+pub use daemon::{Daemon, database_path, open_store};
 pub use loader::{ChannelLoader, LoadedChannel, WasmLoader};
 pub use mode::Mode as ReceiveMode;
 pub use replay::{ReplayReport, replay_dead_letters};

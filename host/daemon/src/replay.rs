@@ -26,6 +26,7 @@ pub async fn replay_dead_letters(
     ids: Option<Vec<i64>>,
 ) -> anyhow::Result<ReplayReport> {
     let daemon = Daemon::prepare(config)?;
+    daemon.check_store().await?;
     let shared = daemon.shared();
     crate::daemon::apply_size_limit(&shared).await?;
     let letters = shared.store.dead_letters(false).await?;

@@ -93,6 +93,16 @@ impl Store {
     /// The schema version this build's PostgreSQL backend reads and writes.
     pub const POSTGRES_SCHEMA_VERSION: i64 = crate::postgres::SCHEMA_VERSION;
 
+    /// Takes the database for this node alone while the store lives, failing with
+    /// [`StoreError::NodeLocked`] if another node serves it. A SQLite file has one
+    /// writer process by construction.
+    pub async fn serve_alone(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(db) => db.serve_alone().await,
+        }
+    }
+
     /// Which backend the store runs on: `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         match &self.backend {

@@ -1,11 +1,21 @@
 //! Platforms redeliver: the same id at once, after a restart, and after the
 //! retention period.
 
-use super::rig::{Burst, Config, Rig, Seen};
+use super::rig::{Burst, Config, Rig, Seen, fresh_postgres_url};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_id_posted_100_times_at_once_is_stored_once_and_all_get_200() {
-    let rig = Rig::start(Config::default()).await;
+    the_same_id_posted_100_times_at_once(Config::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgres_the_same_id_posted_100_times_at_once_is_stored_once() {
+    the_same_id_posted_100_times_at_once(Config::default().postgres(&fresh_postgres_url().await))
+        .await;
+}
+
+async fn the_same_id_posted_100_times_at_once(config: Config) {
+    let rig = Rig::start(config).await;
     let same = vec![
         (
             "wamid.SAME".to_owned(),

@@ -2,15 +2,24 @@
 //! reply fails and is retried.
 
 use super::api::{AgentApi, Answer};
-use super::rig::{Config, Rig};
+use super::rig::{Config, Rig, fresh_postgres_url};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn messages_of_one_conversation_are_answered_in_order_despite_failures() {
+    answered_in_order_despite_failures(Config::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgres_messages_of_one_conversation_are_answered_in_order_despite_failures() {
+    answered_in_order_despite_failures(Config::default().postgres(&fresh_postgres_url().await))
+        .await;
+}
+
+async fn answered_in_order_despite_failures(config: Config) {
     let agent = AgentApi::start().await;
     agent.fail_once_for("m3");
     let rig =
-        Rig::start(Config::default().agent(&format!("kind = \"http\"\nurl = \"{}\"", agent.url())))
-            .await;
+        Rig::start(config.agent(&format!("kind = \"http\"\nurl = \"{}\"", agent.url()))).await;
     // The first reply fails once; every later reply must wait for it.
     rig.api.fail_next_sends(vec![Answer::status(
         500,

@@ -25,6 +25,8 @@ pub(crate) struct Config {
     pub(crate) agent: String,
     /// The `[delivery]` table's body.
     pub(crate) delivery: String,
+    /// A `[store]` table; none means the SQLite file in the data directory.
+    pub(crate) store: Option<String>,
 }
 
 impl Default for Config {
@@ -36,6 +38,7 @@ impl Default for Config {
             delivery: "retry_base_ms = 20\nretry_max_ms = 200\nreply_max_attempts = 5\n\
                        hook_max_attempts = 5\nagent_max_attempts = 5"
                 .to_owned(),
+            store: None,
         }
     }
 }
@@ -48,6 +51,13 @@ impl Config {
 
     pub(crate) fn delivery(mut self, extra: &str) -> Config {
         self.delivery = format!("{}\n{extra}", self.delivery);
+        self
+    }
+
+    /// Keeps everything in a fresh PostgreSQL database on the test cluster, reached
+    /// at `url` (its own URL, or a proxy's in front of it).
+    pub(crate) fn postgres(mut self, url: &str) -> Config {
+        self.store = Some(format!("[store]\nkind = \"postgres\"\nurl = \"{url}\"\n"));
         self
     }
 
@@ -77,6 +87,7 @@ data_dir = "data"
 [delivery]
 {delivery}
 
+{store}
 [channels.wa]
 component = "whatsapp"
 secrets = {{ app_secret = "{APP_SECRET}", verify_token = "vt", access_token = "token-7f3a" }}
@@ -86,6 +97,7 @@ allow = ["{origin}"]
             server = self.server,
             agent = self.agent,
             delivery = delivery.join("\n"),
+            store = self.store.as_deref().unwrap_or_default(),
         )
     }
 }
@@ -103,12 +115,24 @@ impl Rig {
         let api = GraphApi::start().await;
         let mut daemon = TestDaemon::new(&config.toml(&api.server.origin));
         daemon.install("whatsapp");
+        if config.store.is_some() {
+            let (ok, out, err) = daemon.cli(&["migrate"]);
+            assert!(ok, "switchboard migrate failed: {out}{err}");
+        }
         daemon.start();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
         Rig { daemon, api, http }
+    }
+
+    /// A second daemon, not started, with `config` and the same WhatsApp API as `other`
+    /// (another node of the same deployment).
+    pub(crate) fn config_daemon(config: Config, other: &Rig) -> TestDaemon {
+        let daemon = TestDaemon::new(&config.toml(&other.api.server.origin));
+        daemon.install("whatsapp");
+        daemon
     }
 
     /// Replaces `switchboard.toml`; takes effect at the next start (or CLI command).
@@ -185,6 +209,13 @@ impl Rig {
         })
         .await
     }
+}
+
+/// The URL of a fresh, empty database on the test cluster.
+pub(crate) async fn fresh_postgres_url() -> String {
+    switchboard_store::testing::empty_postgres_database()
+        .await
+        .url
 }
 
 /// A WhatsApp delivery with one text message; the conversation is the sender.

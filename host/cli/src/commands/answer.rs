@@ -21,10 +21,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let file = ConfigFile::load(&args.config)?;
-    let db = switchboard_daemon::database_path(&file.data_dir());
-    let store = Store::open(&db, StoreOptions::default())
-        .with_context(|| format!("cannot open {}", db.display()))?;
+    let store = ConfigFile::load(&args.config)?.open_store(false).await?;
     let mut all = true;
     for id in &args.ids {
         if store.requeue_denied_turn(*id).await? {

@@ -33,9 +33,7 @@ pub(crate) enum Command {
 pub(crate) async fn run(command: Command, format: Option<Format>) -> anyhow::Result<ExitCode> {
     match command {
         Command::List { config, all, json } => {
-            let file = ConfigFile::load(&config)?;
-            let db = switchboard_daemon::database_path(&file.data_dir());
-            let store = switchboard_store::Store::open_read_only(&db)?;
+            let store = ConfigFile::load(&config)?.open_store(true).await?;
             for letter in store.dead_letters(all).await? {
                 if json {
                     println!("{}", serde_json::to_string(&letter)?);

@@ -22,14 +22,12 @@ pub(crate) struct Args {
     json: bool,
 }
 
-fn open(args: &Args) -> anyhow::Result<Store> {
-    let file = ConfigFile::load(&args.config)?;
-    let db = switchboard_daemon::database_path(&file.data_dir());
-    Store::open_read_only(&db).with_context(|| format!("cannot open {}", db.display()))
+async fn open(args: &Args) -> anyhow::Result<Store> {
+    ConfigFile::load(&args.config)?.open_store(true).await
 }
 
 pub(crate) async fn messages(args: &Args) -> anyhow::Result<ExitCode> {
-    let store = open(args)?;
+    let store = open(args).await?;
     for m in store.messages(args.instance.as_deref(), args.limit).await? {
         if args.json {
             let mut value = serde_json::to_value(&m)?;
@@ -84,7 +82,7 @@ pub(crate) async fn messages(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) async fn replies(args: &Args) -> anyhow::Result<ExitCode> {
-    let store = open(args)?;
+    let store = open(args).await?;
     for r in store.replies(args.instance.as_deref(), args.limit).await? {
         if args.json {
             println!("{}", serde_json::to_string(&r)?);

@@ -53,9 +53,7 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
             instance,
             json,
         } => {
-            let db = database(&config)?;
-            let store = Store::open_read_only(&db)
-                .with_context(|| format!("cannot open {}", db.display()))?;
+            let store = ConfigFile::load(&config)?.open_store(true).await?;
             for pairing in store.pairings(instance.as_deref()).await? {
                 if json {
                     println!("{}", list_json(&pairing));
@@ -87,7 +85,7 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
             instance,
             sender_id,
         } => {
-            let store = open(&config)?;
+            let store = open(&config).await?;
             let revoked = store.revoke_access(&instance, &sender_id).await?;
             store.close().await?;
             if revoked {
@@ -119,7 +117,7 @@ async fn decide(
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    let store = open(config)?;
+    let store = open(config).await?;
     let decided = match decision {
         Decision::Approve => store.approve_pairing(instance, &code).await?,
         Decision::Deny => store.deny_pairing(instance, &code).await?,
@@ -158,13 +156,6 @@ fn rfc3339(ms: i64) -> String {
     switchboard_agent::format_unix_ms(ms)
 }
 
-fn open(config: &std::path::Path) -> anyhow::Result<Store> {
-    let db = database(config)?;
-    Store::open(&db, StoreOptions::default())
-        .with_context(|| format!("cannot open {}", db.display()))
-}
-
-fn database(config: &std::path::Path) -> anyhow::Result<PathBuf> {
-    let file = ConfigFile::load(config)?;
-    Ok(switchboard_daemon::database_path(&file.data_dir()))
+async fn open(config: &std::path::Path) -> anyhow::Result<Store> {
+    ConfigFile::load(config)?.open_store(false).await
 }

@@ -59,9 +59,7 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         read
     };
-    let db = switchboard_daemon::database_path(&data_dir);
-    let store = Store::open(&db, StoreOptions::default())
-        .with_context(|| format!("cannot open {}", db.display()))?;
+    let store = file.open_store(false).await?;
     // Recorded before the send refers to them, so a prune never takes them first.
     for (path, attachment) in &attachments {
         store

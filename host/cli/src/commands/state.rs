@@ -30,26 +30,17 @@ pub(crate) enum Command {
 pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Usage { config } => {
-            let db = database(&config)?;
-            let store = Store::open_read_only(&db)
-                .with_context(|| format!("cannot open {}", db.display()))?;
+            let store = ConfigFile::load(&config)?.open_store(true).await?;
             for (instance, usage) in store.state_usage().await? {
                 println!("{instance}: {} keys, {} bytes", usage.keys, usage.bytes);
             }
         }
         Command::Clear { config, instance } => {
-            let db = database(&config)?;
-            let store = Store::open(&db, StoreOptions::default())
-                .with_context(|| format!("cannot open {}", db.display()))?;
+            let store = ConfigFile::load(&config)?.open_store(false).await?;
             let removed = store.state_clear(&instance).await?;
             store.close().await?;
             println!("{instance}: {removed} keys removed");
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn database(config: &std::path::Path) -> anyhow::Result<PathBuf> {
-    let file = ConfigFile::load(config)?;
-    Ok(switchboard_daemon::database_path(&file.data_dir()))
 }

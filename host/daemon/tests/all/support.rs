@@ -9,7 +9,7 @@ use switchboard_agent::{Agent, AgentError, Reply, Turn};
 use switchboard_daemon::testing::Harness;
 use switchboard_daemon::{
     AccessPolicy, ChannelLoader, ComponentRef, DaemonConfig, InstanceConfig, LoadedChannel,
-    ManualClock, ServerLimits, WorkerConfig,
+    ManualClock, ServerLimits, StoreConfig, WorkerConfig,
 };
 use switchboard_runtime::{
     CallError, CallLimits, Channel, HandledRequest, InstanceServices, Polled, RuntimeConfig,
@@ -412,6 +412,7 @@ impl Rig {
         let clock = Arc::new(ManualClock::starting_now());
         let config = DaemonConfig {
             data_dir: dir.path().to_owned(),
+            store: StoreConfig::default(),
             instances: instances
                 .iter()
                 .map(|name| instance(name, access.clone(), settings, secret))

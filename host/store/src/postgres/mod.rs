@@ -39,8 +39,11 @@ pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// at once apply each migration once.
 const MIGRATE_LOCK: i64 = 0x5357_4244_4d49_4752;
 
+/// The session lock a serving node holds (see [`Postgres::serve_alone`]).
+const NODE_LOCK: i64 = 0x5357_4244_4e4f_4445;
+
 /// How to reach the database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PostgresOptions {
     /// A libpq-style URL or key-value string (`postgres://user@host:5432/db`).
     pub url: String,
@@ -60,6 +63,26 @@ impl PostgresOptions {
             connect_timeout: Duration::from_secs(5),
         }
     }
+
+    /// Checks that the URL parses, without connecting; the error never repeats the URL,
+    /// so it cannot leak a password.
+    pub fn validate_url(&self) -> Result<(), String> {
+        self.url
+            .parse::<tokio_postgres::Config>()
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password.
+        f.debug_struct("PostgresOptions")
+            .field("url", &"<redacted>")
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
 }
 
 /// The PostgreSQL backend. Cheap to clone.
@@ -74,6 +97,9 @@ struct Inner {
     /// in id order as SQLite's single writer does.
     persist: tokio::sync::Mutex<()>,
     commits: AtomicU64,
+    /// The connection holding [`NODE_LOCK`] while this node serves.
+    node_lock: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
+    config: tokio_postgres::Config,
 }
 
 impl Postgres {
@@ -144,6 +170,7 @@ impl Postgres {
                 .map_err(|source| StoreError::PostgresUrl {
                     source: Arc::new(source),
                 })?;
+        let config_for_lock = config.clone();
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -168,6 +195,8 @@ impl Postgres {
                 pool,
                 persist: tokio::sync::Mutex::new(()),
                 commits: AtomicU64::new(0),
+                node_lock: tokio::sync::Mutex::new(None),
+                config: config_for_lock,
             }),
         })
     }
@@ -189,6 +218,45 @@ impl Postgres {
             )
             .await?
             .get(0))
+    }
+
+    /// Takes the database for this node alone until the store is dropped: the work
+    /// queues are not yet claimed with leases, so two nodes serving one database would
+    /// both run the same due work. The lock lives in a session of its own, so a node
+    /// that dies (even by `kill -9`) releases it when the server sees its connection
+    /// close. Fails with [`StoreError::NodeLocked`] while another node holds it.
+    pub(crate) async fn serve_alone(&self) -> Result<(), StoreError> {
+        let mut held = self.inner.node_lock.lock().await;
+        if held.as_ref().is_some_and(|client| !client.is_closed()) {
+            return Ok(());
+        }
+        let (client, connection) = self.inner.config.connect(NoTls).await?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::warn!(error = %error, "the connection holding the node lock ended");
+            }
+        });
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&NODE_LOCK])
+            .await?
+            .get(0);
+        if !locked {
+            let holder: Option<String> = client
+                .query_opt(
+                    "SELECT coalesce(a.client_addr::text, 'a local socket')
+                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                     WHERE l.locktype = 'advisory' AND l.granted
+                       AND l.objid = ($1::bigint & x'FFFFFFFF'::bigint)::oid",
+                    &[&NODE_LOCK],
+                )
+                .await?
+                .map(|row| row.get(0));
+            return Err(StoreError::NodeLocked {
+                holder: holder.unwrap_or_else(|| "an unknown client".to_owned()),
+            });
+        }
+        *held = Some(client);
+        Ok(())
     }
 
     /// A pooled connection.
