@@ -349,7 +349,7 @@ impl ConfigFile {
         }
         let store = match self.raw.store.lower(&base) {
             Ok(store) => {
-                if matches!(store, StoreConfig::Postgres(_))
+                if matches!(store, StoreConfig::Postgres { .. })
                     && self.raw.server.max_database_mb.is_some()
                 {
                     problems.push(

@@ -40,8 +40,16 @@ pub enum StoreConfig {
     #[default]
     Sqlite,
     /// A PostgreSQL database that several nodes may share.
-    Postgres(PostgresOptions),
+    Postgres {
+        options: PostgresOptions,
+        /// How long work a node claimed stays its own without the node renewing it;
+        /// after that another node takes it over. Longer than any attempt's deadline.
+        lease: Duration,
+    },
 }
+
+/// `store.lease_seconds` when not set.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 /// The HTTP API under `/v1/` (sends, their state, blobs), served on the admin
 /// listener to whoever holds the token.

@@ -22,6 +22,7 @@ use crate::mode::Mode;
 use crate::queue::downloads::Downloads;
 use crate::queue::engine::{self, Engine, Settings};
 use crate::queue::hooks::Hooks;
+use crate::queue::leasing::Leasing;
 use crate::queue::replies::Replies;
 use crate::queue::turns::Turns;
 use crate::shared::{Feeds, Instances, Shared};
@@ -55,6 +56,21 @@ pub fn database_path(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("switchboard.db")
 }
 
+/// This process's name among the nodes sharing a database: host, process id and start
+/// time, so a restarted node never mistakes an old lease for its own.
+fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "node".to_owned());
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    )
+}
+
 /// Opens the store `config` names, as the daemon does (`read_only` for inspection:
 /// SQLite then refuses writes; PostgreSQL has no such mode and is opened normally).
 /// A PostgreSQL database must hold this build's schema (`switchboard migrate`).
@@ -84,7 +100,7 @@ fn open_store_lazily(
             };
             opened.with_context(|| format!("cannot open the database {}", db.display()))
         }
-        StoreConfig::Postgres(options) => Store::postgres(options)
+        StoreConfig::Postgres { options, .. } => Store::postgres(options)
             .context("store.url: cannot set up the PostgreSQL connection pool"),
     }
 }
@@ -185,6 +201,10 @@ impl Daemon {
             replies: replies_feed,
             downloads: downloads_feed,
         };
+        let leasing = match &config.store {
+            StoreConfig::Sqlite => None,
+            StoreConfig::Postgres { lease, .. } => Leasing::for_store(&store, &node_name(), *lease),
+        };
         let shared = Arc::new(Shared {
             store,
             blobs,
@@ -199,6 +219,7 @@ impl Daemon {
             metrics,
             admin_url: std::sync::OnceLock::new(),
             api: config.api.token.as_deref().map(ApiToken::new),
+            leasing: leasing.clone(),
         });
         let workers_config = &config.workers;
         let settings = Settings {
@@ -214,25 +235,29 @@ impl Daemon {
                 clock.clone(),
                 settings,
                 hooks_inbox,
-            ),
+            )
+            .with_leasing(leasing.clone()),
             turns: Engine::new(
                 Arc::new(Turns(shared.clone())),
                 clock.clone(),
                 settings,
                 turns_inbox,
-            ),
+            )
+            .with_leasing(leasing.clone()),
             replies: Engine::new(
                 Arc::new(Replies(shared.clone())),
                 clock.clone(),
                 settings,
                 replies_inbox,
-            ),
+            )
+            .with_leasing(leasing.clone()),
             downloads: Engine::new(
                 Arc::new(Downloads(shared.clone())),
                 clock,
                 settings,
                 downloads_inbox,
-            ),
+            )
+            .with_leasing(leasing.clone()),
         };
         let reloader = workers::reload::Reloader {
             data_dir: config.data_dir.clone(),
@@ -256,18 +281,6 @@ impl Daemon {
         check_store(&self.shared.store).await
     }
 
-    /// [`Daemon::check_store`], then takes the database for this node (one node per
-    /// PostgreSQL database until work is claimed with leases). `serve` does both; a
-    /// caller can do it first, before it binds its listeners.
-    pub async fn claim_store(&self) -> anyhow::Result<()> {
-        self.check_store().await?;
-        self.shared
-            .store
-            .serve_alone()
-            .await
-            .context("store.url: cannot serve this database")
-    }
-
     /// Serves webhooks on `listener` and runs the background workers until
     /// `shutdown` resolves; then stops accepting, finishes requests in flight, lets
     /// the workers finish their current item, and closes the store.
@@ -280,7 +293,7 @@ impl Daemon {
         admin: Option<TcpListener>,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        self.claim_store().await?;
+        self.check_store().await?;
         let shared = self.shared;
         apply_size_limit(&shared).await?;
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -313,6 +326,7 @@ impl Daemon {
             tokio::spawn(replies.run(stop_rx.clone(), grace)),
             tokio::spawn(downloads.run(stop_rx.clone(), grace)),
             tokio::spawn(workers::prune::run(shared.clone(), stop_rx.clone())),
+            tokio::spawn(workers::lease::renew(shared.clone(), stop_rx.clone())),
             tokio::spawn(workers::reload::run(shared.clone(), self.reloader, stop_rx)),
         ]);
 

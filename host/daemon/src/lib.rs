@@ -36,8 +36,8 @@ mod workers;
 pub use access::{AccessPolicy, DmPolicy, GroupPolicy, Rate, RateError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ApiConfig, ComponentRef, DEFAULT_MAX_ATTACHMENT_BYTES, DaemonConfig, InstanceConfig,
-    ServerLimits, StoreConfig, WorkerConfig,
+    ApiConfig, ComponentRef, DEFAULT_LEASE, DEFAULT_MAX_ATTACHMENT_BYTES, DaemonConfig,
+    InstanceConfig, ServerLimits, StoreConfig, WorkerConfig,
 };
 pub use daemon::{Daemon, database_path, open_store};
 pub use loader::{ChannelLoader, LoadedChannel, WasmLoader};

@@ -11,6 +11,7 @@ pub(crate) mod backoff;
 pub(crate) mod downloads;
 pub(crate) mod engine;
 pub(crate) mod hooks;
+pub(crate) mod leasing;
 pub(crate) mod presence;
 pub(crate) mod replies;
 pub(crate) mod turns;
@@ -83,6 +84,11 @@ pub(crate) trait Queue: Send + Sync + 'static {
     /// Items due at `now_ms`, oldest first. An item of a conversation whose earlier
     /// item waits for a retry must be left out.
     async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<Self::Item>, StoreError>;
+
+    /// Whether the item is still due as it was read: not finished, and with the same
+    /// attempts. Asked after claiming its lane when other nodes share the work, since
+    /// the item may have been read before another node finished it.
+    async fn still_due(&self, item: &Self::Item) -> Result<bool, StoreError>;
 
     /// Does the work once.
     async fn attempt(&self, item: &Self::Item) -> Attempt<Self::Done>;

@@ -12,6 +12,7 @@ use crate::ingress::budget::BodyBudget;
 use crate::instance::Instance;
 use crate::metrics::Metrics;
 use crate::queue::engine::Feed;
+use crate::queue::leasing::Leasing;
 
 /// The configured instances, swapped as a whole so a request always sees one
 /// consistent set (and keeps its `Arc<Instance>` until it finishes).
@@ -38,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) admin_url: std::sync::OnceLock<String>,
     /// `[api] token`: the HTTP API under `/v1/` exists only with one.
     pub(crate) api: Option<ApiToken>,
+    /// Claims work when other nodes share the store; `None` on SQLite.
+    pub(crate) leasing: Option<Arc<Leasing>>,
 }
 
 /// The in-memory entrances of the queues.

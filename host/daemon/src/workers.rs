@@ -1,6 +1,7 @@
 //! Background tasks that are not queues: pruning old messages, picking up installs,
 //! and the loops of instances that receive by polling or over a WebSocket session.
 
+pub(crate) mod lease;
 pub(crate) mod poll;
 pub(crate) mod prune;
 pub(crate) mod received;

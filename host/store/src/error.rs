@@ -129,14 +129,6 @@ pub enum StoreError {
     /// No connection to the database within the configured wait.
     #[error("no database connection became available in time")]
     Unavailable,
-    /// Another node is serving this database.
-    #[error(
-        "another switchboard node (connected from {holder}) is serving this database; one node per PostgreSQL database in this version"
-    )]
-    NodeLocked {
-        /// Where the holder's connection comes from.
-        holder: String,
-    },
     /// The backend in use does not offer this.
     #[error("the PostgreSQL backend does not support {what}")]
     Unsupported {
@@ -201,7 +193,6 @@ impl StoreError {
             | StoreError::PostgresUrl { .. }
             | StoreError::PostgresPool { .. }
             | StoreError::Unsupported { .. }
-            | StoreError::NodeLocked { .. }
             | StoreError::Decode { .. } => false,
         }
     }

@@ -1,16 +1,17 @@
 //! The `Store` handle: one API over the SQLite and PostgreSQL backends.
 
 use std::path::Path;
+use std::time::Duration;
 
 use switchboard_types::{HistoryEntry, InboundMessage, NoTurn, StoredAttachment, StoredMessage};
 
 use crate::postgres::{Postgres, PostgresOptions};
 use crate::sqlite::Sqlite;
 use crate::{
-    Counts, DeadLetter, DownloadOutcome, DueDownload, DueMessage, HookOutcome, MessageStatus,
-    NewDeadLetter, NewReply, NewSend, OutboxItem, Pairing, PairingRequest, PersistOutcome,
-    QueueDepths, ReceivedStored, SendQueued, StateQuota, StateUsage, StoreError, StoreOptions,
-    WriterStats,
+    Counts, DeadLetter, DownloadOutcome, DueDownload, DueMessage, HookOutcome, LaneLease,
+    MessageStatus, NewDeadLetter, NewReply, NewSend, OutboxItem, Pairing, PairingRequest,
+    PersistOutcome, QueueDepths, ReceivedStored, SendQueued, StateQuota, StateUsage, StoreError,
+    StoreOptions, WriterStats,
 };
 
 /// The durable store. Cheap to clone; every clone shares the backend's connections.
@@ -93,13 +94,53 @@ impl Store {
     /// The schema version this build's PostgreSQL backend reads and writes.
     pub const POSTGRES_SCHEMA_VERSION: i64 = crate::postgres::SCHEMA_VERSION;
 
-    /// Takes the database for this node alone while the store lives, failing with
-    /// [`StoreError::NodeLocked`] if another node serves it. A SQLite file has one
-    /// writer process by construction.
-    pub async fn serve_alone(&self) -> Result<(), StoreError> {
+    /// Whether other nodes may share this store's work, so that a node must claim a
+    /// lane before running it ([`Store::claim_lane`]). False for SQLite: one process
+    /// owns the file's queues.
+    pub fn shares_work(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Takes (or extends) the lease on `lane` for `owner`, for `hold` from now by the
+    /// database's clock; true when `owner` holds it now. A lane held by another owner
+    /// whose lease has not run out is refused, and marked as wanted, so that releasing
+    /// it wakes the nodes up. Always true for SQLite.
+    pub async fn claim_lane(
+        &self,
+        lane: &LaneLease<'_>,
+        owner: &str,
+        hold: Duration,
+    ) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(true),
+            Backend::Postgres(db) => db.claim_lane(lane, owner, hold).await,
+        }
+    }
+
+    /// Extends every lease `owner` holds to `hold` from now: a live node keeps its
+    /// lanes however long its attempts take. Returns how many it holds.
+    pub async fn renew_leases(&self, owner: &str, hold: Duration) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(0),
+            Backend::Postgres(db) => db.renew_leases(owner, hold).await,
+        }
+    }
+
+    /// Lets go of `owner`'s lease on `lane`, waking the other nodes if one wanted it.
+    pub async fn release_lane(&self, lane: &LaneLease<'_>, owner: &str) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(()),
-            Backend::Postgres(db) => db.serve_alone().await,
+            Backend::Postgres(db) => db.release_lane(lane, owner).await,
+        }
+    }
+
+    /// Wake-ups sent when another node lets go of work that was wanted (its value
+    /// counts them); `None` when no other node can hold work (SQLite). Must be called
+    /// inside a Tokio runtime: it starts the listening task.
+    pub fn work_notices(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(db) => Some(db.work_notices()),
         }
     }
 

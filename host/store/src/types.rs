@@ -405,6 +405,18 @@ pub struct WriterStats {
     pub commands: u64,
 }
 
+/// A lane of work that one node at a time may run: a conversation of a queue, a single
+/// item, or an instance's receiver. See [`Store::claim_lane`](crate::Store::claim_lane).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneLease<'a> {
+    /// The kind of work (`hooks`, `turns`, `replies`, `downloads`, `receiver`).
+    pub queue: &'a str,
+    /// The channel instance.
+    pub instance: &'a str,
+    /// The conversation or item within them.
+    pub lane: &'a str,
+}
+
 /// A pairing code waiting for the operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pairing {

@@ -9,7 +9,9 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use super::rig::{Config, Rig, fresh_postgres_url};
+use std::collections::BTreeMap;
+
+use super::rig::{Burst, Config, Rig, Seen, fresh_postgres_url, messages, somewhere_in};
 use crate::harness::TestDaemon;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -49,29 +51,195 @@ async fn serve_refuses_an_unmigrated_database_and_migrate_brings_it_up_once() {
     assert!(out.contains("from version 0 to 1"), "{out}");
 }
 
+/// Nodes of one deployment: the first rig's daemon and `extra` more on its database
+/// and its Graph API, each with its own data directory.
+async fn nodes(config: impl Fn() -> Config, extra: usize) -> (Rig, Vec<TestDaemon>) {
+    let rig = Rig::start(config()).await;
+    let mut others = Vec::new();
+    for _ in 0..extra {
+        let mut node = Rig::config_daemon(config(), &rig);
+        node.start();
+        others.push(node);
+    }
+    (rig, others)
+}
+
+/// The reply texts each conversation got, in the order the platform got them.
+fn replies_by_conversation(rig: &Rig) -> BTreeMap<String, Vec<usize>> {
+    let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for text in rig.api.delivered() {
+        // "<tag> message <i>", echoed; the conversation is i % CONVERSATIONS.
+        let Some(i) = text
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        by.entry(format!("c{}", i % CONVERSATIONS))
+            .or_default()
+            .push(i);
+    }
+    by
+}
+
+const CONVERSATIONS: usize = 12;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_second_node_on_the_same_database_is_refused_until_the_first_is_gone() {
+async fn three_nodes_behind_a_round_robin_proxy_store_and_answer_a_burst_once_in_order() {
     let url = fresh_postgres_url().await;
-    let mut first = Rig::start(Config::default().postgres(&url)).await;
-    first.post_ok("wamid.NODE-1", "16505551234", "hello").await;
-
-    let second = Rig::config_daemon(Config::default().postgres(&url), &first);
-    let (ok, out, err) = second.cli(&["serve"]);
-    assert!(!ok, "a second node served the same database: {out}");
-    assert!(err.contains("another switchboard node"), "{err}");
-    assert!(!out.contains("listening on"), "{out}");
-
-    // kill -9 ends the first node's session, and with it its hold on the database.
-    first.daemon.kill9();
-    let mut second = second;
-    second.start();
-    let stored = second.messages();
-    assert_eq!(
-        stored.len(),
-        1,
-        "the second node sees what the first stored"
+    let (rig, others) = nodes(|| Config::default().postgres(&url), 2).await;
+    let mut targets = vec![rig.daemon.url("/")];
+    targets.extend(others.iter().map(|n| n.url("/")));
+    let proxy = RoundRobin::start(&targets).await;
+    // A new connection per request, so the proxy spreads requests, not connections.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let all = messages("rr", 240, CONVERSATIONS);
+    let seen = Burst::start_at(&http, &proxy.url("/webhooks/wa"), all.clone(), 24, 1)
+        .finish()
+        .await;
+    assert!(
+        seen.iter().all(|(_, s)| *s == Seen::Status(200)),
+        "{seen:?}"
     );
-    second.kill9();
+    assert_eq!(proxy.served(), all.len(), "one connection per delivery");
+    let stored = rig.stored();
+    assert_eq!(stored.len(), all.len());
+    assert!(
+        stored.values().all(|&rows| rows == 1),
+        "a message was stored twice"
+    );
+
+    rig.wait_replies_sent(all.len()).await;
+    let delivered = rig.api.delivered();
+    assert_eq!(
+        delivered.len(),
+        all.len(),
+        "each message answered once: {delivered:?}"
+    );
+    for (conversation, order) in replies_by_conversation(&rig) {
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(order, sorted, "replies of {conversation} out of order");
+    }
+    assert!(proxy.spread() >= 3, "the proxy used every node");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_of_one_node_mid_burst_loses_nothing_and_the_survivor_finishes_its_work() {
+    let url = fresh_postgres_url().await;
+    let config = || {
+        Config::default()
+            .postgres(&url)
+            .store_extra("lease_seconds = 5")
+    };
+    let (mut rig, mut others) = nodes(config, 1).await;
+    let survivor = others.remove(0);
+    let all = messages("node", 200, CONVERSATIONS);
+    // The victim gets the burst; the survivor gets nothing directly.
+    let burst = Burst::start(&rig, all.clone(), 16, somewhere_in(30, 150));
+    tokio::time::timeout(Duration::from_secs(60), burst.reached())
+        .await
+        .unwrap_or_else(|_| panic!("the burst stalled; log:\n{}", rig.log()));
+    rig.daemon.kill9();
+    let seen = burst.finish().await;
+    let acked: Vec<&String> = seen
+        .iter()
+        .filter(|(_, s)| *s == Seen::Status(200))
+        .map(|(id, _)| id)
+        .collect();
+    // The platform redelivers what it has no 200 for, to whichever node answers.
+    let http = reqwest::Client::new();
+    let again: Vec<_> = all
+        .iter()
+        .filter(|(id, _, _)| !acked.contains(&id))
+        .cloned()
+        .collect();
+    let redelivered = Burst::start_at(&http, &survivor.url("/webhooks/wa"), again, 16, 1)
+        .finish()
+        .await;
+    assert!(
+        redelivered.iter().all(|(_, s)| *s == Seen::Status(200)),
+        "{redelivered:?}"
+    );
+
+    let stored: BTreeMap<String, usize> = {
+        let mut rows = BTreeMap::new();
+        for m in survivor.messages() {
+            *rows
+                .entry(m["external_id"].as_str().expect("id").to_owned())
+                .or_insert(0) += 1;
+        }
+        rows
+    };
+    assert_eq!(stored.len(), all.len(), "an acknowledged message was lost");
+    assert!(stored.values().all(|&rows| rows == 1));
+
+    // The survivor takes the dead node's lanes over once their leases run out.
+    let replies = crate::harness::eventually(Duration::from_secs(60), || {
+        let replies = survivor.replies();
+        (replies.len() == all.len() && replies.iter().all(|r| r["status"] == "sent"))
+            .then_some(replies)
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "the survivor did not finish the work; log:\n{}",
+            survivor.log()
+        )
+    });
+    assert_eq!(replies.len(), all.len());
+    let mut delivered: BTreeMap<String, usize> = BTreeMap::new();
+    for text in rig.api.delivered() {
+        *delivered.entry(text).or_insert(0) += 1;
+    }
+    for (_, _, text) in &all {
+        assert!(delivered.contains_key(text), "no reply to {text:?}");
+    }
+    let repeated: usize = delivered.values().map(|n| n - 1).sum();
+    // Only replies in flight at the kill (at most one per conversation) may go twice.
+    assert!(repeated <= CONVERSATIONS, "{repeated} replies sent twice");
+    for (conversation, order) in replies_by_conversation(&rig) {
+        let mut firsts = Vec::new();
+        for i in order {
+            if !firsts.contains(&i) {
+                firsts.push(i);
+            }
+        }
+        let mut sorted = firsts.clone();
+        sorted.sort_unstable();
+        assert_eq!(firsts, sorted, "replies of {conversation} out of order");
+    }
+    rig.restart();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_delivery_sent_to_two_nodes_at_once_is_stored_once() {
+    let url = fresh_postgres_url().await;
+    let (rig, others) = nodes(|| Config::default().postgres(&url), 1).await;
+    let http = reqwest::Client::new();
+    for round in 0..20 {
+        let id = format!("wamid.TWICE-{round}");
+        let one = vec![(
+            id.clone(),
+            "16505550001".to_owned(),
+            format!("twice {round}"),
+        )];
+        let a = Burst::start_at(&http, &rig.daemon.url("/webhooks/wa"), one.clone(), 1, 1);
+        let b = Burst::start_at(&http, &others[0].url("/webhooks/wa"), one, 1, 1);
+        let (a, b) = (a.finish().await, b.finish().await);
+        assert_eq!(a[0].1, Seen::Status(200), "{id} at the first node");
+        assert_eq!(b[0].1, Seen::Status(200), "{id} at the second node");
+    }
+    let stored = rig.stored();
+    assert_eq!(stored.len(), 20);
+    assert!(stored.values().all(|&rows| rows == 1), "{stored:?}");
+    rig.wait_replies_sent(20).await;
+    assert_eq!(rig.api.delivered().len(), 20, "each answered once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -185,5 +353,65 @@ impl Proxy {
 
     fn restore(&self) {
         self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A TCP proxy that hands each new connection to the next of its targets in turn, as
+/// a load balancer in front of the nodes would.
+struct RoundRobin {
+    addr: String,
+    counts: Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl RoundRobin {
+    async fn start(urls: &[String]) -> RoundRobin {
+        let targets: Vec<String> = urls
+            .iter()
+            .map(|u| {
+                u.trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .expect("host:port")
+                    .to_owned()
+            })
+            .collect();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let counts = Arc::new(std::sync::Mutex::new(vec![0; targets.len()]));
+        let seen = counts.clone();
+        tokio::spawn(async move {
+            let mut next = 0;
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = targets[next % targets.len()].clone();
+                seen.lock().expect("lock")[next % targets.len()] += 1;
+                next += 1;
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                        // silent-ok: either side closing ends the copy.
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        RoundRobin { addr, counts }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Connections served in all.
+    fn served(&self) -> usize {
+        self.counts.lock().expect("lock").iter().sum()
+    }
+
+    /// Targets that got at least one connection.
+    fn spread(&self) -> usize {
+        self.counts
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|&&n| n > 0)
+            .count()
     }
 }

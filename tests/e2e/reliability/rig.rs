@@ -61,6 +61,15 @@ impl Config {
         self
     }
 
+    /// Adds keys to the `[store]` table set by [`Config::postgres`].
+    pub(crate) fn store_extra(mut self, extra: &str) -> Config {
+        if let Some(store) = &mut self.store {
+            store.push_str(extra);
+            store.push('\n');
+        }
+        self
+    }
+
     pub(crate) fn server(mut self, extra: &str) -> Config {
         self.server = extra.to_owned();
         self
@@ -301,14 +310,25 @@ impl Burst {
         concurrency: usize,
         threshold: usize,
     ) -> Burst {
+        let url = rig.daemon.url("/webhooks/wa");
+        Burst::start_at(&rig.http, &url, messages, concurrency, threshold)
+    }
+
+    /// Like [`Burst::start`], to the webhook at `url` (another node, a proxy).
+    pub(crate) fn start_at(
+        http: &reqwest::Client,
+        url: &str,
+        messages: Vec<(String, String, String)>,
+        concurrency: usize,
+        threshold: usize,
+    ) -> Burst {
         let acked = Arc::new(AtomicUsize::new(0));
         let reached = Arc::new(Notify::new());
         let permits = Arc::new(Semaphore::new(concurrency));
-        let url = rig.daemon.url("/webhooks/wa");
         let mut tasks = JoinSet::new();
         for (id, from, text) in messages {
             let (acked, reached, permits) = (acked.clone(), reached.clone(), permits.clone());
-            let (http, url) = (rig.http.clone(), url.clone());
+            let (http, url) = (http.clone(), url.to_owned());
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await.expect("semaphore");
                 let seen = match post(&http, &url, &body(&id, &from, &text)).await {

@@ -21,7 +21,7 @@ pub(crate) async fn run(config: &Path) -> anyhow::Result<ExitCode> {
             store.close().await?;
             println!("{}: schema up to date", db.display());
         }
-        StoreConfig::Postgres(options) => {
+        StoreConfig::Postgres { options, .. } => {
             let (before, after) = Store::migrate_postgres(&options)
                 .await
                 .context("store.url: cannot migrate the PostgreSQL database")?;

@@ -36,7 +36,7 @@ pub(crate) async fn run(
     let listen = file.listen()?;
     let loader = make_loader(&config)?;
     let daemon = Daemon::prepare_with(config, loader, Arc::new(SystemClock))?;
-    daemon.claim_store().await?;
+    daemon.check_store().await?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("server.listen: cannot listen on {listen}"))?;

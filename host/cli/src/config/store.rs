@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
-use switchboard_daemon::StoreConfig;
+use switchboard_daemon::{DEFAULT_LEASE, StoreConfig};
 use switchboard_store::PostgresOptions;
 
 use crate::secrets::{SecretRef, resolve};
@@ -13,6 +13,10 @@ use crate::secrets::{SecretRef, resolve};
 /// The most connections one node may ask for; PostgreSQL's own default
 /// `max_connections` is 100, shared by every node.
 const MAX_POOL_SIZE: usize = 256;
+
+/// Leases are renewed every third of their length: under 5 s a busy database could
+/// miss a renewal; over an hour, work of a dead node waits too long.
+const LEASE_SECONDS: std::ops::RangeInclusive<u64> = 5..=3600;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +33,9 @@ pub(crate) struct RawStore {
     /// How long a call waits for a connection before the webhook is answered 503.
     #[serde(default)]
     pub(crate) connect_timeout_ms: Option<u64>,
+    /// How long work a node claimed stays its own without being renewed.
+    #[serde(default)]
+    pub(crate) lease_seconds: Option<u64>,
 }
 
 impl RawStore {
@@ -40,6 +47,7 @@ impl RawStore {
                     ("url", self.url.is_some()),
                     ("pool_size", self.pool_size.is_some()),
                     ("connect_timeout_ms", self.connect_timeout_ms.is_some()),
+                    ("lease_seconds", self.lease_seconds.is_some()),
                 ]
                 .into_iter()
                 .filter(|(_, set)| *set)
@@ -103,8 +111,20 @@ impl RawStore {
                 options.connect_timeout = Duration::from_millis(ms);
             }
         }
+        let lease = match self.lease_seconds {
+            None => DEFAULT_LEASE,
+            Some(secs) if LEASE_SECONDS.contains(&secs) => Duration::from_secs(secs),
+            Some(secs) => {
+                errors.push(format!(
+                    "store.lease_seconds: {secs} is out of range; use {} to {}",
+                    LEASE_SECONDS.start(),
+                    LEASE_SECONDS.end()
+                ));
+                DEFAULT_LEASE
+            }
+        };
         if errors.is_empty() {
-            Ok(StoreConfig::Postgres(options))
+            Ok(StoreConfig::Postgres { options, lease })
         } else {
             Err(errors)
         }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use switchboard_egress::Download;
 use switchboard_runtime::CallError;
 use switchboard_store::{BlobError, DownloadOutcome, DueDownload, StoreError};
-use switchboard_types::FetchError;
+use switchboard_types::{AttachmentState, FetchError};
 
 use crate::instance::Instance;
 use crate::metrics::{DeadLetter, Export, Outcome, Work};
@@ -67,6 +67,14 @@ impl Queue for Downloads {
 
     async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<DueDownload>, StoreError> {
         self.0.store.due_downloads(now_ms, limit).await
+    }
+
+    async fn still_due(&self, item: &DueDownload) -> Result<bool, StoreError> {
+        // The state alone: a download run twice stores the same content-addressed blob.
+        let attachments = self.0.store.attachments(item.message_id).await?;
+        Ok(attachments
+            .iter()
+            .any(|a| a.position == item.position && a.state == AttachmentState::Pending))
     }
 
     async fn attempt(&self, item: &DueDownload) -> Attempt<Fetched> {

@@ -30,10 +30,14 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::pipeline::error_chain;
+use crate::queue::leasing::Leasing;
 use crate::queue::{Attempt, Decision, Queue, backoff};
 
 /// Items an engine holds in memory at most, in batches of [`Settings::batch`].
 const IN_MEMORY_BATCHES: usize = 4;
+
+/// How soon after another node's wake-up the store is polled.
+const NOTICE_DELAY: Duration = Duration::from_millis(100);
 
 /// How an engine runs; the same for every queue of a daemon.
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +110,9 @@ struct Finished<D> {
     step: Step,
     /// A decision the store refused to record, to record before any new attempt.
     unrecorded: Option<Decision<D>>,
+    /// This node may hold the lane's lease (leasing only): it is let go once the lane
+    /// has nothing more to run here.
+    leased: bool,
 }
 
 /// Runs one queue.
@@ -146,6 +153,13 @@ pub(crate) struct Engine<Q: Queue> {
     /// to the runtime's scheduler, so a burst of follow-up work takes turns with the
     /// webhooks being answered instead of queueing in front of them.
     tasks: FuturesUnordered<BoxFuture<'static, Finished<Q::Done>>>,
+    /// Claims lanes when other nodes share the store's work; `None` on SQLite.
+    leasing: Option<Arc<Leasing>>,
+    /// Wake-ups from other nodes letting go of lanes this node wanted.
+    notices: Option<watch::Receiver<u64>>,
+    /// Leases being let go of; their lanes stay busy until the release is done, so a
+    /// new item of the lane cannot claim before the old lease is gone.
+    releases: FuturesUnordered<BoxFuture<'static, Lane>>,
 }
 
 /// The receiving half of a [`Feed`], until an engine takes it.
@@ -191,13 +205,23 @@ impl<Q: Queue> Engine<Q> {
             more: false,
             progressed: false,
             tasks: FuturesUnordered::new(),
+            leasing: None,
+            notices: None,
+            releases: FuturesUnordered::new(),
         }
+    }
+
+    /// Claims each lane before running it, for a store whose work other nodes share.
+    pub(crate) fn with_leasing(mut self, leasing: Option<Arc<Leasing>>) -> Engine<Q> {
+        self.leasing = leasing;
+        self
     }
 
     /// Runs until `stop` turns true, then gives the items in flight `grace` to finish
     /// and abandons the rest (they are still due in the store, and run after the
     /// restart).
     pub(crate) async fn run(mut self, mut stop: watch::Receiver<bool>, grace: Duration) {
+        self.notices = self.leasing.as_ref().and_then(|l| l.notices());
         let mut next_poll = Instant::now();
         loop {
             if *stop.borrow() {
@@ -233,12 +257,25 @@ impl<Q: Queue> Engine<Q> {
                 Some(finished) = self.tasks.next(), if !self.tasks.is_empty() => {
                     self.finish(finished);
                 }
+                Some(lane) = self.releases.next(), if !self.releases.is_empty() => {
+                    self.released(lane);
+                }
+                Some(()) = notice(&mut self.notices) => {
+                    // Another node let go of a lane this one wanted: look soon, but
+                    // not once per notice when many arrive together.
+                    next_poll = next_poll.min(Instant::now() + NOTICE_DELAY);
+                }
                 () = tokio::time::sleep_until(wake_at) => {}
                 changed = stop.changed() => if changed.is_err() { break },
             }
         }
-        let drained =
-            tokio::time::timeout(grace, async { while self.tasks.next().await.is_some() {} }).await;
+        let drained = tokio::time::timeout(grace, async {
+            while let Some(finished) = self.tasks.next().await {
+                self.finish(finished);
+            }
+            while self.releases.next().await.is_some() {}
+        })
+        .await;
         if drained.is_err() {
             tracing::warn!(
                 queue = Q::NAME,
@@ -264,12 +301,13 @@ impl<Q: Queue> Engine<Q> {
         loop {
             self.drain_inbox();
             self.dispatch();
-            match self.tasks.next().await {
-                Some(done) => {
-                    self.finish(done);
-                    finished += 1;
-                }
-                None => return finished,
+            if let Some(done) = self.tasks.next().await {
+                self.finish(done);
+                finished += 1;
+            } else if let Some(lane) = self.releases.next().await {
+                self.released(lane);
+            } else {
+                return finished;
             }
         }
     }
@@ -371,8 +409,24 @@ impl<Q: Queue> Engine<Q> {
             self.busy.insert(lane.clone());
             let remembered = self.unrecorded.remove(&Q::key(&item).id);
             let (queue, clock, settings) = (self.queue.clone(), self.clock.clone(), self.settings);
+            let leasing = self.leasing.clone();
             self.tasks.push(Box::pin(async move {
                 let id = Q::key(&item).id;
+                if let Some(leasing) = leasing {
+                    if let Some(step) = claim(&*queue, &leasing, &lane, &item).await {
+                        let leased = !matches!(step, Claimed::Elsewhere);
+                        return Finished {
+                            lane,
+                            id,
+                            step: Step::Hold {
+                                until_ms: clock.now_ms(),
+                            },
+                            unrecorded: remembered,
+                            leased,
+                        }
+                        .or_next(matches!(step, Claimed::NotDue));
+                    }
+                }
                 let worked = AssertUnwindSafe(work(&*queue, &*clock, settings, &item, remembered))
                     .catch_unwind()
                     .await;
@@ -396,6 +450,7 @@ impl<Q: Queue> Engine<Q> {
                     id,
                     step,
                     unrecorded,
+                    leased: true,
                 }
             }));
         }
@@ -407,6 +462,7 @@ impl<Q: Queue> Engine<Q> {
             id,
             step,
             unrecorded,
+            leased,
         } = finished;
         self.busy.remove(&lane);
         if let Some(running) = self.running.get_mut(&lane.instance) {
@@ -438,9 +494,111 @@ impl<Q: Queue> Engine<Q> {
                 self.retries.push(Reverse(until_ms));
             }
             if matches!(lane.key, LaneKey::Conversation(_)) {
-                self.held.insert(lane, until_ms);
+                self.held.insert(lane.clone(), until_ms);
             }
         }
+        if leased && !self.queued.contains_key(&lane) {
+            self.release(lane);
+        }
+    }
+
+    /// Lets go of the lane's lease; the lane stays busy until that is done.
+    fn release(&mut self, lane: Lane) {
+        let Some(leasing) = self.leasing.clone() else {
+            return;
+        };
+        self.busy.insert(lane.clone());
+        self.releases.push(Box::pin(async move {
+            if let Err(e) = leasing
+                .release(Q::NAME, &lane.instance, &lane.key.name())
+                .await
+            {
+                // The lease runs out on its own; until then no other node takes the lane.
+                tracing::warn!(queue = Q::NAME, instance = %lane.instance, error = %error_chain(&e), "cannot let go of a lease");
+            }
+            lane
+        }));
+    }
+
+    fn released(&mut self, lane: Lane) {
+        self.busy.remove(&lane);
+        if self.queued.contains_key(&lane) {
+            self.ready
+                .entry(lane.instance.clone())
+                .or_default()
+                .push_back(lane);
+        }
+    }
+}
+
+/// How claiming a lane before an item went, when it did not clear the item to run.
+enum Claimed {
+    /// Another node holds the lane.
+    Elsewhere,
+    /// This node holds the lane, but the item was finished (or attempted again) since
+    /// it was read: another node got to it first.
+    NotDue,
+    /// The store could not be asked; try again after the next poll.
+    Unknown,
+}
+
+/// Claims the item's lane and checks the item is still due; `None` clears it to run.
+async fn claim<Q: Queue>(
+    queue: &Q,
+    leasing: &Leasing,
+    lane: &Lane,
+    item: &Q::Item,
+) -> Option<Claimed> {
+    match leasing
+        .claim(Q::NAME, &lane.instance, &lane.key.name())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return Some(Claimed::Elsewhere),
+        Err(e) => {
+            tracing::warn!(queue = Q::NAME, instance = %lane.instance, error = %error_chain(&e), "cannot claim work; will try again");
+            return Some(Claimed::Unknown);
+        }
+    }
+    match queue.still_due(item).await {
+        Ok(true) => None,
+        Ok(false) => Some(Claimed::NotDue),
+        Err(e) => {
+            tracing::warn!(queue = Q::NAME, instance = %lane.instance, error = %error_chain(&e), "cannot check claimed work; will try again");
+            Some(Claimed::Unknown)
+        }
+    }
+}
+
+impl<D> Finished<D> {
+    /// Turns a hold into "on to the next item" when `next`.
+    fn or_next(mut self, next: bool) -> Finished<D> {
+        if next {
+            self.step = Step::Next;
+        }
+        self
+    }
+}
+
+impl LaneKey {
+    /// The lane's name in the `leases` table.
+    fn name(&self) -> String {
+        match self {
+            LaneKey::Conversation(conversation) => format!("c:{conversation}"),
+            LaneKey::Item(id) => format!("i:{id}"),
+        }
+    }
+}
+
+/// The next wake-up from other nodes, or never without leasing.
+async fn notice(notices: &mut Option<watch::Receiver<u64>>) -> Option<()> {
+    match notices {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(()),
+            // The listener is gone (shutting down): wait for the other branches.
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use switchboard_runtime::CallError;
-use switchboard_store::{DueMessage, HookOutcome, StoreError};
+use switchboard_store::{DueMessage, HookOutcome, StoreError, WorkState};
 
 use crate::metrics::{DeadLetter, Export, Outcome, Work};
 use crate::queue::{Attempt, Decision, ItemKey, Queue};
@@ -41,6 +41,11 @@ impl Queue for Hooks {
 
     async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<DueMessage>, StoreError> {
         self.0.store.due_hooks(now_ms, limit).await
+    }
+
+    async fn still_due(&self, item: &DueMessage) -> Result<bool, StoreError> {
+        let status = self.0.store.message_status(item.message.id).await?;
+        Ok(status.hook_state == WorkState::Pending && status.hook_attempts == item.attempts)
     }
 
     async fn attempt(&self, item: &DueMessage) -> Attempt<Hooked> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use switchboard_runtime::CallError;
-use switchboard_store::{OutboxItem, StoreError};
+use switchboard_store::{OutboxItem, ReplyStatus, StoreError};
 
 use crate::metrics::{DeadLetter, Export, Outcome, Work};
 use crate::queue::{Attempt, Decision, ItemKey, Queue};
@@ -35,6 +35,15 @@ impl Queue for Replies {
 
     async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
         self.0.store.due_replies(now_ms, limit).await
+    }
+
+    async fn still_due(&self, item: &OutboxItem) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .store
+            .send_status(item.id)
+            .await?
+            .is_some_and(|now| now.status == ReplyStatus::Pending && now.attempts == item.attempts))
     }
 
     async fn attempt(&self, item: &OutboxItem) -> Attempt<Option<String>> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use switchboard_agent::{Reply, Turn, TurnAttachment};
-use switchboard_store::{DueMessage, NewReply, StoreError};
+use switchboard_store::{DueMessage, NewReply, StoreError, WorkState};
 use switchboard_types::{AttachmentState, NoTurn, OutboundAttachment, StoredMessage};
 
 use crate::access::Admission;
@@ -55,6 +55,11 @@ impl Queue for Turns {
 
     async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<DueMessage>, StoreError> {
         self.0.store.pending_turns(now_ms, limit).await
+    }
+
+    async fn still_due(&self, item: &DueMessage) -> Result<bool, StoreError> {
+        let status = self.0.store.message_status(item.message.id).await?;
+        Ok(status.agent_state == WorkState::Pending && status.agent_attempts == item.attempts)
     }
 
     async fn attempt(&self, item: &DueMessage) -> Attempt<TurnDone> {

@@ -6,15 +6,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard_runtime::{CallError, Polled};
+use switchboard_runtime::{CallError, POLL_DEADLINE, Polled};
 
 use crate::instance::Instance;
 use crate::metrics::{Export, Poll};
 use crate::pipeline::error_chain;
 use crate::queue::backoff;
 use crate::shared::Shared;
-use crate::workers::Stop;
 use crate::workers::received::commit;
+use crate::workers::{Stop, lease};
 
 /// The longest wait between two polls after errors. A channel error that needs the
 /// operator (a webhook still set, a revoked token) is retried this often, so polling
@@ -24,6 +24,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// The least time between two polls that brought nothing, so a platform that answers
 /// an empty poll at once (a long-poll timeout of 0) is not asked in a tight loop.
 const MIN_EMPTY_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The receiving lease a poll takes: it must outlast the poll's own deadline.
+const POLL_LEASE: Duration = POLL_DEADLINE.saturating_add(Duration::from_secs(5));
 
 /// Runs the poll loop of instance `name` until the daemon stops. The instance is
 /// looked up before every poll, so a reloaded component takes over at the next one.
@@ -36,6 +39,7 @@ pub(crate) async fn run(shared: Arc<Shared>, name: String, mut stop: Stop) {
             break;
         }
         let wait = match shared.instance(&name) {
+            Some(_) if !lease::hold(&shared, &name, POLL_LEASE).await => lease::standby(&shared),
             Some(instance) => {
                 let round = tokio::select! {
                     round = poll_once(&shared, &instance) => round,
@@ -71,6 +75,7 @@ pub(crate) async fn run(shared: Arc<Shared>, name: String, mut stop: Stop) {
             }
         }
     }
+    lease::release(&shared, &name).await;
     tracing::info!(instance = %name, "polling stopped");
 }
 

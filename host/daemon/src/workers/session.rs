@@ -18,8 +18,8 @@ use crate::instance::Instance;
 use crate::metrics::{Export, SessionEvent};
 use crate::queue::backoff;
 use crate::shared::Shared;
-use crate::workers::Stop;
 use crate::workers::received::commit;
+use crate::workers::{Stop, lease};
 
 /// The largest frame a platform may send; a larger one closes the connection. Slack
 /// envelopes and Discord dispatches of a DM bot are a few KiB.
@@ -54,10 +54,15 @@ pub(crate) async fn run(shared: Arc<Shared>, name: String, mut stop: Stop) {
             break;
         }
         let wait = match shared.instance(&name) {
+            Some(_) if !lease::hold(&shared, &name, Duration::ZERO).await => {
+                lease::standby(&shared)
+            }
             Some(instance) => {
                 let started = Instant::now();
                 let ended = tokio::select! {
                     ended = connection(&shared, &instance, &mut memo) => ended,
+                    // Another node receives now: this connection must not ack anything more.
+                    () = lease::kept(&shared, &name) => Ended::Retry { asked: None },
                     // The connection is dropped: nothing acknowledged is lost, and what
                     // was not acknowledged the platform sends again.
                     _ = stop.changed() => break,
@@ -86,6 +91,7 @@ pub(crate) async fn run(shared: Arc<Shared>, name: String, mut stop: Stop) {
             }
         }
     }
+    lease::release(&shared, &name).await;
     tracing::info!(instance = %name, "session stopped");
 }
 

@@ -196,3 +196,28 @@ CREATE TABLE receive_cursors (
     cursor        TEXT   NOT NULL,
     updated_at_ms BIGINT NOT NULL
 );
+
+-- Work a node has taken: one row per lane (a conversation of a queue, a single item,
+-- or an instance's receiver), held until `until_ms` of the database's clock. A node
+-- that dies stops extending its leases, and another node takes a lane over once its
+-- lease has run out. `wanted` records that another node asked while it was held, so
+-- that releasing it wakes the other nodes up (NOTIFY switchboard_work).
+CREATE TABLE leases (
+    queue     TEXT    NOT NULL,
+    instance  TEXT    NOT NULL,
+    lane      TEXT    NOT NULL,
+    owner     TEXT    NOT NULL,
+    until_ms  BIGINT  NOT NULL,
+    wanted    BOOLEAN NOT NULL DEFAULT false,
+    PRIMARY KEY (queue, instance, lane)
+);
+
+-- The nodes serving this database and what each has installed, for `switchboard
+-- check` to compare.
+CREATE TABLE nodes (
+    node          TEXT   PRIMARY KEY,
+    host          TEXT   NOT NULL,
+    started_at_ms BIGINT NOT NULL,
+    seen_at_ms    BIGINT NOT NULL,
+    installed     TEXT   NOT NULL
+);

@@ -12,6 +12,7 @@ mod cursors;
 mod dead_letters;
 mod history;
 mod kv;
+mod leases;
 mod messages;
 mod outbox;
 mod requeue;
@@ -38,9 +39,6 @@ pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Any number; it only has to be the same in every node, so that two `migrate` runs
 /// at once apply each migration once.
 const MIGRATE_LOCK: i64 = 0x5357_4244_4d49_4752;
-
-/// The session lock a serving node holds (see [`Postgres::serve_alone`]).
-const NODE_LOCK: i64 = 0x5357_4244_4e4f_4445;
 
 /// How to reach the database.
 #[derive(Clone)]
@@ -97,8 +95,7 @@ struct Inner {
     /// in id order as SQLite's single writer does.
     persist: tokio::sync::Mutex<()>,
     commits: AtomicU64,
-    /// The connection holding [`NODE_LOCK`] while this node serves.
-    node_lock: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
+    /// For connections of its own: listening for wake-ups.
     config: tokio_postgres::Config,
 }
 
@@ -195,7 +192,6 @@ impl Postgres {
                 pool,
                 persist: tokio::sync::Mutex::new(()),
                 commits: AtomicU64::new(0),
-                node_lock: tokio::sync::Mutex::new(None),
                 config: config_for_lock,
             }),
         })
@@ -218,45 +214,6 @@ impl Postgres {
             )
             .await?
             .get(0))
-    }
-
-    /// Takes the database for this node alone until the store is dropped: the work
-    /// queues are not yet claimed with leases, so two nodes serving one database would
-    /// both run the same due work. The lock lives in a session of its own, so a node
-    /// that dies (even by `kill -9`) releases it when the server sees its connection
-    /// close. Fails with [`StoreError::NodeLocked`] while another node holds it.
-    pub(crate) async fn serve_alone(&self) -> Result<(), StoreError> {
-        let mut held = self.inner.node_lock.lock().await;
-        if held.as_ref().is_some_and(|client| !client.is_closed()) {
-            return Ok(());
-        }
-        let (client, connection) = self.inner.config.connect(NoTls).await?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::warn!(error = %error, "the connection holding the node lock ended");
-            }
-        });
-        let locked: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&NODE_LOCK])
-            .await?
-            .get(0);
-        if !locked {
-            let holder: Option<String> = client
-                .query_opt(
-                    "SELECT coalesce(a.client_addr::text, 'a local socket')
-                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                     WHERE l.locktype = 'advisory' AND l.granted
-                       AND l.objid = ($1::bigint & x'FFFFFFFF'::bigint)::oid",
-                    &[&NODE_LOCK],
-                )
-                .await?
-                .map(|row| row.get(0));
-            return Err(StoreError::NodeLocked {
-                holder: holder.unwrap_or_else(|| "an unknown client".to_owned()),
-            });
-        }
-        *held = Some(client);
-        Ok(())
     }
 
     /// A pooled connection.
