@@ -5,8 +5,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use switchboard_store::{Store, StoreOptions};
 
 use crate::config::ConfigFile;
 

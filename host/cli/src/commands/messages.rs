@@ -1,7 +1,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use switchboard_store::Store;
 
 use crate::config::ConfigFile;

@@ -5,8 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use switchboard_store::{Pairing, Store, StoreOptions};
+use switchboard_store::{Pairing, Store};
 
 use crate::config::ConfigFile;
 

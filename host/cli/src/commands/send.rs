@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use switchboard_store::{BlobStore, NewSend, Store, StoreOptions};
+use switchboard_store::{BlobStore, NewSend};
 use switchboard_types::OutboundAttachment;
 
 use crate::config::ConfigFile;

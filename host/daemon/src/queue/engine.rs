@@ -412,20 +412,25 @@ impl<Q: Queue> Engine<Q> {
             let leasing = self.leasing.clone();
             self.tasks.push(Box::pin(async move {
                 let id = Q::key(&item).id;
-                if let Some(leasing) = leasing {
-                    if let Some(step) = claim(&*queue, &leasing, &lane, &item).await {
-                        let leased = !matches!(step, Claimed::Elsewhere);
-                        return Finished {
-                            lane,
-                            id,
-                            step: Step::Hold {
-                                until_ms: clock.now_ms(),
-                            },
-                            unrecorded: remembered,
-                            leased,
-                        }
-                        .or_next(matches!(step, Claimed::NotDue));
-                    }
+                if let Some(leasing) = leasing
+                    && let Some(step) = claim(&*queue, &leasing, &lane, &item).await
+                {
+                    let hold = Step::Hold {
+                        until_ms: clock.now_ms(),
+                    };
+                    let (step, unrecorded, leased) = match step {
+                        // Another node finished it: nothing of ours to record.
+                        Claimed::NotDue => (Step::Next, None, true),
+                        Claimed::Elsewhere => (hold, remembered, false),
+                        Claimed::Unknown => (hold, remembered, true),
+                    };
+                    return Finished {
+                        lane,
+                        id,
+                        step,
+                        unrecorded,
+                        leased,
+                    };
                 }
                 let worked = AssertUnwindSafe(work(&*queue, &*clock, settings, &item, remembered))
                     .catch_unwind()
@@ -567,16 +572,6 @@ async fn claim<Q: Queue>(
             tracing::warn!(queue = Q::NAME, instance = %lane.instance, error = %error_chain(&e), "cannot check claimed work; will try again");
             Some(Claimed::Unknown)
         }
-    }
-}
-
-impl<D> Finished<D> {
-    /// Turns a hold into "on to the next item" when `next`.
-    fn or_next(mut self, next: bool) -> Finished<D> {
-        if next {
-            self.step = Step::Next;
-        }
-        self
     }
 }
 
