@@ -124,7 +124,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(arg) => {
             commands::serve::run(&arg.config, cli.log_format, commands::serve::wasm_loader).await
         }
-        Command::Check(arg) => commands::check::run(&arg.config),
+        Command::Check(arg) => commands::check::run(&arg.config).await,
         Command::Migrate(arg) => commands::migrate::run(&arg.config).await,
         Command::Install(args) => commands::install::run(args).await,
         Command::Uninstall(args) => commands::uninstall::run(&args),

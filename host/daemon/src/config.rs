@@ -48,6 +48,22 @@ pub enum StoreConfig {
     },
 }
 
+/// What a node runs, as it tells the other nodes of a shared database: one line per
+/// component (`name version sha256`), sorted, each once.
+pub fn installed_summary<'a>(components: impl Iterator<Item = &'a ComponentRef>) -> String {
+    let lines: std::collections::BTreeSet<String> = components
+        .map(|c| format!("{} {} {}", c.name, c.version, c.sha256))
+        .collect();
+    lines.into_iter().collect::<Vec<_>>().join("\n")
+}
+
+/// This machine's host name, for telling nodes apart.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "unknown-host".to_owned())
+}
+
 /// `store.lease_seconds` when not set.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 

@@ -59,11 +59,9 @@ pub fn database_path(data_dir: &std::path::Path) -> std::path::PathBuf {
 /// This process's name among the nodes sharing a database: host, process id and start
 /// time, so a restarted node never mistakes an old lease for its own.
 fn node_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "node".to_owned());
     format!(
-        "{host}-{}-{}",
+        "{}-{}-{}",
+        crate::config::host_name(),
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

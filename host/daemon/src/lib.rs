@@ -37,7 +37,7 @@ pub use access::{AccessPolicy, DmPolicy, GroupPolicy, Rate, RateError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     ApiConfig, ComponentRef, DEFAULT_LEASE, DEFAULT_MAX_ATTACHMENT_BYTES, DaemonConfig,
-    InstanceConfig, ServerLimits, StoreConfig, WorkerConfig,
+    InstanceConfig, ServerLimits, StoreConfig, WorkerConfig, host_name, installed_summary,
 };
 pub use daemon::{Daemon, database_path, open_store};
 pub use loader::{ChannelLoader, LoadedChannel, WasmLoader};

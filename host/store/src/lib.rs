@@ -96,7 +96,7 @@ pub use postgres::PostgresOptions;
 pub use store::Store;
 pub use types::{
     API_KEY_TTL_MS, Counts, DeadLetter, DeadLetterKind, DownloadOutcome, DueDownload, DueMessage,
-    HookOutcome, LaneLease, MessageStatus, NewDeadLetter, NewReply, NewSend, OutboxItem, Pairing,
-    PairingRequest, PersistOutcome, QueueDepths, ReceivedStored, ReplyStatus, SendQueued,
-    StateQuota, StateUsage, StoreOptions, WorkState, WriterStats,
+    HookOutcome, LaneLease, MessageStatus, NewDeadLetter, NewReply, NewSend, NodeRecord,
+    OutboxItem, Pairing, PairingRequest, PersistOutcome, QueueDepths, ReceivedStored, ReplyStatus,
+    SendQueued, StateQuota, StateUsage, StoreOptions, WorkState, WriterStats,
 };

@@ -9,9 +9,9 @@ use crate::postgres::{Postgres, PostgresOptions};
 use crate::sqlite::Sqlite;
 use crate::{
     Counts, DeadLetter, DownloadOutcome, DueDownload, DueMessage, HookOutcome, LaneLease,
-    MessageStatus, NewDeadLetter, NewReply, NewSend, OutboxItem, Pairing, PairingRequest,
-    PersistOutcome, QueueDepths, ReceivedStored, SendQueued, StateQuota, StateUsage, StoreError,
-    StoreOptions, WriterStats,
+    MessageStatus, NewDeadLetter, NewReply, NewSend, NodeRecord, OutboxItem, Pairing,
+    PairingRequest, PersistOutcome, QueueDepths, ReceivedStored, SendQueued, StateQuota,
+    StateUsage, StoreError, StoreOptions, WriterStats,
 };
 
 /// The durable store. Cheap to clone; every clone shares the backend's connections.
@@ -141,6 +141,28 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(_) => None,
             Backend::Postgres(db) => Some(db.work_notices()),
+        }
+    }
+
+    /// Records that `node` (on `host`) serves this database with the components in
+    /// `installed`; repeated while it runs. Nothing to record for SQLite.
+    pub async fn announce_node(
+        &self,
+        node: &str,
+        host: &str,
+        installed: &str,
+    ) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(db) => db.announce_node(node, host, installed).await,
+        }
+    }
+
+    /// The nodes that announced themselves at or after `since_ms`; none for SQLite.
+    pub async fn nodes_seen_since(&self, since_ms: i64) -> Result<Vec<NodeRecord>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(Vec::new()),
+            Backend::Postgres(db) => db.nodes_seen_since(since_ms).await,
         }
     }
 

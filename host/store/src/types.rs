@@ -417,6 +417,20 @@ pub struct LaneLease<'a> {
     pub lane: &'a str,
 }
 
+/// A node that serves (or served) a shared database, as it last announced itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// The node's name: host, process id and start time.
+    pub node: String,
+    pub host: String,
+    /// Unix milliseconds.
+    pub started_at_ms: i64,
+    /// Unix milliseconds of its last announcement.
+    pub seen_at_ms: i64,
+    /// What it runs, one component per line (`name version sha256`), sorted.
+    pub installed: String,
+}
+
 /// A pairing code waiting for the operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pairing {

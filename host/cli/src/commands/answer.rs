@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-
 use crate::config::ConfigFile;
 
 #[derive(Debug, clap::Args)]

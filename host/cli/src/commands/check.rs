@@ -1,10 +1,14 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use switchboard_daemon::{DaemonConfig, StoreConfig, installed_summary};
+
 use crate::config::ConfigFile;
 
-/// Runs every check `serve` runs before it starts, without starting.
-pub(crate) fn run(path: &Path) -> anyhow::Result<ExitCode> {
+/// Runs every check `serve` runs before it starts, without starting. With a
+/// PostgreSQL store it also reaches the database and compares this node's components
+/// with what the other nodes serving it reported.
+pub(crate) async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let file = ConfigFile::load(path)?;
     match file.lower() {
         Ok(config) => {
@@ -32,7 +36,7 @@ pub(crate) fn run(path: &Path) -> anyhow::Result<ExitCode> {
                     instance.component.manifest.wit
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            check_shared_store(&config).await
         }
         Err(problems) => {
             eprintln!(
@@ -43,4 +47,50 @@ pub(crate) fn run(path: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// For a PostgreSQL store: the database is reachable and migrated, and every node seen
+/// recently runs the same components as this one (a warning otherwise: a delivery
+/// could be handled by either version).
+async fn check_shared_store(config: &DaemonConfig) -> anyhow::Result<ExitCode> {
+    let StoreConfig::Postgres { lease, .. } = &config.store else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let store = match switchboard_daemon::open_store(&config.store, &config.data_dir, true).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("store: {e:#}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!("  store: PostgreSQL, schema up to date");
+    let ours = installed_summary(config.instances.iter().map(|i| &i.component));
+    // Nodes announce themselves every third of the lease; three leases back is "now".
+    let since = now_ms() - i64::try_from(lease.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
+    for node in store.nodes_seen_since(since).await? {
+        if node.installed != ours {
+            println!(
+                "  warning: node {} on {} runs different components:\n    it:   {}\n    here: {}",
+                node.node,
+                node.host,
+                one_line(&node.installed),
+                one_line(&ours)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn one_line(summary: &str) -> String {
+    if summary.is_empty() {
+        "(none)".to_owned()
+    } else {
+        summary.replace('\n', ", ")
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

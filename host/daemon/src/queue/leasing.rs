@@ -43,7 +43,12 @@ impl Leasing {
             .clone()
     }
 
-    /// The lease's length: at least one attempt's deadline.
+    /// This node's name in the `leases` and `nodes` tables.
+    pub(crate) fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The lease's length.
     pub(crate) fn hold(&self) -> Duration {
         self.hold
     }

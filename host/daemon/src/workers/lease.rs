@@ -82,6 +82,16 @@ pub(crate) async fn renew(shared: std::sync::Arc<Shared>, mut stop: crate::worke
         return;
     };
     loop {
+        let installed = crate::config::installed_summary(
+            shared.instances().values().map(|instance| &instance.source),
+        );
+        if let Err(e) = shared
+            .store
+            .announce_node(leasing.owner(), &crate::config::host_name(), &installed)
+            .await
+        {
+            tracing::warn!(error = %error_chain(&e), "cannot announce this node");
+        }
         tokio::select! {
             () = tokio::time::sleep(leasing.hold() / 3) => {}
             _ = stop.changed() => return,

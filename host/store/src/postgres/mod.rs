@@ -14,6 +14,7 @@ mod history;
 mod kv;
 mod leases;
 mod messages;
+mod nodes;
 mod outbox;
 mod requeue;
 mod rows;
@@ -262,7 +263,6 @@ impl Postgres {
         WriterStats {
             commits,
             commands: commits,
-            ..WriterStats::default()
         }
     }
 

@@ -1,21 +1,55 @@
-//! TODO(port): requeue
-#![allow(unused_variables, unused_imports)]
-
-use switchboard_types::*;
+//! Putting failed work back in its queue, for replaying `agent` and `hook` dead
+//! letters once the cause is fixed.
 
 use super::Postgres;
-use crate::*;
+use super::rows::expect_one;
+use crate::StoreError;
+use crate::columns::now_ms;
 
 impl Postgres {
     pub(crate) async fn requeue_turn(&self, message_id: i64) -> Result<(), StoreError> {
-        unimplemented!("postgres: requeue_turn")
+        let changed = self
+            .write_one(
+                "UPDATE messages SET agent_state = 'pending', agent_attempts = 0,
+                     agent_next_at_ms = $2, agent_error = NULL
+                 WHERE id = $1",
+                message_id,
+            )
+            .await?;
+        expect_one(changed, "messages", message_id)
     }
 
     pub(crate) async fn requeue_hook(&self, message_id: i64) -> Result<(), StoreError> {
-        unimplemented!("postgres: requeue_hook")
+        let changed = self
+            .write_one(
+                "UPDATE messages SET hook_state = 'pending', hook_attempts = 0,
+                     hook_next_at_ms = $2, hook_error = NULL
+                 WHERE id = $1",
+                message_id,
+            )
+            .await?;
+        expect_one(changed, "messages", message_id)
     }
 
     pub(crate) async fn requeue_denied_turn(&self, message_id: i64) -> Result<bool, StoreError> {
-        unimplemented!("postgres: requeue_denied_turn")
+        let changed = self
+            .write_one(
+                "UPDATE messages SET agent_state = 'pending', agent_attempts = 0,
+                     agent_next_at_ms = $2, agent_error = NULL, no_turn = NULL
+                 WHERE id = $1 AND no_turn IN ('pairing-pending', 'not-allowed',
+                     'no-mention', 'rate-limited', 'daily-cap', 'loop-paused')",
+                message_id,
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    /// Runs `sql` with the message id as `$1` and now as `$2`; returns the rows changed.
+    async fn write_one(&self, sql: &str, message_id: i64) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await?;
+        let changed = client.execute(&stmt, &[&message_id, &now_ms()]).await?;
+        self.committed();
+        Ok(changed)
     }
 }

@@ -5,13 +5,12 @@ use std::time::Duration;
 use switchboard_store::{PairingRequest, WorkState};
 use switchboard_types::NoTurn;
 
-use crate::support::{message, open, stored};
+use crate::support::{message, on_both, stored};
 
 const HOUR_MS: i64 = 3_600_000;
 
-#[tokio::test]
-async fn a_sender_gets_one_code_until_it_expires_and_pending_codes_are_bounded() {
-    let t = open();
+on_both! {
+async fn a_sender_gets_one_code_until_it_expires_and_pending_codes_are_bounded(t) {
     let first = t
         .store
         .request_pairing("tg", "1", Some("Ada"), "AAAAAAAA", HOUR_MS, 2)
@@ -67,10 +66,10 @@ async fn a_sender_gets_one_code_until_it_expires_and_pending_codes_are_bounded()
         .unwrap();
     assert!(matches!(fresh, PairingRequest::Created(_)));
 }
+}
 
-#[tokio::test]
-async fn approving_grants_access_denying_holds_the_sender_and_revoking_withdraws() {
-    let t = open();
+on_both! {
+async fn approving_grants_access_denying_holds_the_sender_and_revoking_withdraws(t) {
     for (sender, code) in [("1", "AAAAAAAA"), ("2", "BBBBBBBB")] {
         t.store
             .request_pairing("tg", sender, None, code, HOUR_MS, 10)
@@ -113,10 +112,10 @@ async fn approving_grants_access_denying_holds_the_sender_and_revoking_withdraws
     assert!(!t.store.is_granted("tg", "1").await.unwrap());
     assert!(!t.store.revoke_access("tg", "1").await.unwrap());
 }
+}
 
-#[tokio::test]
-async fn a_skipped_turn_keeps_its_reason_and_queues_the_notice_once() {
-    let t = open();
+on_both! {
+async fn a_skipped_turn_keeps_its_reason_and_queues_the_notice_once(t) {
     let m = stored(&t.store, "tg", message("5:1", "5", "hi")).await;
     let queued = t
         .store
@@ -135,4 +134,5 @@ async fn a_skipped_turn_keeps_its_reason_and_queues_the_notice_once() {
         .await
         .unwrap();
     assert_eq!(t.store.replies(None, 10).await.unwrap().len(), 1);
+}
 }

@@ -3,7 +3,7 @@
 
 use switchboard_store::{DeadLetterKind, NewDeadLetter, PersistOutcome, Store, StoreOptions};
 
-use crate::support::{message, open};
+use crate::support::{message, on_both, open};
 
 fn unmapped(payload: &str) -> NewDeadLetter {
     NewDeadLetter {
@@ -62,9 +62,8 @@ async fn a_poll_commits_its_messages_dead_letters_and_cursor_together_and_the_cu
     assert_eq!(letters[0].payload, br#"{"update_id":12}"#);
 }
 
-#[tokio::test]
-async fn a_batch_fetched_again_after_a_crash_is_stored_once_and_no_cursor_keeps_the_old_one() {
-    let t = open();
+on_both! {
+async fn a_batch_fetched_again_after_a_crash_is_stored_once_and_no_cursor_keeps_the_old_one(t) {
     let s = &t.store;
     let batch = || vec![message("1:1", "1", "a"), message("1:2", "1", "b")];
     s.persist_received("tg", batch(), Vec::new(), Some("3".to_owned()), |_| {})
@@ -90,6 +89,7 @@ async fn a_batch_fetched_again_after_a_crash_is_stored_once_and_no_cursor_keeps_
         .unwrap();
     assert_eq!(s.receive_cursor("tg").await.unwrap().as_deref(), Some("4"));
     assert_eq!(s.counts().await.unwrap().messages, 2);
+}
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 use switchboard_store::{DeadLetterKind, NewDeadLetter, StoreError};
 
-use crate::support::open;
+use crate::support::on_both;
 
 fn delivery(body: &[u8]) -> NewDeadLetter {
     NewDeadLetter {
@@ -11,9 +11,8 @@ fn delivery(body: &[u8]) -> NewDeadLetter {
     }
 }
 
-#[tokio::test]
-async fn dead_letters_are_kept_until_replayed_and_listed_oldest_first() {
-    let t = open();
+on_both! {
+async fn dead_letters_are_kept_until_replayed_and_listed_oldest_first(t) {
     let s = &t.store;
     let raw = br#"{"method":"POST","path":"/webhooks/slack","body":"e30="}"#;
     let first = s.dead_letter(delivery(raw)).await.unwrap();
@@ -56,10 +55,10 @@ async fn dead_letters_are_kept_until_replayed_and_listed_oldest_first() {
         })
     ));
 }
+}
 
-#[tokio::test]
-async fn a_dead_letter_prints_its_json_payload_as_json() {
-    let t = open();
+on_both! {
+async fn a_dead_letter_prints_its_json_payload_as_json(t) {
     let s = &t.store;
     s.dead_letter(delivery(br#"{"ok":false}"#)).await.unwrap();
     s.dead_letter(delivery(b"plain text")).await.unwrap();
@@ -75,4 +74,5 @@ async fn a_dead_letter_prints_its_json_payload_as_json() {
     assert_eq!(json[0]["kind"], "delivery");
     assert_eq!(json[1]["payload"], "plain text");
     assert_eq!(json[2]["payload"], serde_json::json!([255]));
+}
 }

@@ -1,14 +1,13 @@
 use switchboard_types::{HistoryEntry, Role};
 
-use crate::support::{message, open, stored};
+use crate::support::{message, on_both, stored};
 
 fn turns(history: &[HistoryEntry]) -> Vec<(Role, &str)> {
     history.iter().map(|e| (e.role, e.text.as_str())).collect()
 }
 
-#[tokio::test]
-async fn history_interleaves_messages_and_replies_oldest_first() {
-    let t = open();
+on_both! {
+async fn history_interleaves_messages_and_replies_oldest_first(t) {
     let s = &t.store;
     let m1 = stored(s, "wa", message("1", "c", "hi")).await;
     // The second message arrives before the agent answered the first.
@@ -55,10 +54,10 @@ async fn history_interleaves_messages_and_replies_oldest_first() {
     );
     assert_eq!(s.history("wa", "c", i64::MAX, 100).await.unwrap().len(), 6);
 }
+}
 
-#[tokio::test]
-async fn history_leaves_out_dead_replies_and_messages_without_text() {
-    let t = open();
+on_both! {
+async fn history_leaves_out_dead_replies_and_messages_without_text(t) {
     let s = &t.store;
     let m1 = stored(s, "wa", message("1", "c", "hi")).await;
     let mut image = message("2", "c", "");
@@ -82,10 +81,10 @@ async fn history_leaves_out_dead_replies_and_messages_without_text() {
         [(Role::User, "hi"), (Role::Assistant, "operator note")]
     );
 }
+}
 
-#[tokio::test]
-async fn history_of_a_long_conversation_is_its_newest_turns() {
-    let t = open();
+on_both! {
+async fn history_of_a_long_conversation_is_its_newest_turns(t) {
     let s = &t.store;
     let mut last = None;
     for i in 0..60 {
@@ -119,4 +118,5 @@ async fn history_of_a_long_conversation_is_its_newest_turns() {
             (Role::Assistant, "r58"),
         ]
     );
+}
 }

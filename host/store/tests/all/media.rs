@@ -5,7 +5,7 @@
 use switchboard_store::{DeadLetterKind, DownloadOutcome, HookOutcome};
 use switchboard_types::{Attachment, AttachmentKind, AttachmentState, NoTurn};
 
-use crate::support::{message, open, stored};
+use crate::support::{message, on_both, stored};
 
 fn photo(reference: &str) -> Attachment {
     Attachment {
@@ -18,9 +18,8 @@ fn photo(reference: &str) -> Attachment {
     }
 }
 
-#[tokio::test]
-async fn downloads_wait_for_the_turn_then_are_due_once_and_recorded() {
-    let t = open();
+on_both! {
+async fn downloads_wait_for_the_turn_then_are_due_once_and_recorded(t) {
     let s = &t.store;
     let mut m = message("m1", "c", "look");
     m.attachments = vec![photo("a"), photo("b")];
@@ -74,10 +73,10 @@ async fn downloads_wait_for_the_turn_then_are_due_once_and_recorded() {
     s.requeue_download(m.id, 1).await.unwrap();
     assert_eq!(s.pending_downloads(m.id).await.unwrap(), 1);
 }
+}
 
-#[tokio::test]
-async fn a_message_that_gets_no_turn_never_has_its_files_fetched() {
-    let t = open();
+on_both! {
+async fn a_message_that_gets_no_turn_never_has_its_files_fetched(t) {
     let s = &t.store;
     let mut m = message("m2", "c", "hi");
     m.attachments = vec![photo("a")];
@@ -94,10 +93,10 @@ async fn a_message_that_gets_no_turn_never_has_its_files_fetched() {
     );
     assert!(s.release_downloads(m.id).await.unwrap().is_empty());
 }
+}
 
-#[tokio::test]
-async fn a_blob_is_pruned_only_once_no_message_refers_to_it() {
-    let t = open();
+on_both! {
+async fn a_blob_is_pruned_only_once_no_message_refers_to_it(t) {
     let s = &t.store;
     let mut m = message("m3", "c", "x");
     m.attachments = vec![photo("a")];
@@ -125,4 +124,5 @@ async fn a_blob_is_pruned_only_once_no_message_refers_to_it() {
     assert_eq!(s.prune(later).await.unwrap(), 1);
     assert_eq!(s.prune_blobs(later).await.unwrap(), vec![sha.clone()]);
     assert_eq!(s.blob_recorded(sha).await.unwrap(), None);
+}
 }

@@ -5,11 +5,10 @@ use switchboard_types::{
     Attachment, AttachmentKind, ChatType, InboundMessage, MessageKind, NoTurn, Reaction, SenderKind,
 };
 
-use crate::support::{message, open, stored};
+use crate::support::{message, on_both, open, stored};
 
-#[tokio::test]
-async fn the_same_external_id_twice_is_one_row_and_a_duplicate() {
-    let t = open();
+on_both! {
+async fn the_same_external_id_twice_is_one_row_and_a_duplicate(t) {
     let first = stored(&t.store, "wa", message("wamid.1", "c1", "hello")).await;
 
     let again = t
@@ -31,10 +30,10 @@ async fn the_same_external_id_twice_is_one_row_and_a_duplicate() {
     );
     assert_eq!(t.store.counts().await.unwrap().pending_turns, 1);
 }
+}
 
-#[tokio::test]
-async fn the_same_external_id_in_two_instances_is_two_rows() {
-    let t = open();
+on_both! {
+async fn the_same_external_id_in_two_instances_is_two_rows(t) {
     let a = stored(&t.store, "slack-a", message("C1:1.0", "C1", "hi")).await;
     let b = stored(&t.store, "slack-b", message("C1:1.0", "C1", "hi")).await;
     assert_ne!(a.id, b.id);
@@ -46,6 +45,7 @@ async fn the_same_external_id_in_two_instances_is_two_rows() {
         t.store.messages(Some("slack-b"), 10).await.unwrap(),
         vec![b]
     );
+}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,9 +85,8 @@ async fn a_hundred_concurrent_deliveries_of_one_id_store_it_once() {
     assert_eq!(t.store.counts().await.unwrap().messages, 1);
 }
 
-#[tokio::test]
-async fn one_call_stores_a_batch_in_order_in_one_commit() {
-    let t = open();
+on_both! {
+async fn one_call_stores_a_batch_in_order_in_one_commit(t) {
     let before = t.store.stats();
     let batch = vec![
         message("m1", "c1", "one"),
@@ -119,10 +118,10 @@ async fn one_call_stores_a_batch_in_order_in_one_commit() {
     );
     assert_eq!(t.store.counts().await.unwrap().messages, 3);
 }
+}
 
-#[tokio::test]
-async fn non_ascii_text_and_extreme_values_round_trip() {
-    let t = open();
+on_both! {
+async fn non_ascii_text_and_extreme_values_round_trip(t) {
     let mut m = message("wamid.ü-🦀", "+49 170 ☎", "");
     m.text = Some("Grüße 👋🏽 — مرحبا — 你好 — e\u{301} — \u{202e}reversed".to_owned());
     m.sender_name = Some("Zoë Ørsted".to_owned());
@@ -137,10 +136,10 @@ async fn non_ascii_text_and_extreme_values_round_trip() {
     assert_eq!(read, vec![stored.clone()]);
     assert_eq!(read[0].message, m);
 }
+}
 
-#[tokio::test]
-async fn an_edit_replaces_the_text_and_queues_no_new_work() {
-    let t = open();
+on_both! {
+async fn an_edit_replaces_the_text_and_queues_no_new_work(t) {
     let original = stored(&t.store, "tg", message("5:9", "5", "teh typo")).await;
     t.store
         .finish_hook(original.id, HookOutcome::Done)
@@ -175,10 +174,10 @@ async fn an_edit_replaces_the_text_and_queues_no_new_work() {
     let counts = t.store.counts().await.unwrap();
     assert_eq!((counts.pending_hooks, counts.pending_turns), (0, 0));
 }
+}
 
-#[tokio::test]
-async fn an_edit_of_an_unknown_message_is_kept_without_a_turn_or_a_hook() {
-    let t = open();
+on_both! {
+async fn an_edit_of_an_unknown_message_is_kept_without_a_turn_or_a_hook(t) {
     let mut edit = message("never-seen", "c", "edited text");
     edit.is_edit = true;
 
@@ -197,10 +196,10 @@ async fn an_edit_of_an_unknown_message_is_kept_without_a_turn_or_a_hook() {
     let listed = t.store.messages(None, 10).await.unwrap();
     assert_eq!(listed[0].no_turn, Some(NoTurn::Edit), "the reason is kept");
 }
+}
 
-#[tokio::test]
-async fn the_newest_edit_wins_whatever_order_the_edits_arrive_in() {
-    let t = open();
+on_both! {
+async fn the_newest_edit_wins_whatever_order_the_edits_arrive_in(t) {
     let original = stored(&t.store, "tg", message("5:9", "5", "v0")).await;
     let edit = |text: &str, at_ms: u64| InboundMessage {
         is_edit: true,
@@ -238,10 +237,10 @@ async fn the_newest_edit_wins_whatever_order_the_edits_arrive_in() {
     let stored = &t.store.messages(None, 1).await.unwrap()[0];
     assert_eq!(stored.message.text.as_deref(), Some("v3"));
 }
+}
 
-#[tokio::test]
-async fn what_no_person_wrote_to_the_bot_is_stored_with_its_reason_and_no_turn() {
-    let t = open();
+on_both! {
+async fn what_no_person_wrote_to_the_bot_is_stored_with_its_reason_and_no_turn(t) {
     let reaction = InboundMessage {
         kind: MessageKind::Reaction,
         text: None,
@@ -298,10 +297,10 @@ async fn what_no_person_wrote_to_the_bot_is_stored_with_its_reason_and_no_turn()
     assert_eq!(listed[0].message, person);
     assert_eq!(listed[2].message, reaction);
 }
+}
 
-#[tokio::test]
-async fn messages_lists_the_newest_first_within_the_limit() {
-    let t = open();
+on_both! {
+async fn messages_lists_the_newest_first_within_the_limit(t) {
     for i in 0..5 {
         stored(
             &t.store,
@@ -322,4 +321,5 @@ async fn messages_lists_the_newest_first_within_the_limit() {
         .collect();
     assert_eq!(newest, ["m4", "m3", "m2"]);
     assert_eq!(t.store.messages(None, 100).await.unwrap().len(), 6);
+}
 }

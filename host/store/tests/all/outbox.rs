@@ -1,14 +1,13 @@
 use switchboard_store::{DeadLetterKind, OutboxItem, ReplyStatus, StoreError};
 
-use crate::support::{message, open, stored};
+use crate::support::{message, on_both, stored};
 
 fn ids(items: &[OutboxItem]) -> Vec<i64> {
     items.iter().map(|r| r.id).collect()
 }
 
-#[tokio::test]
-async fn due_replies_come_oldest_first_and_retries_keep_conversation_order() {
-    let t = open();
+on_both! {
+async fn due_replies_come_oldest_first_and_retries_keep_conversation_order(t) {
     let s = &t.store;
     let a = s
         .insert_reply("wa", "alice", None, "a1".into())
@@ -36,10 +35,10 @@ async fn due_replies_come_oldest_first_and_retries_keep_conversation_order() {
     assert_eq!(retried.last_error.as_deref(), Some("503"));
     assert_eq!(retried.next_attempt_at_ms, far);
 }
+}
 
-#[tokio::test]
-async fn a_sent_reply_keeps_its_receipt_and_leaves_the_queue() {
-    let t = open();
+on_both! {
+async fn a_sent_reply_keeps_its_receipt_and_leaves_the_queue(t) {
     let s = &t.store;
     let m = stored(s, "tg", message("1:1", "1", "ping")).await;
     let id = s
@@ -62,10 +61,10 @@ async fn a_sent_reply_keeps_its_receipt_and_leaves_the_queue() {
     let counts = s.counts().await.unwrap();
     assert_eq!((counts.replies_pending, counts.replies_sent), (0, 1));
 }
+}
 
-#[tokio::test]
-async fn a_dead_reply_is_dead_lettered_and_can_be_requeued() {
-    let t = open();
+on_both! {
+async fn a_dead_reply_is_dead_lettered_and_can_be_requeued(t) {
     let s = &t.store;
     let m = stored(s, "wa", message("w1", "c", "hi")).await;
     let id = s.complete_turn(m.id, vec!["hello".into()]).await.unwrap()[0].id;
@@ -118,10 +117,10 @@ async fn a_dead_reply_is_dead_lettered_and_can_be_requeued() {
     );
     assert_eq!(s.counts().await.unwrap().dead_letters, 0);
 }
+}
 
-#[tokio::test]
-async fn outbox_calls_on_unknown_ids_are_not_found() {
-    let t = open();
+on_both! {
+async fn outbox_calls_on_unknown_ids_are_not_found(t) {
     let s = &t.store;
     for result in [
         s.reply_sent(7, None).await,
@@ -156,4 +155,5 @@ async fn outbox_calls_on_unknown_ids_are_not_found() {
     );
     assert!(s.replies(None, 10).await.unwrap().is_empty());
     assert!(s.dead_letters(true).await.unwrap().is_empty());
+}
 }

@@ -1,10 +1,9 @@
 use switchboard_store::{HookOutcome, PersistOutcome};
 
-use crate::support::{message, open, stored};
+use crate::support::{message, on_both, stored};
 
-#[tokio::test]
-async fn prune_removes_finished_messages_and_keeps_pending_work() {
-    let t = open();
+on_both! {
+async fn prune_removes_finished_messages_and_keeps_pending_work(t) {
     let s = &t.store;
     let finished = stored(s, "wa", message("finished", "c", "done")).await;
     s.finish_hook(finished.id, HookOutcome::Done).await.unwrap();
@@ -66,10 +65,10 @@ async fn prune_removes_finished_messages_and_keeps_pending_work() {
     s.mark_replayed(letter).await.unwrap();
     assert_eq!(s.prune(i64::MAX).await.unwrap(), 1);
 }
+}
 
-#[tokio::test]
-async fn prune_keeps_messages_newer_than_the_cutoff() {
-    let t = open();
+on_both! {
+async fn prune_keeps_messages_newer_than_the_cutoff(t) {
     let s = &t.store;
     let m = stored(s, "wa", message("m", "c", "x")).await;
     s.finish_hook(m.id, HookOutcome::Done).await.unwrap();
@@ -83,10 +82,10 @@ async fn prune_keeps_messages_newer_than_the_cutoff() {
     let next = stored(s, "wa", message("n", "c", "x")).await;
     assert!(next.id > m.id);
 }
+}
 
-#[tokio::test]
-async fn ids_stay_above_every_pruned_row_when_everything_is_pruned() {
-    let t = open();
+on_both! {
+async fn ids_stay_above_every_pruned_row_when_everything_is_pruned(t) {
     let s = &t.store;
     let mut old_messages = Vec::new();
     let mut old_replies = Vec::new();
@@ -120,4 +119,5 @@ async fn ids_stay_above_every_pruned_row_when_everything_is_pruned() {
     assert!(old_replies.iter().all(|&old| reply > old), "{reply} reused");
     let operator = s.insert_reply("wa", "c", None, "d".into()).await.unwrap();
     assert!(operator > reply);
+}
 }

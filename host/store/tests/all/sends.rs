@@ -6,7 +6,7 @@ use switchboard_store::{
 };
 use switchboard_types::{AttachmentKind, OutboundAttachment};
 
-use crate::support::{message, open, stored};
+use crate::support::{message, on_both, open, stored};
 
 fn photo(blob: char) -> OutboundAttachment {
     OutboundAttachment {
@@ -28,9 +28,8 @@ fn send(conversation: &str, text: &str) -> NewSend {
     }
 }
 
-#[tokio::test]
-async fn a_send_answers_no_message_and_carries_its_thread_and_attachments_to_the_channel() {
-    let t = open();
+on_both! {
+async fn a_send_answers_no_message_and_carries_its_thread_and_attachments_to_the_channel(t) {
     let s = &t.store;
     let queued = s
         .queue_send(NewSend {
@@ -56,10 +55,10 @@ async fn a_send_answers_no_message_and_carries_its_thread_and_attachments_to_the
     assert_eq!(outbound.attachments, vec![photo('a'), photo('b')]);
     assert!(outbound.in_reply_to.is_none());
 }
+}
 
-#[tokio::test]
-async fn the_same_idempotency_key_queues_one_send_per_instance() {
-    let t = open();
+on_both! {
+async fn the_same_idempotency_key_queues_one_send_per_instance(t) {
     let s = &t.store;
     let keyed = |instance: &str, text: &str| NewSend {
         instance: instance.to_owned(),
@@ -81,6 +80,7 @@ async fn the_same_idempotency_key_queues_one_send_per_instance() {
     let a = s.queue_send(send("c1", "same")).await.unwrap();
     let b = s.queue_send(send("c1", "same")).await.unwrap();
     assert_ne!(a.item.id, b.item.id);
+}
 }
 
 #[tokio::test]
@@ -108,9 +108,8 @@ async fn an_idempotency_key_older_than_a_day_queues_a_new_send() {
     assert_eq!(repeat.item.id, later.item.id);
 }
 
-#[tokio::test]
-async fn a_send_may_quote_a_stored_message_of_its_conversation_only() {
-    let t = open();
+on_both! {
+async fn a_send_may_quote_a_stored_message_of_its_conversation_only(t) {
     let s = &t.store;
     let mut threaded = message("m-1", "c1", "question");
     threaded.thread_id = Some("thread-9".to_owned());
@@ -152,10 +151,10 @@ async fn a_send_may_quote_a_stored_message_of_its_conversation_only() {
         "a refused send queues nothing"
     );
 }
+}
 
-#[tokio::test]
-async fn send_status_follows_a_send_and_knows_no_other_reply() {
-    let t = open();
+on_both! {
+async fn send_status_follows_a_send_and_knows_no_other_reply(t) {
     let s = &t.store;
     let id = s.queue_send(send("c1", "status?")).await.unwrap().item.id;
     let m = stored(s, "wa", message("m-1", "c1", "hi")).await;
@@ -178,10 +177,10 @@ async fn send_status_follows_a_send_and_knows_no_other_reply() {
     assert_eq!(s.send_status(turn_reply).await.unwrap(), None);
     assert_eq!(s.send_status(id + 1000).await.unwrap(), None);
 }
+}
 
-#[tokio::test]
-async fn a_send_waits_behind_a_retrying_reply_of_its_conversation() {
-    let t = open();
+on_both! {
+async fn a_send_waits_behind_a_retrying_reply_of_its_conversation(t) {
     let s = &t.store;
     let m = stored(s, "wa", message("m-1", "c1", "hi")).await;
     let reply = s.complete_turn(m.id, vec!["hello".into()]).await.unwrap()[0].id;
@@ -207,10 +206,10 @@ async fn a_send_waits_behind_a_retrying_reply_of_its_conversation() {
         .collect();
     assert_eq!(due, [reply, same, other]);
 }
+}
 
-#[tokio::test]
-async fn a_dead_send_is_dead_lettered_and_requeued_like_a_reply() {
-    let t = open();
+on_both! {
+async fn a_dead_send_is_dead_lettered_and_requeued_like_a_reply(t) {
     let s = &t.store;
     let id = s
         .queue_send(NewSend {
@@ -244,10 +243,10 @@ async fn a_dead_send_is_dead_lettered_and_requeued_like_a_reply() {
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].attachments, vec![photo('c')]);
 }
+}
 
-#[tokio::test]
-async fn a_turn_reply_keeps_its_attachments_and_is_not_queued_twice() {
-    let t = open();
+on_both! {
+async fn a_turn_reply_keeps_its_attachments_and_is_not_queued_twice(t) {
     let s = &t.store;
     let m = stored(s, "wa", message("m-1", "c1", "send me the chart")).await;
     let replies = vec![
@@ -268,10 +267,10 @@ async fn a_turn_reply_keeps_its_attachments_and_is_not_queued_twice() {
     assert_eq!(due, queued);
     assert_eq!(due[0].to_outbound().attachments, vec![photo('d')]);
 }
+}
 
-#[tokio::test]
-async fn a_delivered_send_is_pruned_and_its_blob_with_it_but_a_pending_one_stays() {
-    let t = open();
+on_both! {
+async fn a_delivered_send_is_pruned_and_its_blob_with_it_but_a_pending_one_stays(t) {
     let s = &t.store;
     let delivered = s
         .queue_send(NewSend {
@@ -290,4 +289,5 @@ async fn a_delivered_send_is_pruned_and_its_blob_with_it_but_a_pending_one_stays
     assert!(s.send_status(delivered.id).await.unwrap().is_none());
     assert!(s.send_status(pending.id).await.unwrap().is_some());
     assert_eq!(s.prune_blobs(later).await.unwrap(), vec!["e".repeat(64)]);
+}
 }

@@ -1,9 +1,8 @@
-use crate::support::open;
+use crate::support::on_both;
 use switchboard_store::StateQuota;
 
-#[tokio::test]
-async fn state_is_a_key_value_map_per_instance() {
-    let t = open();
+on_both! {
+async fn state_is_a_key_value_map_per_instance(t) {
     let s = &t.store;
     assert_eq!(s.state_get("tg", "offset").await.unwrap(), None);
 
@@ -40,10 +39,10 @@ async fn state_is_a_key_value_map_per_instance() {
         "other instances keep theirs"
     );
 }
+}
 
-#[tokio::test]
-async fn state_past_the_quota_is_refused_and_usage_is_kept_exact() {
-    let t = open();
+on_both! {
+async fn state_past_the_quota_is_refused_and_usage_is_kept_exact(t) {
     let s = &t.store;
     let quota = StateQuota {
         max_keys: 3,
@@ -85,4 +84,5 @@ async fn state_past_the_quota_is_refused_and_usage_is_kept_exact() {
     let usage = s.state_usage().await.unwrap();
     assert_eq!(usage.len(), 1, "{usage:?}");
     assert_eq!((usage[0].1.keys, usage[0].1.bytes), (2, 11 + 21));
+}
 }

@@ -17,7 +17,6 @@ pub(crate) struct TestStore {
     pub(crate) store: Store,
     /// The SQLite file; for PostgreSQL, a path in the directory that nothing uses.
     pub(crate) path: PathBuf,
-    pub(crate) backend: Backend,
     _dir: TempDir,
 }
 
@@ -33,7 +32,6 @@ pub(crate) fn open_with(opts: StoreOptions) -> TestStore {
     TestStore {
         store,
         path,
-        backend: Backend::Sqlite,
         _dir: dir,
     }
 }
@@ -51,7 +49,6 @@ pub(crate) async fn open_on(backend: Backend) -> TestStore {
             TestStore {
                 store,
                 path: dir.path().join("unused"),
-                backend,
                 _dir: dir,
             }
         }
@@ -65,7 +62,7 @@ macro_rules! on_both {
     ($(#[$meta:meta])* async fn $name:ident($t:ident) $body:block) => {
         $(#[$meta])*
         mod $name {
-            #[allow(unused_imports)]
+            #[allow(unused_imports, reason = "the body may not use every item of its file")]
             use super::*;
 
             async fn run($t: $crate::support::TestStore) $body

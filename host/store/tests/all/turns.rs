@@ -2,7 +2,7 @@ use switchboard_store::DueMessage;
 use switchboard_store::{DeadLetterKind, HookOutcome, ReplyStatus, StoreError, WorkState};
 use switchboard_types::StoredMessage;
 
-use crate::support::{message, on_both, open, stored};
+use crate::support::{message, on_both, stored};
 
 fn ids(due: &[DueMessage]) -> Vec<i64> {
     due.iter().map(|d| d.message.id).collect()
@@ -47,9 +47,8 @@ async fn hooks_are_due_oldest_first_and_leave_the_queue_when_finished(t) {
 }
 }
 
-#[tokio::test]
-async fn a_failed_hook_is_dead_lettered_with_its_message() {
-    let t = open();
+on_both! {
+async fn a_failed_hook_is_dead_lettered_with_its_message(t) {
     let m = stored(&t.store, "wa", message("a", "c", "mark me read")).await;
 
     let failed = HookOutcome::Failed {
@@ -66,10 +65,10 @@ async fn a_failed_hook_is_dead_lettered_with_its_message() {
     let payload: StoredMessage = serde_json::from_slice(&letters[0].payload).unwrap();
     assert_eq!(payload, m);
 }
+}
 
-#[tokio::test]
-async fn finishing_work_of_an_unknown_message_is_not_found() {
-    let t = open();
+on_both! {
+async fn finishing_work_of_an_unknown_message_is_not_found(t) {
     let err = t
         .store
         .finish_hook(999, HookOutcome::Done)
@@ -102,10 +101,10 @@ async fn finishing_work_of_an_unknown_message_is_not_found() {
         Err(StoreError::NotFound { .. })
     ));
 }
+}
 
-#[tokio::test]
-async fn turns_come_oldest_first_and_a_retry_holds_back_its_conversation_only() {
-    let t = open();
+on_both! {
+async fn turns_come_oldest_first_and_a_retry_holds_back_its_conversation_only(t) {
     let a1 = stored(&t.store, "tg", message("a1", "alice", "first")).await;
     let b1 = stored(&t.store, "tg", message("b1", "bob", "hi")).await;
     let a2 = stored(&t.store, "tg", message("a2", "alice", "second")).await;
@@ -135,10 +134,10 @@ async fn turns_come_oldest_first_and_a_retry_holds_back_its_conversation_only() 
     );
     assert_eq!(status.agent_error.as_deref(), Some("agent timed out"));
 }
+}
 
-#[tokio::test]
-async fn complete_turn_marks_the_turn_done_and_queues_its_replies_once() {
-    let t = open();
+on_both! {
+async fn complete_turn_marks_the_turn_done_and_queues_its_replies_once(t) {
     let m = stored(&t.store, "wa", message("wamid.1", "+15550001", "hello")).await;
 
     let queued = t
@@ -185,10 +184,10 @@ async fn complete_turn_marks_the_turn_done_and_queues_its_replies_once() {
         1
     );
 }
+}
 
-#[tokio::test]
-async fn a_failed_turn_is_dead_lettered_and_leaves_the_queue() {
-    let t = open();
+on_both! {
+async fn a_failed_turn_is_dead_lettered_and_leaves_the_queue(t) {
     let m = stored(&t.store, "wa", message("a", "c", "help")).await;
     let later = stored(&t.store, "wa", message("b", "c", "anyone?")).await;
     t.store
@@ -218,4 +217,5 @@ async fn a_failed_turn_is_dead_lettered_and_leaves_the_queue() {
     assert_eq!(letters[0].error, "gave up after 5 attempts");
     let payload: StoredMessage = serde_json::from_slice(&letters[0].payload).unwrap();
     assert_eq!(payload.id, m.id);
+}
 }
