@@ -56,17 +56,13 @@ pub fn database_path(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("switchboard.db")
 }
 
-/// This process's name among the nodes sharing a database: host, process id and start
-/// time, so a restarted node never mistakes an old lease for its own.
-fn node_name() -> String {
-    format!(
-        "{}-{}-{}",
-        crate::config::host_name(),
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis())
-    )
+/// This node's name among the nodes sharing a database: its host and data directory.
+/// The same after a restart, so a node restarted after a crash takes its own leases
+/// back at once instead of waiting for them to run out; `switchboard serve` locks the
+/// data directory, so no two running processes share a name.
+fn node_name(data_dir: &std::path::Path) -> String {
+    let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+    format!("{}:{}", crate::config::host_name(), dir.display())
 }
 
 /// Opens the store `config` names, as the daemon does (`read_only` for inspection:
@@ -201,7 +197,7 @@ impl Daemon {
         };
         let leasing = match &config.store {
             StoreConfig::Sqlite => None,
-            StoreConfig::Postgres { lease, .. } => Leasing::for_store(&store, &node_name(), *lease),
+            StoreConfig::Postgres { lease, .. } => Leasing::for_store(&store, &node_name(&config.data_dir), *lease),
         };
         let shared = Arc::new(Shared {
             store,

@@ -34,6 +34,17 @@ pub(crate) struct ItemKey<'a> {
     pub(crate) attempts: u32,
 }
 
+/// What a claimed item turned out to be (see [`Queue::still_due`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Freshness {
+    /// Run it.
+    Due,
+    /// Finished (or attempted again) since it was read: skip it.
+    Done,
+    /// An earlier item of its conversation waits: read the conversation again, in order.
+    Behind,
+}
+
 /// How one attempt went, as the queue sees it.
 #[derive(Debug)]
 pub(crate) enum Attempt<D> {
@@ -85,10 +96,12 @@ pub(crate) trait Queue: Send + Sync + 'static {
     /// item waits for a retry must be left out.
     async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<Self::Item>, StoreError>;
 
-    /// Whether the item is still due as it was read: not finished, and with the same
-    /// attempts. Asked after claiming its lane when other nodes share the work, since
-    /// the item may have been read before another node finished it.
-    async fn still_due(&self, item: &Self::Item) -> Result<bool, StoreError>;
+    /// Whether the item is still due as it was read (not finished, the same attempts),
+    /// and, for ordered queues, first in its conversation. Asked after claiming its
+    /// lane when other nodes share the work: the item may have been read before
+    /// another node finished it, and an earlier item of its conversation may have been
+    /// stored by another node and not be known here.
+    async fn still_due(&self, item: &Self::Item) -> Result<Freshness, StoreError>;
 
     /// Does the work once.
     async fn attempt(&self, item: &Self::Item) -> Attempt<Self::Done>;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use switchboard_types::{HistoryEntry, InboundMessage, NoTurn, StoredAttachment, StoredMessage};
 
+use crate::ReplyStatus;
 use crate::postgres::{Postgres, PostgresOptions};
 use crate::sqlite::Sqlite;
 use crate::{
@@ -569,6 +570,24 @@ impl Store {
     }
 
     // Agent-initiated sends.
+
+    /// A reply's delivery status and attempts so far, by id (any reply: an answer or a
+    /// send); `None` when there is no such reply.
+    pub async fn reply_state(&self, id: i64) -> Result<Option<(ReplyStatus, u32)>, StoreError> {
+        dispatch!(self.reply_state(id))
+    }
+
+    /// Whether an earlier reply of the same conversation as reply `id` is still
+    /// pending: a node that claimed the conversation must send that one first.
+    pub async fn earlier_reply_pending(&self, id: i64) -> Result<bool, StoreError> {
+        dispatch!(self.earlier_reply_pending(id))
+    }
+
+    /// Whether an earlier message of the same conversation as `message_id` still waits
+    /// for its turn: a node that claimed the conversation must run that one first.
+    pub async fn earlier_turn_pending(&self, message_id: i64) -> Result<bool, StoreError> {
+        dispatch!(self.earlier_turn_pending(message_id))
+    }
 
     /// Queues a send in the outbox, due now, with its attachments, in one commit. Its
     /// idempotency key towards the channel is `sb-<instance>-send-<id>`.

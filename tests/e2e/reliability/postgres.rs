@@ -64,21 +64,28 @@ async fn nodes(config: impl Fn() -> Config, extra: usize) -> (Rig, Vec<TestDaemo
     (rig, others)
 }
 
-/// The reply texts each conversation got, in the order the platform got them.
-fn replies_by_conversation(rig: &Rig) -> BTreeMap<String, Vec<usize>> {
-    let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+/// Per conversation, the stored ids of the messages the platform got replies to, in
+/// the order it got them. Deliveries of one conversation race each other across
+/// nodes, so the order to keep is the order they were stored in: the ids.
+fn replies_by_conversation(rig: &Rig) -> BTreeMap<String, Vec<i64>> {
+    let stored: BTreeMap<String, (String, i64)> = rig
+        .daemon
+        .messages()
+        .iter()
+        .map(|m| {
+            let text = m["text"].as_str().expect("text").to_owned();
+            let conversation = m["conversation_id"].as_str().expect("conversation");
+            (
+                text,
+                (conversation.to_owned(), m["id"].as_i64().expect("id")),
+            )
+        })
+        .collect();
+    let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for text in rig.api.delivered() {
-        // "<tag> message <i>", echoed; the conversation is i % CONVERSATIONS.
-        let Some(i) = text
-            .rsplit(' ')
-            .next()
-            .and_then(|n| n.parse::<usize>().ok())
-        else {
-            continue;
-        };
-        by.entry(format!("c{}", i % CONVERSATIONS))
-            .or_default()
-            .push(i);
+        // The echo agent answers with the message's own text.
+        let (conversation, id) = stored.get(&text).expect("a reply to a stored message");
+        by.entry(conversation.clone()).or_default().push(*id);
     }
     by
 }

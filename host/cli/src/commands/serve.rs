@@ -34,6 +34,7 @@ pub(crate) async fn run(
         }
     };
     let listen = file.listen()?;
+    let _lock = lock_data_dir(&config.data_dir)?;
     let loader = make_loader(&config)?;
     let daemon = Daemon::prepare_with(config, loader, Arc::new(SystemClock))?;
     daemon.check_store().await?;
@@ -70,6 +71,30 @@ pub(crate) async fn run(
     };
     daemon.serve(listener, admin, shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Takes the data directory for this process until it exits: two daemons on one
+/// directory would run the same queues (and, on PostgreSQL, share a node name).
+fn lock_data_dir(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("server.data_dir: cannot create {}", data_dir.display()))?;
+    let path = data_dir.join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("server.data_dir: cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "server.data_dir: another switchboard serve is running on {}; each node needs a data directory of its own",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("server.data_dir: cannot lock {}", path.display()))
+        }
+    }
 }
 
 /// The product's loader: installed wasm components, compiled code cached under the

@@ -16,7 +16,7 @@ use switchboard_types::{AttachmentState, FetchError};
 
 use crate::instance::Instance;
 use crate::metrics::{DeadLetter, Export, Outcome, Work};
-use crate::queue::{Attempt, Decision, ItemKey, Queue};
+use crate::queue::{Attempt, Decision, Freshness, ItemKey, Queue};
 use crate::shared::Shared;
 
 /// The longest a single download may take, start to finish.
@@ -69,12 +69,13 @@ impl Queue for Downloads {
         self.0.store.due_downloads(now_ms, limit).await
     }
 
-    async fn still_due(&self, item: &DueDownload) -> Result<bool, StoreError> {
+    async fn still_due(&self, item: &DueDownload) -> Result<Freshness, StoreError> {
         // The state alone: a download run twice stores the same content-addressed blob.
         let attachments = self.0.store.attachments(item.message_id).await?;
-        Ok(attachments
+        let due = attachments
             .iter()
-            .any(|a| a.position == item.position && a.state == AttachmentState::Pending))
+            .any(|a| a.position == item.position && a.state == AttachmentState::Pending);
+        Ok(if due { Freshness::Due } else { Freshness::Done })
     }
 
     async fn attempt(&self, item: &DueDownload) -> Attempt<Fetched> {

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use crate::clock::Clock;
 use crate::pipeline::error_chain;
 use crate::queue::leasing::Leasing;
-use crate::queue::{Attempt, Decision, Queue, backoff};
+use crate::queue::{Attempt, Decision, Freshness, Queue, backoff};
 
 /// Items an engine holds in memory at most, in batches of [`Settings::batch`].
 const IN_MEMORY_BATCHES: usize = 4;
@@ -421,6 +421,14 @@ impl<Q: Queue> Engine<Q> {
                     let (step, unrecorded, leased) = match step {
                         // Another node finished it: nothing of ours to record.
                         Claimed::NotDue => (Step::Next, None, true),
+                        // Read the conversation again at once, from the store, in order.
+                        Claimed::Behind => (
+                            Step::Hold {
+                                until_ms: clock.now_ms().saturating_add(1),
+                            },
+                            remembered,
+                            true,
+                        ),
                         Claimed::Elsewhere => (hold, remembered, false),
                         Claimed::Unknown => (hold, remembered, true),
                     };
@@ -543,6 +551,8 @@ enum Claimed {
     /// This node holds the lane, but the item was finished (or attempted again) since
     /// it was read: another node got to it first.
     NotDue,
+    /// An earlier item of the conversation, unknown here, must run first.
+    Behind,
     /// The store could not be asked; try again after the next poll.
     Unknown,
 }
@@ -566,8 +576,9 @@ async fn claim<Q: Queue>(
         }
     }
     match queue.still_due(item).await {
-        Ok(true) => None,
-        Ok(false) => Some(Claimed::NotDue),
+        Ok(Freshness::Due) => None,
+        Ok(Freshness::Done) => Some(Claimed::NotDue),
+        Ok(Freshness::Behind) => Some(Claimed::Behind),
         Err(e) => {
             tracing::warn!(queue = Q::NAME, instance = %lane.instance, error = %error_chain(&e), "cannot check claimed work; will try again");
             Some(Claimed::Unknown)

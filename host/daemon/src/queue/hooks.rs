@@ -7,7 +7,7 @@ use switchboard_runtime::CallError;
 use switchboard_store::{DueMessage, HookOutcome, StoreError, WorkState};
 
 use crate::metrics::{DeadLetter, Export, Outcome, Work};
-use crate::queue::{Attempt, Decision, ItemKey, Queue};
+use crate::queue::{Attempt, Decision, Freshness, ItemKey, Queue};
 use crate::shared::Shared;
 
 /// Whether the hook ran or the channel has none.
@@ -43,9 +43,10 @@ impl Queue for Hooks {
         self.0.store.due_hooks(now_ms, limit).await
     }
 
-    async fn still_due(&self, item: &DueMessage) -> Result<bool, StoreError> {
+    async fn still_due(&self, item: &DueMessage) -> Result<Freshness, StoreError> {
         let status = self.0.store.message_status(item.message.id).await?;
-        Ok(status.hook_state == WorkState::Pending && status.hook_attempts == item.attempts)
+        let due = status.hook_state == WorkState::Pending && status.hook_attempts == item.attempts;
+        Ok(if due { Freshness::Due } else { Freshness::Done })
     }
 
     async fn attempt(&self, item: &DueMessage) -> Attempt<Hooked> {

@@ -8,7 +8,7 @@ use switchboard_runtime::CallError;
 use switchboard_store::{OutboxItem, ReplyStatus, StoreError};
 
 use crate::metrics::{DeadLetter, Export, Outcome, Work};
-use crate::queue::{Attempt, Decision, ItemKey, Queue};
+use crate::queue::{Attempt, Decision, Freshness, ItemKey, Queue};
 use crate::shared::Shared;
 
 pub(crate) struct Replies(pub(crate) Arc<Shared>);
@@ -37,13 +37,21 @@ impl Queue for Replies {
         self.0.store.due_replies(now_ms, limit).await
     }
 
-    async fn still_due(&self, item: &OutboxItem) -> Result<bool, StoreError> {
-        Ok(self
-            .0
-            .store
-            .send_status(item.id)
+    async fn still_due(&self, item: &OutboxItem) -> Result<Freshness, StoreError> {
+        let store = &self.0.store;
+        let due = store
+            .reply_state(item.id)
             .await?
-            .is_some_and(|now| now.status == ReplyStatus::Pending && now.attempts == item.attempts))
+            .is_some_and(|(status, attempts)| {
+                status == ReplyStatus::Pending && attempts == item.attempts
+            });
+        if !due {
+            return Ok(Freshness::Done);
+        }
+        if store.earlier_reply_pending(item.id).await? {
+            return Ok(Freshness::Behind);
+        }
+        Ok(Freshness::Due)
     }
 
     async fn attempt(&self, item: &OutboxItem) -> Attempt<Option<String>> {

@@ -14,7 +14,7 @@ use crate::access::Admission;
 use crate::metrics::{Access, DeadLetter, Outcome, Work};
 use crate::pipeline::error_chain;
 use crate::queue::presence::Presence;
-use crate::queue::{Attempt, Decision, ItemKey, Queue};
+use crate::queue::{Attempt, Decision, Freshness, ItemKey, Queue};
 use crate::shared::Shared;
 
 pub(crate) struct Turns(pub(crate) Arc<Shared>);
@@ -57,9 +57,16 @@ impl Queue for Turns {
         self.0.store.pending_turns(now_ms, limit).await
     }
 
-    async fn still_due(&self, item: &DueMessage) -> Result<bool, StoreError> {
-        let status = self.0.store.message_status(item.message.id).await?;
-        Ok(status.agent_state == WorkState::Pending && status.agent_attempts == item.attempts)
+    async fn still_due(&self, item: &DueMessage) -> Result<Freshness, StoreError> {
+        let store = &self.0.store;
+        let status = store.message_status(item.message.id).await?;
+        if status.agent_state != WorkState::Pending || status.agent_attempts != item.attempts {
+            return Ok(Freshness::Done);
+        }
+        if store.earlier_turn_pending(item.message.id).await? {
+            return Ok(Freshness::Behind);
+        }
+        Ok(Freshness::Due)
     }
 
     async fn attempt(&self, item: &DueMessage) -> Attempt<TurnDone> {

@@ -5,7 +5,7 @@ use switchboard_types::InboundMessage;
 
 use super::Postgres;
 use super::dead_letters::insert_dead_letter;
-use super::messages::persist_one;
+use super::messages::{lock_conversations, persist_one};
 use crate::columns::now_ms;
 use crate::{NewDeadLetter, PersistOutcome, ReceivedStored, StoreError};
 
@@ -36,6 +36,7 @@ impl Postgres {
         let _order = self.persist_lock().await;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        lock_conversations(&tx, instance, &messages).await?;
         let now = now_ms();
         let mut outcomes = Vec::with_capacity(messages.len());
         for message in messages {

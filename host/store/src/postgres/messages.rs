@@ -27,6 +27,7 @@ impl Postgres {
         let _order = self.persist_lock().await;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        lock_conversations(&tx, instance, &messages).await?;
         let now = now_ms();
         let mut outcomes = Vec::with_capacity(messages.len());
         for message in messages {
@@ -103,6 +104,28 @@ impl Postgres {
         self.committed();
         Ok(usize::try_from(removed).unwrap_or(usize::MAX))
     }
+}
+
+/// Takes the transaction-scoped lock of each conversation the messages belong to, in
+/// sorted order (so two nodes never wait on each other in a cycle). A conversation's
+/// messages then get their ids in the order they commit, on whichever node: the
+/// order its turns and replies are worked in.
+pub(crate) async fn lock_conversations(
+    client: &impl GenericClient,
+    instance: &str,
+    messages: &[InboundMessage],
+) -> Result<(), StoreError> {
+    let conversations: std::collections::BTreeSet<&str> = messages
+        .iter()
+        .map(|m| m.conversation_id.as_str())
+        .collect();
+    let stmt = client
+        .prepare_cached("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))")
+        .await?;
+    for conversation in conversations {
+        client.execute(&stmt, &[&instance, &conversation]).await?;
+    }
+    Ok(())
 }
 
 const SELECT_ID: &str = "SELECT id FROM messages WHERE instance = $1 AND external_id = $2";

@@ -80,6 +80,19 @@ impl Postgres {
         self.due(PENDING_TURNS, now_ms, limit).await
     }
 
+    pub(crate) async fn earlier_turn_pending(&self, message_id: i64) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT EXISTS (
+                     SELECT 1 FROM messages e JOIN messages m ON m.id = $1
+                     WHERE e.instance = m.instance AND e.conversation_id = m.conversation_id
+                       AND e.agent_state = 'pending' AND e.id < m.id)",
+            )
+            .await?;
+        Ok(client.query_one(&stmt, &[&message_id]).await?.try_get(0)?)
+    }
+
     pub(crate) async fn complete_turn(
         &self,
         message_id: i64,

@@ -1,12 +1,12 @@
 //! The outbox: replies waiting for delivery, with retries and dead-lettering.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::Sqlite;
 use super::dead_letters::insert_dead_letter;
-use super::rows::{self, expect_one, message_columns, next_id, reply_columns};
+use super::rows::{self, expect_one, message_columns, next_id, parsed, reply_columns};
 use super::{now_ms, sql_limit};
-use crate::{DeadLetterKind, OutboxItem, StoreError};
+use crate::{DeadLetterKind, OutboxItem, ReplyStatus, StoreError};
 
 impl Sqlite {
     pub(crate) async fn due_replies(
@@ -80,6 +80,35 @@ impl Sqlite {
                 &payload,
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    pub(crate) async fn reply_state(
+        &self,
+        id: i64,
+    ) -> Result<Option<(ReplyStatus, u32)>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT status, attempts FROM replies WHERE id = ?1")?
+                .query_row([id], |row| {
+                    Ok((parsed(row, 0, ReplyStatus::parse)?, row.get(1)?))
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    pub(crate) async fn earlier_reply_pending(&self, id: i64) -> Result<bool, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT EXISTS (
+                         SELECT 1 FROM replies e JOIN replies r ON r.id = ?1
+                         WHERE e.instance = r.instance AND e.conversation_id = r.conversation_id
+                           AND e.status = 'pending' AND e.id < r.id)",
+                )?
+                .query_row([id], |row| row.get(0))?)
         })
         .await
     }

@@ -81,6 +81,15 @@ impl Sqlite {
         .await
     }
 
+    pub(crate) async fn earlier_turn_pending(&self, message_id: i64) -> Result<bool, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(EARLIER_TURN_PENDING)?
+                .query_row([message_id], |row| row.get(0))?)
+        })
+        .await
+    }
+
     pub(crate) async fn complete_turn(
         &self,
         message_id: i64,
@@ -205,6 +214,12 @@ pub(crate) const PENDING_TURNS: &str = concat!(
      WHERE q.next_at <= ?1 AND (q.held_until IS NULL OR q.held_until <= ?1)
      ORDER BY q.id LIMIT ?2"
 );
+
+/// Whether a message older than `?1` in its conversation still waits for its turn.
+const EARLIER_TURN_PENDING: &str = "SELECT EXISTS (
+     SELECT 1 FROM messages e JOIN messages m ON m.id = ?1
+     WHERE e.instance = m.instance AND e.conversation_id = m.conversation_id
+       AND e.agent_state = 'pending' AND e.id < m.id)";
 
 /// Pending hooks due at `?1`, oldest first, at most `?2`. Hooks need no per-conversation
 /// order, so the queue index is in id order and the scan stops at the limit.
