@@ -197,7 +197,9 @@ impl Daemon {
         };
         let leasing = match &config.store {
             StoreConfig::Sqlite => None,
-            StoreConfig::Postgres { lease, .. } => Leasing::for_store(&store, &node_name(&config.data_dir), *lease),
+            StoreConfig::Postgres { lease, .. } => {
+                Leasing::for_store(&store, &node_name(&config.data_dir), *lease)
+            }
         };
         let shared = Arc::new(Shared {
             store,

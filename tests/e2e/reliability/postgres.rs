@@ -422,3 +422,150 @@ impl RoundRobin {
             .count()
     }
 }
+
+/// A PostgreSQL cluster of the test's own, so stopping it disturbs no other test.
+struct OwnCluster {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl OwnCluster {
+    fn start() -> OwnCluster {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = std::process::Command::new(Self::script())
+            .arg("start")
+            .arg(dir.path().join("cluster"))
+            .output()
+            .expect("run the cluster script");
+        assert!(
+            out.status.success(),
+            "cannot start a cluster: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        OwnCluster { dir, url }
+    }
+
+    fn script() -> std::path::PathBuf {
+        crate::harness::repo_root().join("scripts/postgres-test-cluster")
+    }
+
+    fn run(&self, verb: &str) {
+        let status = std::process::Command::new(Self::script())
+            .arg(verb)
+            .arg(self.dir.path().join("cluster"))
+            .status()
+            .expect("run the cluster script");
+        assert!(status.success(), "cluster {verb} failed");
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        // silent-ok: a cluster already stopped has nothing to stop.
+        let _ = std::process::Command::new(Self::script())
+            .arg("stop")
+            .arg(self.dir.path().join("cluster"))
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_restarted_under_load_means_503s_then_recovery_with_nothing_lost() {
+    let cluster = OwnCluster::start();
+    let rig = Rig::start(Config::default().postgres(&cluster.url)).await;
+    let all = messages("restart", 300, CONVERSATIONS);
+    let (before, rest) = all.split_at(100);
+    let seen = Burst::start(&rig, before.to_vec(), 8, 1).finish().await;
+    assert!(
+        seen.iter().all(|(_, s)| *s == Seen::Status(200)),
+        "{seen:?}"
+    );
+
+    // The database goes away in the middle of the traffic and comes back.
+    let burst = Burst::start(&rig, rest.to_vec(), 8, 20);
+    burst.reached().await;
+    cluster.run("stop");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cluster.run("resume");
+    let seen = burst.finish().await;
+    let refused = seen.iter().filter(|(_, s)| *s != Seen::Status(200)).count();
+    assert!(
+        refused > 0,
+        "no delivery was refused while the database was down"
+    );
+    for (id, s) in &seen {
+        assert!(
+            matches!(s, Seen::Status(200 | 503)),
+            "{id}: {s:?}; only 200 or 503, never an acknowledgement of nothing"
+        );
+    }
+
+    // The platform redelivers what it has no 200 for.
+    let again: Vec<_> = rest
+        .iter()
+        .filter(|(id, _, _)| seen.iter().any(|(i, s)| i == id && *s != Seen::Status(200)))
+        .cloned()
+        .collect();
+    let mut pending = again;
+    for _ in 0..40 {
+        if pending.is_empty() {
+            break;
+        }
+        let seen = Burst::start(&rig, pending.clone(), 8, 1).finish().await;
+        pending.retain(|(id, _, _)| seen.iter().any(|(i, s)| i == id && *s != Seen::Status(200)));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        pending.is_empty(),
+        "{} deliveries never accepted; log:\n{}",
+        pending.len(),
+        rig.log()
+    );
+    let stored = rig.stored();
+    assert_eq!(stored.len(), all.len(), "a message was lost");
+    assert!(
+        stored.values().all(|&rows| rows == 1),
+        "a message was stored twice"
+    );
+    rig.wait_replies_sent(all.len()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn check_compares_a_node_with_the_nodes_serving_the_database() {
+    let url = fresh_postgres_url().await;
+    let (rig, others) = nodes(|| Config::default().postgres(&url), 1).await;
+    let (ok, out, err) = others[0].cli(&["check"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("store: PostgreSQL, schema up to date"),
+        "{out}"
+    );
+    assert!(!out.contains("warning"), "identical nodes: {out}");
+
+    // A node that would also run the Telegram channel differs from the running ones.
+    let extra = Config::default().postgres(&url);
+    let different = Rig::config_daemon(extra, &rig);
+    different.install("telegram");
+    let config = std::fs::read_to_string(different.config_path()).expect("config");
+    different.reconfigure(&format!(
+        "{config}\n[channels.tg]\ncomponent = \"telegram\"\n\
+         secrets = {{ webhook_secret = \"tg-secret-1234\", bot_token = \"123:abc\" }}\n\
+         [channels.tg.access]\ndm = \"open\"\n"
+    ));
+    let (ok, out, err) = different.cli(&["check"]);
+    assert!(ok, "a difference is a warning, not an error: {out}{err}");
+    assert!(out.contains("warning: node"), "{out}");
+    assert!(
+        out.contains("telegram"),
+        "the warning shows what differs: {out}"
+    );
+
+    // And a second serve on a data directory in use is refused, naming it.
+    let (ok, out, err) = rig.daemon.cli(&["serve"]);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("another switchboard serve is running on"),
+        "{err}"
+    );
+}
