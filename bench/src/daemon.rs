@@ -131,7 +131,7 @@ impl DaemonSetup {
 
 /// The daemon's config: defaults everywhere except the log level (a line per
 /// request at `info` would measure the terminal) and the Graph API origin.
-fn config_text(mock_origin: &str) -> String {
+pub fn config_text(mock_origin: &str) -> String {
     format!(
         r#"# Written by switchboard-bench.
 [server]

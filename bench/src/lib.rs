@@ -33,6 +33,7 @@ pub mod machine;
 pub mod memory;
 pub mod mock;
 pub mod payload;
+pub mod postgres;
 pub mod process;
 pub mod procstat;
 pub mod report;

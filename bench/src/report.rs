@@ -8,6 +8,7 @@ use crate::coldstart::ColdStart;
 use crate::languages::{LanguageResult, Languages};
 use crate::machine::Machine;
 use crate::memory::Memory;
+use crate::postgres::PostgresStage;
 use crate::store_bench::StoreReport;
 use crate::sweep::{P99_LIMIT_MS, Sweep};
 
@@ -97,6 +98,8 @@ pub struct Report {
     pub memory: Memory,
     /// The webhook example channel in Rust, Python and JavaScript.
     pub languages: Languages,
+    /// T3 on SQLite, on PostgreSQL, and as two nodes on one PostgreSQL database.
+    pub postgres: PostgresStage,
 }
 
 /// The goals of the benchmark and whether this run met them.
@@ -324,6 +327,7 @@ pub fn table(report: &Report) -> String {
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", steps_table(&report.sweeps));
     let _ = writeln!(out, "{}", languages_table(&report.languages));
+    let _ = writeln!(out, "{}", postgres_table(&report.postgres));
     let _ = writeln!(
         out,
         "run took {:.0} s; load average before: {}, after: {}",
@@ -402,6 +406,45 @@ fn steps_table(sweeps: &Sweeps) -> String {
 
 fn cpu(value: Option<f64>) -> String {
     value.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// The PostgreSQL stage as a Markdown table (as `BENCHMARKS.md` records it).
+pub fn postgres_table(stage: &PostgresStage) -> String {
+    let mut out = String::new();
+    if let Some(why) = &stage.skipped {
+        let _ = writeln!(out, "PostgreSQL stage skipped: {why}");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "store: the same fixed rate of deliveries, every follow-up action done before \
+         the counters are read; CPU and commits per delivery answered 200\n"
+    );
+    let _ = writeln!(
+        out,
+        "| run | nodes | offered / achieved req/s | 200 / failed | p50 / p99 ms | daemon CPU µs/msg | database CPU µs/msg | commits/msg | Graph API requests |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let opt = |v: Option<f64>, digits: usize| v.map_or("-".to_owned(), |v| format!("{v:.digits$}"));
+    for run in &stage.runs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} / {:.0} | {} / {} | {:.1} / {:.1} | {} | {} | {} | {} |",
+            run.name,
+            run.nodes,
+            run.offered_rps,
+            run.achieved_rps,
+            run.ok,
+            run.failed,
+            run.p50_ms,
+            run.p99_ms,
+            opt(run.daemon_cpu_us_per_message, 0),
+            opt(run.database_cpu_us_per_message, 0),
+            opt(run.database_commits_per_message, 2),
+            run.outbound_requests,
+        );
+    }
+    out
 }
 
 /// The plugin-languages stage as a Markdown table (as `BENCHMARKS.md` records it),

@@ -15,6 +15,7 @@ use crate::languages::{self, LanguageBudget, LanguageSetup};
 use crate::machine;
 use crate::memory;
 use crate::mock::MockApi;
+use crate::postgres::{self, PostgresBudget, PostgresSetup};
 use crate::process::{self, Pinning, Server};
 use crate::procstat;
 use crate::report::{CpuPerRequest, Goals, Report, Sweeps};
@@ -156,6 +157,20 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
         },
         &LanguageBudget::new(options.quick),
     )?;
+    progress("PostgreSQL: one node on SQLite, one and two nodes on PostgreSQL");
+    let postgres_work = work.join("postgres");
+    fresh_dir(&postgres_work)?;
+    let postgres = postgres::measure(
+        &PostgresSetup {
+            root: &options.root,
+            daemon_binary: &daemon_binary,
+            index: &index,
+            work: &postgres_work,
+            logs: &logs,
+            mock: &mock,
+        },
+        &PostgresBudget::new(options.quick),
+    )?;
     drop(mock);
 
     progress("closing fsync probe");
@@ -220,6 +235,7 @@ pub fn run(options: &RunOptions) -> Result<Report, BenchError> {
         cold_start,
         memory,
         languages,
+        postgres,
     };
     Ok(report)
 }
