@@ -37,41 +37,55 @@ impl Postgres {
         let tx = client.transaction().await?;
         // Nodes asking for codes of one instance take turns, so "at most max_pending"
         // holds across them.
-        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&instance])
-            .await?;
+        tx.execute(
+            &tx.prepare_cached("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .await?,
+            &[&instance],
+        )
+        .await?;
         let now = now_ms();
         tx.execute(
-            "DELETE FROM pairing WHERE instance = $1 AND expires_at_ms <= $2",
+            &tx.prepare_cached("DELETE FROM pairing WHERE instance = $1 AND expires_at_ms <= $2")
+                .await?,
             &[&instance, &now],
         )
         .await?;
         let known = tx
             .query_opt(
-                "SELECT 1 FROM pairing WHERE instance = $1 AND sender_id = $2",
+                &tx.prepare_cached("SELECT 1 FROM pairing WHERE instance = $1 AND sender_id = $2")
+                    .await?,
                 &[&instance, &sender_id],
             )
             .await?
             .is_some();
         if known {
             tx.commit().await?;
+            self.committed();
             return Ok(PairingRequest::Pending);
         }
         let pending: i64 = tx
             .query_one(
-                "SELECT count(*) FROM pairing WHERE instance = $1 AND status = 'pending'",
+                &tx.prepare_cached(
+                    "SELECT count(*) FROM pairing WHERE instance = $1 AND status = 'pending'",
+                )
+                .await?,
                 &[&instance],
             )
             .await?
             .try_get(0)?;
         if pending >= i64::from(max_pending) {
             tx.commit().await?;
+            self.committed();
             return Ok(PairingRequest::Full);
         }
         let expires_at_ms = now.saturating_add(ttl_ms);
         tx.execute(
-            "INSERT INTO pairing (instance, sender_id, sender_name, code, created_at_ms,
-                 expires_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            &tx.prepare_cached(
+                "INSERT INTO pairing (instance, sender_id, sender_name, code, created_at_ms,
+                     expires_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .await?,
             &[
                 &instance,
                 &sender_id,
@@ -125,9 +139,12 @@ impl Postgres {
             return Ok(None);
         };
         tx.execute(
-            "INSERT INTO access_grants (instance, sender_id, sender_name, granted_at_ms)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (instance, sender_id) DO NOTHING",
+            &tx.prepare_cached(
+                "INSERT INTO access_grants (instance, sender_id, sender_name, granted_at_ms)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (instance, sender_id) DO NOTHING",
+            )
+            .await?,
             &[
                 &pairing.instance,
                 &pairing.sender_id,
@@ -152,9 +169,12 @@ impl Postgres {
             return Ok(None);
         };
         tx.execute(
-            "INSERT INTO pairing (instance, sender_id, sender_name, code, status,
-                 created_at_ms, expires_at_ms)
-             VALUES ($1, $2, $3, $4, 'denied', $5, $6)",
+            &tx.prepare_cached(
+                "INSERT INTO pairing (instance, sender_id, sender_name, code, status,
+                     created_at_ms, expires_at_ms)
+                 VALUES ($1, $2, $3, $4, 'denied', $5, $6)",
+            )
+            .await?,
             &[
                 &pairing.instance,
                 &pairing.sender_id,
@@ -178,7 +198,11 @@ impl Postgres {
         let client = self.client().await?;
         let removed = client
             .execute(
-                "DELETE FROM access_grants WHERE instance = $1 AND sender_id = $2",
+                &client
+                    .prepare_cached(
+                        "DELETE FROM access_grants WHERE instance = $1 AND sender_id = $2",
+                    )
+                    .await?,
                 &[&instance, &sender_id],
             )
             .await?;
@@ -227,9 +251,13 @@ async fn take_pending(
 ) -> Result<Option<Pairing>, StoreError> {
     let row = client
         .query_opt(
-            "DELETE FROM pairing
-             WHERE instance = $1 AND code = $2 AND status = 'pending' AND expires_at_ms > $3
-             RETURNING instance, sender_id, sender_name, code, expires_at_ms",
+            &client
+                .prepare_cached(
+                    "DELETE FROM pairing
+                     WHERE instance = $1 AND code = $2 AND status = 'pending' AND expires_at_ms > $3
+                     RETURNING instance, sender_id, sender_name, code, expires_at_ms",
+                )
+                .await?,
             &[&instance, &code, &now_ms()],
         )
         .await?;

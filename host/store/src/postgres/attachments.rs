@@ -98,45 +98,61 @@ impl Postgres {
         let position_ = i64::from(position);
         let changed = match &outcome {
             DownloadOutcome::Stored { sha256, size } => {
+                let blob = tx
+                    .prepare_cached(
+                        "INSERT INTO blobs (sha256, size, created_at_ms) VALUES ($1, $2, $3)
+                         ON CONFLICT (sha256) DO NOTHING",
+                    )
+                    .await?;
+                tx.execute(&blob, &[sha256, &size.cast_signed(), &now_ms()])
+                    .await?;
+                let stmt = tx
+                    .prepare_cached(
+                        "UPDATE attachments SET state = 'stored', sha256 = $3, stored_size = $4,
+                             attempts = attempts + 1, error = NULL
+                         WHERE message_id = $1 AND position = $2",
+                    )
+                    .await?;
                 tx.execute(
-                    "INSERT INTO blobs (sha256, size, created_at_ms) VALUES ($1, $2, $3)
-                     ON CONFLICT (sha256) DO NOTHING",
-                    &[sha256, &size.cast_signed(), &now_ms()],
-                )
-                .await?;
-                tx.execute(
-                    "UPDATE attachments SET state = 'stored', sha256 = $3, stored_size = $4,
-                         attempts = attempts + 1, error = NULL
-                     WHERE message_id = $1 AND position = $2",
+                    &stmt,
                     &[&message_id, &position_, sha256, &size.cast_signed()],
                 )
                 .await?
             }
             DownloadOutcome::TooLarge { seen, error } => {
+                let stmt = tx
+                    .prepare_cached(
+                        "UPDATE attachments SET state = 'too_large', stored_size = $3,
+                             attempts = attempts + 1, error = $4
+                         WHERE message_id = $1 AND position = $2",
+                    )
+                    .await?;
                 tx.execute(
-                    "UPDATE attachments SET state = 'too_large', stored_size = $3,
-                         attempts = attempts + 1, error = $4
-                     WHERE message_id = $1 AND position = $2",
+                    &stmt,
                     &[&message_id, &position_, &seen.cast_signed(), error],
                 )
                 .await?
             }
             DownloadOutcome::Retry { at_ms, error } => {
-                tx.execute(
-                    "UPDATE attachments SET attempts = attempts + 1, next_at_ms = $3, error = $4
-                     WHERE message_id = $1 AND position = $2",
-                    &[&message_id, &position_, at_ms, error],
-                )
-                .await?
+                let stmt = tx
+                    .prepare_cached(
+                        "UPDATE attachments SET attempts = attempts + 1, next_at_ms = $3,
+                             error = $4
+                         WHERE message_id = $1 AND position = $2",
+                    )
+                    .await?;
+                tx.execute(&stmt, &[&message_id, &position_, at_ms, error])
+                    .await?
             }
             DownloadOutcome::Failed { error, .. } => {
-                tx.execute(
-                    "UPDATE attachments SET state = 'failed', attempts = attempts + 1,
-                         error = $3
-                     WHERE message_id = $1 AND position = $2",
-                    &[&message_id, &position_, error],
-                )
-                .await?
+                let stmt = tx
+                    .prepare_cached(
+                        "UPDATE attachments SET state = 'failed', attempts = attempts + 1,
+                             error = $3
+                         WHERE message_id = $1 AND position = $2",
+                    )
+                    .await?;
+                tx.execute(&stmt, &[&message_id, &position_, error]).await?
             }
         };
         expect_one(changed, "attachments", message_id)?;
@@ -148,7 +164,8 @@ impl Postgres {
             let attachment = load(&tx, message_id, position).await?;
             let instance: String = tx
                 .query_one(
-                    "SELECT instance FROM messages WHERE id = $1",
+                    &tx.prepare_cached("SELECT instance FROM messages WHERE id = $1")
+                        .await?,
                     &[&message_id],
                 )
                 .await?
@@ -177,9 +194,13 @@ impl Postgres {
         let client = self.client().await?;
         let changed = client
             .execute(
-                "UPDATE attachments SET state = 'pending', attempts = 0, next_at_ms = $3,
-                     error = NULL
-                 WHERE message_id = $1 AND position = $2",
+                &client
+                    .prepare_cached(
+                        "UPDATE attachments SET state = 'pending', attempts = 0, next_at_ms = $3,
+                             error = NULL
+                         WHERE message_id = $1 AND position = $2",
+                    )
+                    .await?,
                 &[&message_id, &i64::from(position), &now_ms()],
             )
             .await?;
@@ -210,8 +231,12 @@ impl Postgres {
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO blobs (sha256, size, created_at_ms) VALUES ($1, $2, $3)
-                 ON CONFLICT (sha256) DO UPDATE SET created_at_ms = excluded.created_at_ms",
+                &client
+                    .prepare_cached(
+                        "INSERT INTO blobs (sha256, size, created_at_ms) VALUES ($1, $2, $3)
+                         ON CONFLICT (sha256) DO UPDATE SET created_at_ms = excluded.created_at_ms",
+                    )
+                    .await?,
                 &[&sha256, &size.cast_signed(), &now_ms()],
             )
             .await?;
@@ -222,7 +247,12 @@ impl Postgres {
     pub(crate) async fn blob_bytes(&self) -> Result<u64, StoreError> {
         let client = self.client().await?;
         let total: i64 = client
-            .query_one("SELECT coalesce(sum(size), 0)::bigint FROM blobs", &[])
+            .query_one(
+                &client
+                    .prepare_cached("SELECT coalesce(sum(size), 0)::bigint FROM blobs")
+                    .await?,
+                &[],
+            )
             .await?
             .try_get(0)?;
         Ok(total.cast_unsigned())
@@ -232,12 +262,17 @@ impl Postgres {
         let client = self.client().await?;
         let rows = client
             .query(
-                "DELETE FROM blobs
-                 WHERE created_at_ms < $1
-                   AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = blobs.sha256)
-                   AND NOT EXISTS (SELECT 1 FROM reply_attachments r
-                                   WHERE r.sha256 = blobs.sha256)
-                 RETURNING sha256",
+                &client
+                    .prepare_cached(
+                        "DELETE FROM blobs
+                         WHERE created_at_ms < $1
+                           AND NOT EXISTS (SELECT 1 FROM attachments a
+                                           WHERE a.sha256 = blobs.sha256)
+                           AND NOT EXISTS (SELECT 1 FROM reply_attachments r
+                                           WHERE r.sha256 = blobs.sha256)
+                         RETURNING sha256",
+                    )
+                    .await?,
                 &[&older_than_ms],
             )
             .await?;

@@ -33,13 +33,20 @@ impl Postgres {
         let tx = client.transaction().await?;
         // Writers of one instance on several nodes take turns, so the quota check and
         // the write see the same usage.
-        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&instance])
-            .await?;
+        tx.execute(
+            &tx.prepare_cached("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .await?,
+            &[&instance],
+        )
+        .await?;
         let usage = usage_of(&tx, instance).await?;
         let old: Option<i64> = tx
             .query_opt(
-                "SELECT octet_length(key)::bigint + octet_length(value)::bigint FROM state
-                 WHERE instance = $1 AND key = $2",
+                &tx.prepare_cached(
+                    "SELECT octet_length(key)::bigint + octet_length(value)::bigint FROM state
+                     WHERE instance = $1 AND key = $2",
+                )
+                .await?,
                 &[&instance, &key],
             )
             .await?
@@ -63,9 +70,12 @@ impl Postgres {
             });
         }
         tx.execute(
-            "INSERT INTO state (instance, key, value, updated_at_ms) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (instance, key)
-             DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms",
+            &tx.prepare_cached(
+                "INSERT INTO state (instance, key, value, updated_at_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (instance, key)
+                 DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms",
+            )
+            .await?,
             &[&instance, &key, &value, &now_ms()],
         )
         .await?;
@@ -98,7 +108,12 @@ impl Postgres {
     pub(crate) async fn state_clear(&self, instance: &str) -> Result<usize, StoreError> {
         let client = self.client().await?;
         let removed = client
-            .execute("DELETE FROM state WHERE instance = $1", &[&instance])
+            .execute(
+                &client
+                    .prepare_cached("DELETE FROM state WHERE instance = $1")
+                    .await?,
+                &[&instance],
+            )
             .await?;
         self.committed();
         Ok(usize::try_from(removed).unwrap_or(usize::MAX))
@@ -108,7 +123,9 @@ impl Postgres {
         let client = self.client().await?;
         client
             .execute(
-                "DELETE FROM state WHERE instance = $1 AND key = $2",
+                &client
+                    .prepare_cached("DELETE FROM state WHERE instance = $1 AND key = $2")
+                    .await?,
                 &[&instance, &key],
             )
             .await?;
@@ -120,7 +137,9 @@ impl Postgres {
 async fn usage_of(client: &impl GenericClient, instance: &str) -> Result<StateUsage, StoreError> {
     let row = client
         .query_opt(
-            "SELECT keys, bytes FROM state_usage WHERE instance = $1",
+            &client
+                .prepare_cached("SELECT keys, bytes FROM state_usage WHERE instance = $1")
+                .await?,
             &[&instance],
         )
         .await?;

@@ -68,8 +68,11 @@ impl Postgres {
         let tx = client.transaction().await?;
         let changed = tx
             .execute(
-                "UPDATE replies SET status = 'dead', attempts = attempts + 1, last_error = $2
-                 WHERE id = $1",
+                &tx.prepare_cached(
+                    "UPDATE replies SET status = 'dead', attempts = attempts + 1, last_error = $2
+                     WHERE id = $1",
+                )
+                .await?,
                 &[&id, &error],
             )
             .await?;

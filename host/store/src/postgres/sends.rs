@@ -19,13 +19,15 @@ impl Postgres {
             // Two nodes taking the same client key at once: one waits for the other and
             // then finds its send.
             tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))",
+                &tx.prepare_cached("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))")
+                    .await?,
                 &[&send.instance, key],
             )
             .await?;
             if let Some(id) = claimed_key(&tx, &send.instance, key, now).await? {
                 let item = rows::load_reply(&tx, id).await?;
                 tx.commit().await?;
+                self.committed();
                 return Ok(SendQueued {
                     item,
                     existing: true,
@@ -39,13 +41,16 @@ impl Postgres {
         // The key embeds the row id, so the id is drawn from the sequence first.
         let row = tx
             .query_one(
-                "WITH next AS (SELECT nextval(pg_get_serial_sequence('replies', 'id')) AS id)
-                 INSERT INTO replies (id, instance, conversation_id, message_id, text,
-                     idempotency_key, next_attempt_at_ms, created_at_ms, thread_id, api_key)
-                 SELECT next.id, $1, $2, $3, $4, 'sb-' || $1 || '-send-' || next.id, $5, $5,
-                     $6, $7
-                 FROM next
-                 RETURNING id",
+                &tx.prepare_cached(
+                    "WITH next AS (SELECT nextval(pg_get_serial_sequence('replies', 'id')) AS id)
+                     INSERT INTO replies (id, instance, conversation_id, message_id, text,
+                         idempotency_key, next_attempt_at_ms, created_at_ms, thread_id, api_key)
+                     SELECT next.id, $1, $2, $3, $4, 'sb-' || $1 || '-send-' || next.id, $5, $5,
+                         $6, $7
+                     FROM next
+                     RETURNING id",
+                )
+                .await?,
                 &[
                     &send.instance,
                     &send.conversation_id,

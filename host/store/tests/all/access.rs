@@ -136,3 +136,46 @@ async fn a_skipped_turn_keeps_its_reason_and_queues_the_notice_once(t) {
     assert_eq!(t.store.replies(None, 10).await.unwrap().len(), 1);
 }
 }
+
+#[tokio::test]
+async fn pending_codes_stay_bounded_when_several_nodes_ask_at_once_on_postgres() {
+    let options = switchboard_store::testing::postgres_database()
+        .await
+        .expect("migrate a fresh database");
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        nodes.push(
+            switchboard_store::Store::connect_postgres(&options)
+                .await
+                .unwrap(),
+        );
+    }
+    let asks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = nodes[i % 2].clone();
+            tokio::spawn(async move {
+                store
+                    .request_pairing(
+                        "tg",
+                        &format!("s{i}"),
+                        None,
+                        &format!("CODE{i:04}"),
+                        HOUR_MS,
+                        3,
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for ask in asks {
+        match ask.await.unwrap() {
+            PairingRequest::Created(_) => created += 1,
+            PairingRequest::Full => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created, 3);
+    assert_eq!(nodes[0].pairings(Some("tg")).await.unwrap().len(), 3);
+}

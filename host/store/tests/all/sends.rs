@@ -291,3 +291,40 @@ async fn a_delivered_send_is_pruned_and_its_blob_with_it_but_a_pending_one_stays
     assert_eq!(s.prune_blobs(later).await.unwrap(), vec!["e".repeat(64)]);
 }
 }
+
+/// The PostgreSQL twin of the test above: the send is aged through its own connection.
+#[tokio::test]
+async fn an_idempotency_key_older_than_a_day_queues_a_new_send_on_postgres() {
+    let options = switchboard_store::testing::postgres_database()
+        .await
+        .expect("migrate a fresh database");
+    let s = switchboard_store::Store::connect_postgres(&options)
+        .await
+        .unwrap();
+    let keyed = NewSend {
+        api_key: Some("daily-report".to_owned()),
+        ..send("c1", "monday")
+    };
+    let first = s.queue_send(keyed.clone()).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&options.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
+    client
+        .execute(
+            "UPDATE replies SET created_at_ms = created_at_ms - $2 WHERE id = $1",
+            &[&first.item.id, &(API_KEY_TTL_MS + 1)],
+        )
+        .await
+        .unwrap();
+    drop(client);
+    driver.await.unwrap().unwrap();
+
+    let later = s.queue_send(keyed.clone()).await.unwrap();
+    assert!(!later.existing);
+    assert_ne!(later.item.id, first.item.id);
+    // From now on the key answers for the new send.
+    let repeat = s.queue_send(keyed).await.unwrap();
+    assert!(repeat.existing);
+    assert_eq!(repeat.item.id, later.item.id);
+}

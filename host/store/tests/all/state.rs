@@ -1,5 +1,5 @@
 use crate::support::on_both;
-use switchboard_store::StateQuota;
+use switchboard_store::{StateQuota, StoreError};
 
 on_both! {
 async fn state_is_a_key_value_map_per_instance(t) {
@@ -85,4 +85,56 @@ async fn state_past_the_quota_is_refused_and_usage_is_kept_exact(t) {
     assert_eq!(usage.len(), 1, "{usage:?}");
     assert_eq!((usage[0].1.keys, usage[0].1.bytes), (2, 11 + 21));
 }
+}
+
+/// Two stores on one fresh PostgreSQL database, as two daemons sharing it.
+async fn two_nodes() -> (switchboard_store::Store, switchboard_store::Store) {
+    let options = switchboard_store::testing::postgres_database()
+        .await
+        .expect("migrate a fresh database");
+    let a = switchboard_store::Store::connect_postgres(&options)
+        .await
+        .unwrap();
+    let b = switchboard_store::Store::connect_postgres(&options)
+        .await
+        .unwrap();
+    (a, b)
+}
+
+#[tokio::test]
+async fn the_quota_holds_when_several_nodes_write_at_once_on_postgres() {
+    let (a, b) = two_nodes().await;
+    let quota = StateQuota {
+        max_keys: 5,
+        max_bytes: 1 << 20,
+    };
+    let writes: Vec<_> = (0..20)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store
+                    .state_set("tg", &format!("key-{i}"), vec![7; 10], quota)
+                    .await
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for write in writes {
+        match write.await.unwrap() {
+            Ok(()) => stored += 1,
+            Err(StoreError::StateQuota { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(stored, 5);
+    let usage = a.state_usage().await.unwrap();
+    assert_eq!(usage.len(), 1);
+    let mut bytes = 0;
+    for i in 0..20 {
+        let key = format!("key-{i}");
+        if a.state_get("tg", &key).await.unwrap().is_some() {
+            bytes += key.len() as u64 + 10;
+        }
+    }
+    assert_eq!((usage[0].1.keys, usage[0].1.bytes), (5, bytes));
 }
