@@ -208,6 +208,10 @@ async fn kill_9_of_one_node_mid_burst_loses_nothing_and_the_survivor_finishes_it
         assert!(delivered.contains_key(text), "no reply to {text:?}");
     }
     let repeated: usize = delivered.values().map(|n| n - 1).sum();
+    eprintln!(
+        "kill -9 after {} acknowledgements; {repeated} replies sent twice",
+        acked.len()
+    );
     // Only replies in flight at the kill (at most one per conversation) may go twice.
     assert!(repeated <= CONVERSATIONS, "{repeated} replies sent twice");
     for (conversation, order) in replies_by_conversation(&rig) {
