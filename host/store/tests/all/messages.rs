@@ -1,11 +1,9 @@
-use std::sync::Arc;
-
-use switchboard_store::{HookOutcome, PersistOutcome, WorkState};
+use switchboard_store::{HookOutcome, PersistOutcome, Store, WorkState};
 use switchboard_types::{
     Attachment, AttachmentKind, ChatType, InboundMessage, MessageKind, NoTurn, Reaction, SenderKind,
 };
 
-use crate::support::{message, on_both, open, stored};
+use crate::support::{message, on_both, stored};
 
 on_both! {
 async fn the_same_external_id_twice_is_one_row_and_a_duplicate(t) {
@@ -48,13 +46,12 @@ async fn the_same_external_id_in_two_instances_is_two_rows(t) {
 }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hundred_concurrent_deliveries_of_one_id_store_it_once() {
-    let t = open();
-    let store = Arc::new(t.store.clone());
+/// Delivers one message id a hundred times at once, spread over `nodes` (stores on one
+/// database), and checks it is stored once and every other delivery is its duplicate.
+async fn a_hundred_concurrent_deliveries_of_one_id(nodes: &[Store]) {
     let tasks: Vec<_> = (0..100)
-        .map(|_| {
-            let store = Arc::clone(&store);
+        .map(|i| {
+            let store = nodes[i % nodes.len()].clone();
             tokio::spawn(async move {
                 store
                     .persist("tg", vec![message("42:7", "42", "race")])
@@ -82,7 +79,37 @@ async fn a_hundred_concurrent_deliveries_of_one_id_store_it_once() {
         .filter(|o| matches!(o, PersistOutcome::Duplicate { id } if *id == stored[0]))
         .count();
     assert_eq!(duplicates, 99);
-    assert_eq!(t.store.counts().await.unwrap().messages, 1);
+    assert_eq!(nodes[0].counts().await.unwrap().messages, 1);
+}
+
+/// On a multi-threaded runtime, which `on_both!` does not give.
+mod a_hundred_concurrent_deliveries_of_one_id_store_it_once {
+    use super::a_hundred_concurrent_deliveries_of_one_id;
+    use crate::support::{Backend, open_on};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let t = open_on(Backend::Sqlite).await;
+        a_hundred_concurrent_deliveries_of_one_id(std::slice::from_ref(&t.store)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let t = open_on(Backend::Postgres).await;
+        a_hundred_concurrent_deliveries_of_one_id(std::slice::from_ref(&t.store)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_concurrent_deliveries_over_several_nodes_store_it_once_on_postgres() {
+    let options = switchboard_store::testing::postgres_database()
+        .await
+        .expect("migrate a fresh database");
+    let mut nodes = Vec::new();
+    for _ in 0..4 {
+        nodes.push(Store::connect_postgres(&options).await.unwrap());
+    }
+    a_hundred_concurrent_deliveries_of_one_id(&nodes).await;
 }
 
 on_both! {
