@@ -1,15 +1,22 @@
-//! Durable storage for the Switchboard daemon, in one SQLite file.
+//! Durable storage for the Switchboard daemon: one SQLite file (the default), or a
+//! PostgreSQL database that several daemons share.
 //!
 //! This crate owns the database: the inbound `messages` (deduplicated per instance and
 //! external id, with their hook and agent-turn queues), the `replies` outbox, the
 //! `dead_letters` kept for replay, and small per-instance key-value `state`. It is the
-//! only crate that names `rusqlite`. It does not know platforms, channels, agents or
-//! HTTP: callers decide what to store, when to retry and what a failure means to a
-//! sender; it also keeps no clock of its own beyond stamping rows.
+//! only crate that names `rusqlite` or `tokio-postgres`. It does not know platforms,
+//! channels, agents or HTTP: callers decide what to store, when to retry and what a
+//! failure means to a sender; it also keeps no clock of its own beyond stamping rows.
+//!
+//! [`Store`] is one API over both backends. The sections below describe the SQLite
+//! backend; the PostgreSQL one (`postgres/`) commits one transaction per call on a
+//! pooled connection, applies its schema only through [`Store::migrate_postgres`]
+//! (`switchboard migrate`), and adds the lane leases ([`Store::claim_lane`]) and
+//! wake-ups ([`Store::work_notices`]) that let several nodes share the work.
 //!
 //! # Durability
 //!
-//! The file runs in WAL mode with `synchronous=FULL`: a commit returns only after the
+//! The SQLite file runs in WAL mode with `synchronous=FULL`: a commit returns only after the
 //! write-ahead log has been fsynced, so a committed row survives a power cut, not just a
 //! process crash. Every write method returns only after such a commit, which is what lets
 //! the daemon acknowledge a webhook as soon as [`Store::persist`] returns.
