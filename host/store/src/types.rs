@@ -513,7 +513,7 @@ pub struct NewSend {
     pub api_key: Option<String>,
 }
 
-/// What [`Store::queue_send`] did.
+/// What [`Store::queue_send`](crate::Store::queue_send) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendQueued {
     /// The send as the reply queue will see it (or as it stands, when `existing`).
