@@ -92,9 +92,6 @@ impl Store {
         Postgres::migrate(options).await
     }
 
-    /// The schema version this build's PostgreSQL backend reads and writes.
-    pub const POSTGRES_SCHEMA_VERSION: i64 = crate::postgres::SCHEMA_VERSION;
-
     /// Whether other nodes may share this store's work, so that a node must claim a
     /// lane before running it ([`Store::claim_lane`]). False for SQLite: one process
     /// owns the file's queues.

@@ -1,7 +1,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use switchboard_daemon::{DaemonConfig, StoreConfig, installed_summary};
+use switchboard_daemon::{Clock as _, DaemonConfig, StoreConfig, SystemClock, installed_summary};
 
 use crate::config::ConfigFile;
 
@@ -66,7 +66,8 @@ async fn check_shared_store(config: &DaemonConfig) -> anyhow::Result<ExitCode> {
     println!("  store: PostgreSQL, schema up to date");
     let ours = installed_summary(config.instances.iter().map(|i| &i.component));
     // Nodes announce themselves every third of the lease; three leases back is "now".
-    let since = now_ms() - i64::try_from(lease.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
+    let since = SystemClock.now_ms()
+        - i64::try_from(lease.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
     for node in store.nodes_seen_since(since).await? {
         if node.installed != ours {
             println!(
@@ -87,10 +88,4 @@ fn one_line(summary: &str) -> String {
     } else {
         summary.replace('\n', ", ")
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -195,18 +195,12 @@ impl Postgres {
         instance: &str,
         sender_id: &str,
     ) -> Result<bool, StoreError> {
-        let client = self.client().await?;
-        let removed = client
+        let removed = self
             .execute(
-                &client
-                    .prepare_cached(
-                        "DELETE FROM access_grants WHERE instance = $1 AND sender_id = $2",
-                    )
-                    .await?,
+                "DELETE FROM access_grants WHERE instance = $1 AND sender_id = $2",
                 &[&instance, &sender_id],
             )
             .await?;
-        self.committed();
         Ok(removed > 0)
     }
 

@@ -191,20 +191,14 @@ impl Postgres {
         message_id: i64,
         position: u32,
     ) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let changed = client
+        let changed = self
             .execute(
-                &client
-                    .prepare_cached(
-                        "UPDATE attachments SET state = 'pending', attempts = 0, next_at_ms = $3,
+                "UPDATE attachments SET state = 'pending', attempts = 0, next_at_ms = $3,
                              error = NULL
                          WHERE message_id = $1 AND position = $2",
-                    )
-                    .await?,
                 &[&message_id, &i64::from(position), &now_ms()],
             )
             .await?;
-        self.committed();
         expect_one(changed, "attachments", message_id)
     }
 
@@ -228,19 +222,12 @@ impl Postgres {
     }
 
     pub(crate) async fn record_blob(&self, sha256: String, size: u64) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                &client
-                    .prepare_cached(
-                        "INSERT INTO blobs (sha256, size, created_at_ms) VALUES ($1, $2, $3)
+        self.execute(
+            "INSERT INTO blobs (sha256, size, created_at_ms) VALUES ($1, $2, $3)
                          ON CONFLICT (sha256) DO UPDATE SET created_at_ms = excluded.created_at_ms",
-                    )
-                    .await?,
-                &[&sha256, &size.cast_signed(), &now_ms()],
-            )
-            .await?;
-        self.committed();
+            &[&sha256, &size.cast_signed(), &now_ms()],
+        )
+        .await?;
         Ok(())
     }
 

@@ -48,12 +48,12 @@ impl Postgres {
     }
 
     pub(crate) async fn mark_replayed(&self, id: i64) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("UPDATE dead_letters SET replayed_at_ms = $2 WHERE id = $1")
+        let changed = self
+            .execute(
+                "UPDATE dead_letters SET replayed_at_ms = $2 WHERE id = $1",
+                &[&id, &now_ms()],
+            )
             .await?;
-        let changed = client.execute(&stmt, &[&id, &now_ms()]).await?;
-        self.committed();
         expect_one(changed, "dead_letters", id)
     }
 }

@@ -106,30 +106,18 @@ impl Postgres {
     }
 
     pub(crate) async fn state_clear(&self, instance: &str) -> Result<usize, StoreError> {
-        let client = self.client().await?;
-        let removed = client
-            .execute(
-                &client
-                    .prepare_cached("DELETE FROM state WHERE instance = $1")
-                    .await?,
-                &[&instance],
-            )
+        let removed = self
+            .execute("DELETE FROM state WHERE instance = $1", &[&instance])
             .await?;
-        self.committed();
         Ok(usize::try_from(removed).unwrap_or(usize::MAX))
     }
 
     pub(crate) async fn state_delete(&self, instance: &str, key: &str) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                &client
-                    .prepare_cached("DELETE FROM state WHERE instance = $1 AND key = $2")
-                    .await?,
-                &[&instance, &key],
-            )
-            .await?;
-        self.committed();
+        self.execute(
+            "DELETE FROM state WHERE instance = $1 AND key = $2",
+            &[&instance, &key],
+        )
+        .await?;
         Ok(())
     }
 }

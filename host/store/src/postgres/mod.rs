@@ -222,6 +222,19 @@ impl Postgres {
         self.inner.pool.get().await.map_err(StoreError::from)
     }
 
+    /// Runs one statement as a transaction of its own; returns the rows it changed.
+    pub(crate) async fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await?;
+        let changed = client.execute(&stmt, params).await?;
+        self.committed();
+        Ok(changed)
+    }
+
     /// Counts a committed write, for [`Postgres::stats`].
     pub(crate) fn committed(&self) {
         self.inner.commits.fetch_add(1, Ordering::Relaxed);

@@ -29,18 +29,14 @@ impl Postgres {
         id: i64,
         receipt_external_id: Option<String>,
     ) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
+        let changed = self
+            .execute(
                 "UPDATE replies SET status = 'sent', attempts = attempts + 1,
                      sent_at_ms = $2, receipt_external_id = $3, last_error = NULL
                  WHERE id = $1",
+                &[&id, &now_ms(), &receipt_external_id],
             )
             .await?;
-        let changed = client
-            .execute(&stmt, &[&id, &now_ms(), &receipt_external_id])
-            .await?;
-        self.committed();
         expect_one(changed, "replies", id)
     }
 
@@ -50,16 +46,14 @@ impl Postgres {
         at_ms: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
+        let changed = self
+            .execute(
                 "UPDATE replies SET attempts = attempts + 1, next_attempt_at_ms = $2,
                      last_error = $3
                  WHERE id = $1",
+                &[&id, &at_ms, &error],
             )
             .await?;
-        let changed = client.execute(&stmt, &[&id, &at_ms, &error]).await?;
-        self.committed();
         expect_one(changed, "replies", id)
     }
 
@@ -125,15 +119,13 @@ impl Postgres {
     }
 
     pub(crate) async fn requeue_reply(&self, id: i64) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
+        let changed = self
+            .execute(
                 "UPDATE replies SET status = 'pending', attempts = 0, next_attempt_at_ms = $2
                  WHERE id = $1",
+                &[&id, &now_ms()],
             )
             .await?;
-        let changed = client.execute(&stmt, &[&id, &now_ms()]).await?;
-        self.committed();
         expect_one(changed, "replies", id)
     }
 

@@ -46,10 +46,6 @@ impl Postgres {
 
     /// Runs `sql` with the message id as `$1` and now as `$2`; returns the rows changed.
     async fn write_one(&self, sql: &str, message_id: i64) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(sql).await?;
-        let changed = client.execute(&stmt, &[&message_id, &now_ms()]).await?;
-        self.committed();
-        Ok(changed)
+        self.execute(sql, &[&message_id, &now_ms()]).await
     }
 }

@@ -178,8 +178,7 @@ impl Postgres {
         at_ms: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let changed = client
+        let changed = self
             .execute(
                 "UPDATE messages SET agent_attempts = agent_attempts + 1,
                      agent_next_at_ms = $2, agent_error = $3
@@ -187,7 +186,6 @@ impl Postgres {
                 &[&message_id, &at_ms, &error],
             )
             .await?;
-        self.committed();
         expect_one(changed, "messages", message_id)
     }
 
