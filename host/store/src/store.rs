@@ -445,8 +445,11 @@ impl Store {
     }
 
     /// Like [`Store::persist`]; `after` sees the outcomes right after the commit made
-    /// them durable, on the writer thread and in commit order, so whoever it hands new
-    /// rows to receives them in id order. It must not block.
+    /// them durable. It must not block. On SQLite it runs on the writer thread in
+    /// commit order, so whoever it hands new rows to receives them in id order. On
+    /// PostgreSQL deliveries commit concurrently: a conversation's rows still commit in
+    /// id order, but the hand-overs of two commits may cross, so a consumer that needs
+    /// the order checks for an earlier pending row (`earlier_turn_pending`) first.
     pub async fn persist_then(
         &self,
         instance: &str,

@@ -75,7 +75,12 @@ async fn kill_9_during_a_burst(config: Config) {
     // The platform redelivers everything it has no 200 for, and some it has.
     let again = Burst::start(&rig, all.clone(), 16, 1).finish().await;
     for (id, seen) in &again {
-        assert_eq!(*seen, Seen::Status(200), "redelivery of {id}");
+        assert_eq!(
+            *seen,
+            Seen::Status(200),
+            "redelivery of {id}; log:\n{}",
+            rig.log()
+        );
     }
     let stored = rig.stored();
     assert_eq!(stored.len(), all.len());

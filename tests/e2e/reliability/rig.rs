@@ -369,6 +369,51 @@ impl Burst {
     }
 }
 
+/// Posts every delivery until each is acknowledged, as a platform does: a delivery
+/// refused with 503 (the store was not durable in time, or unreachable) is sent again
+/// after a short pause, standing in for `Retry-After`. Any answer other than 200 or 503
+/// fails the test: a delivery is either stored or refused, never half of it. Returns
+/// how many posts were refused on the way.
+pub(crate) async fn deliver_until_acknowledged(
+    http: &reqwest::Client,
+    url: &str,
+    messages: Vec<(String, String, String)>,
+    concurrency: usize,
+) -> usize {
+    let mut pending = messages;
+    let mut refused = 0;
+    for _ in 0..40 {
+        if pending.is_empty() {
+            return refused;
+        }
+        let seen = Burst::start_at(http, url, pending.clone(), concurrency, 1)
+            .finish()
+            .await;
+        for (id, s) in &seen {
+            assert!(
+                matches!(s, Seen::Status(200 | 503)),
+                "{id}: {s:?}; only 200 or 503, never an acknowledgement of nothing"
+            );
+        }
+        let again: Vec<&String> = seen
+            .iter()
+            .filter(|(_, s)| *s == Seen::Status(503))
+            .map(|(id, _)| id)
+            .collect();
+        refused += again.len();
+        pending.retain(|(id, _, _)| again.contains(&id));
+        if !pending.is_empty() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    assert!(
+        pending.is_empty(),
+        "{} deliveries were never acknowledged",
+        pending.len()
+    );
+    refused
+}
+
 /// `n` messages spread over `senders` conversations, ids prefixed with `tag`.
 pub(crate) fn messages(tag: &str, n: usize, senders: usize) -> Vec<(String, String, String)> {
     (0..n)

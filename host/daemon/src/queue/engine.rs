@@ -160,6 +160,13 @@ pub(crate) struct Engine<Q: Queue> {
     /// Leases being let go of; their lanes stay busy until the release is done, so a
     /// new item of the lane cannot claim before the old lease is gone.
     releases: FuturesUnordered<BoxFuture<'static, Lane>>,
+    /// The read of due work in progress. It runs beside the items in flight, never
+    /// instead of them: an item may hold a database connection (a transaction
+    /// half done) that the read itself would otherwise wait for.
+    polling: Option<BoxFuture<'static, Result<Vec<Q::Item>, StoreError>>>,
+    /// Items that finished while a read was in progress: the read may have seen them
+    /// still due, and must not queue them again.
+    finished_while_polling: HashSet<i64>,
 }
 
 /// The receiving half of a [`Feed`], until an engine takes it.
@@ -208,6 +215,8 @@ impl<Q: Queue> Engine<Q> {
             leasing: None,
             notices: None,
             releases: FuturesUnordered::new(),
+            polling: None,
+            finished_while_polling: HashSet::new(),
         }
     }
 
@@ -231,10 +240,13 @@ impl<Q: Queue> Engine<Q> {
             let now_ms = self.clock.now_ms();
             let retry_due = self.retries.peek().is_some_and(|r| r.0 <= now_ms);
             let dry = self.queued.is_empty() && self.tasks.is_empty();
-            if retry_due || Instant::now() >= next_poll || (self.more && self.progressed && dry) {
-                self.poll().await;
+            if self.polling.is_none()
+                && (retry_due
+                    || Instant::now() >= next_poll
+                    || (self.more && self.progressed && dry))
+            {
+                self.polling = Some(self.start_poll());
                 next_poll = Instant::now() + self.settings.poll_interval;
-                continue;
             }
             self.dispatch();
             let wake_at = match self.retries.peek() {
@@ -260,6 +272,10 @@ impl<Q: Queue> Engine<Q> {
                 Some(lane) = self.releases.next(), if !self.releases.is_empty() => {
                     self.released(lane);
                 }
+                Some(due) = read(&mut self.polling) => {
+                    self.polling = None;
+                    self.polled(due);
+                }
                 Some(()) = notice(&mut self.notices) => {
                     // Another node let go of a lane this one wanted: look soon, but
                     // not once per notice when many arrive together.
@@ -269,11 +285,18 @@ impl<Q: Queue> Engine<Q> {
                 changed = stop.changed() => if changed.is_err() { break },
             }
         }
+        self.polling = None;
         let drained = tokio::time::timeout(grace, async {
-            while let Some(finished) = self.tasks.next().await {
-                self.finish(finished);
+            // Both at once: a release may hold the connection an item waits for.
+            loop {
+                tokio::select! {
+                    Some(finished) = self.tasks.next(), if !self.tasks.is_empty() => {
+                        self.finish(finished);
+                    }
+                    Some(_) = self.releases.next(), if !self.releases.is_empty() => {}
+                    else => break,
+                }
             }
-            while self.releases.next().await.is_some() {}
         })
         .await;
         if drained.is_err() {
@@ -352,17 +375,36 @@ impl<Q: Queue> Engine<Q> {
         }
     }
 
+    /// Reads due work from the store once, with nothing else going on (single rounds).
     async fn poll(&mut self) {
+        let due = self.start_poll().await;
+        self.polled(due);
+    }
+
+    /// Lets go of the holds and retry times that are over, and returns the read of
+    /// what is due now.
+    fn start_poll(&mut self) -> BoxFuture<'static, Result<Vec<Q::Item>, StoreError>> {
         let now_ms = self.clock.now_ms();
         self.progressed = false;
         self.held.retain(|_, until| *until > now_ms);
         while self.retries.peek().is_some_and(|r| r.0 <= now_ms) {
             self.retries.pop();
         }
-        match self.queue.due(now_ms, self.settings.batch).await {
+        self.finished_while_polling.clear();
+        let (queue, batch) = (self.queue.clone(), self.settings.batch);
+        Box::pin(async move { queue.due(now_ms, batch).await })
+    }
+
+    /// Queues what a read found due, but nothing that finished while it ran.
+    fn polled(&mut self, due: Result<Vec<Q::Item>, StoreError>) {
+        let finished = std::mem::take(&mut self.finished_while_polling);
+        match due {
             Ok(due) => {
                 self.more = due.len() >= self.settings.batch;
                 for item in due {
+                    if finished.contains(&Q::key(&item).id) {
+                        continue;
+                    }
                     let lane = lane_of::<Q>(&item);
                     if !self.held.contains_key(&lane) {
                         self.enqueue(lane, item);
@@ -488,6 +530,9 @@ impl<Q: Queue> Engine<Q> {
                 .push_back(lane.clone());
         }
         self.known.remove(&id);
+        if self.polling.is_some() {
+            self.finished_while_polling.insert(id);
+        }
         self.publish();
         match unrecorded {
             Some(decision) => {
@@ -593,6 +638,14 @@ impl LaneKey {
             LaneKey::Conversation(conversation) => format!("c:{conversation}"),
             LaneKey::Item(id) => format!("i:{id}"),
         }
+    }
+}
+
+/// What the read in progress found, or never without one.
+async fn read<T>(polling: &mut Option<BoxFuture<'static, T>>) -> Option<T> {
+    match polling {
+        Some(read) => Some(read.await),
+        None => std::future::pending().await,
     }
 }
 
@@ -724,3 +777,6 @@ fn log_unrecorded<Q: Queue>(instance: &str, id: i64, error: &StoreError) {
         "cannot record the outcome; will record it again"
     );
 }
+
+#[cfg(test)]
+mod tests;

@@ -23,8 +23,10 @@ impl Postgres {
         messages: Vec<InboundMessage>,
         after: impl FnOnce(&[PersistOutcome]) + Send + 'static,
     ) -> Result<Vec<PersistOutcome>, StoreError> {
-        // Held until `after` has run, so this node hands rows over in commit order.
-        let _order = self.persist_lock().await;
+        // Deliveries commit concurrently (the server groups their flushes). The
+        // conversation locks order each conversation's ids by commit; hand-overs of
+        // different commits may still cross, which the queue engine's claim re-check
+        // (`earlier_*_pending`) puts right.
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         lock_conversations(&tx, instance, &messages).await?;
@@ -115,16 +117,22 @@ pub(crate) async fn lock_conversations(
     instance: &str,
     messages: &[InboundMessage],
 ) -> Result<(), StoreError> {
-    let conversations: std::collections::BTreeSet<&str> = messages
+    let conversations: Vec<&str> = messages
         .iter()
         .map(|m| m.conversation_id.as_str())
         .collect();
+    // One statement, locks taken in the order of their keys: two deliveries that share
+    // conversations (or whose names share a hash) always lock in the same order.
     let stmt = client
-        .prepare_cached("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))")
+        .prepare_cached(
+            "SELECT count(pg_advisory_xact_lock(hashtext($1), key))
+             FROM (SELECT DISTINCT hashtext(c) AS key FROM unnest($2::text[]) AS c
+                   ORDER BY key) AS keys",
+        )
         .await?;
-    for conversation in conversations {
-        client.execute(&stmt, &[&instance, &conversation]).await?;
-    }
+    client
+        .query_one(&stmt, &[&instance, &conversations])
+        .await?;
     Ok(())
 }
 

@@ -92,9 +92,6 @@ pub(crate) struct Postgres {
 
 struct Inner {
     pool: Pool,
-    /// Serialises persisting within this node, so that `persist_then` hands rows over
-    /// in id order as SQLite's single writer does.
-    persist: tokio::sync::Mutex<()>,
     commits: AtomicU64,
     /// For connections of its own: listening for wake-ups.
     config: tokio_postgres::Config,
@@ -191,7 +188,6 @@ impl Postgres {
         Ok(Postgres {
             inner: Arc::new(Inner {
                 pool,
-                persist: tokio::sync::Mutex::new(()),
                 commits: AtomicU64::new(0),
                 config: config_for_lock,
             }),
@@ -238,11 +234,6 @@ impl Postgres {
     /// Counts a committed write, for [`Postgres::stats`].
     pub(crate) fn committed(&self) {
         self.inner.commits.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Held while persisting; see [`Inner::persist`].
-    pub(crate) async fn persist_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.inner.persist.lock().await
     }
 
     pub(crate) async fn ping_write(&self) -> Result<(), StoreError> {
