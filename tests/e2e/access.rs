@@ -22,6 +22,11 @@ pub(crate) struct Tg {
 
 /// A daemon with one Telegram instance `tg` whose access table is `access`.
 pub(crate) async fn telegram(access: &str) -> Tg {
+    telegram_on(access, "").await
+}
+
+/// Like [`telegram`], with `store` as the config's `[store]` table (empty: SQLite).
+async fn telegram_on(access: &str, store: &str) -> Tg {
     let mock = MockApi::start().await;
     mock.rule(Rule {
         path: "/sendMessage".to_owned(),
@@ -41,6 +46,8 @@ data_dir = "data"
 [agent]
 kind = "echo"
 
+{store}
+
 [channels.tg]
 component = "telegram"
 secrets = {{ webhook_secret = {{ env = "E2E_ACCESS_SECRET" }}, bot_token = "{BOT_TOKEN}" }}
@@ -53,6 +60,10 @@ allow = ["{origin}"]
     );
     let mut daemon = TestDaemon::new(&config).env("E2E_ACCESS_SECRET", WEBHOOK_SECRET);
     daemon.install("telegram");
+    if !store.is_empty() {
+        let (ok, out, err) = daemon.cli(&["migrate"]);
+        assert!(ok, "switchboard migrate failed: {out}{err}");
+    }
     daemon.start();
     Tg {
         daemon,
@@ -166,7 +177,19 @@ fn code_in(text: &str) -> String {
 
 #[tokio::test]
 async fn a_stranger_is_paired_approved_while_serving_and_answered_from_the_next_message() {
-    let s = telegram("").await;
+    paired_approved_answered_revoked(telegram("").await).await;
+}
+
+#[tokio::test]
+async fn on_postgres_pairing_approve_answer_and_revoke_work_through_the_cli() {
+    let url = switchboard_store::testing::empty_postgres_database()
+        .await
+        .url;
+    let store = format!("[store]\nkind = \"postgres\"\nurl = \"{url}\"");
+    paired_approved_answered_revoked(telegram_on("", &store).await).await;
+}
+
+async fn paired_approved_answered_revoked(s: Tg) {
     s.say(1111, 1111, "hello?").await;
     s.settle().await;
 

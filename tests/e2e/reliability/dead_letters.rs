@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use super::api::{AgentApi, Answer};
-use super::rig::{Config, Rig};
+use super::rig::{Config, Rig, fresh_postgres_url};
 use crate::harness::{TestDaemon, repo_root};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -62,10 +62,19 @@ async fn a_failing_hook_is_retried_a_bounded_number_of_times_recorded_and_replay
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agent_that_keeps_failing_is_dead_lettered_and_replay_answers_the_message() {
+    agent_dead_letter_and_replay(Config::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgres_a_dead_lettered_turn_is_listed_and_replayed_by_the_cli() {
+    agent_dead_letter_and_replay(Config::default().postgres(&fresh_postgres_url().await)).await;
+}
+
+async fn agent_dead_letter_and_replay(config: Config) {
     let agent = AgentApi::start().await;
     agent.down(Some(Answer::status(503, r#"{"error":"maintenance"}"#)));
     let rig = Rig::start(
-        Config::default()
+        config
             .agent(&format!("kind = \"http\"\nurl = \"{}\"", agent.url()))
             .delivery("agent_max_attempts = 3"),
     )
