@@ -66,6 +66,9 @@ pub struct StoreRun {
     pub database_transactions_per_message: Option<f64>,
     /// WAL flushes to disk over the same span, per delivery: the durable commits.
     pub database_wal_flushes_per_message: Option<f64>,
+    /// Rows of `leases` inserted, updated or deleted over the same span, per delivery:
+    /// lane claims (granted, renewed or refused and marked wanted) and releases.
+    pub lease_writes_per_message: Option<f64>,
     /// Requests the Graph API mock got (mark as read, typing, reply: three per message).
     pub outbound_requests: u64,
 }
@@ -215,13 +218,14 @@ fn run_nodes(
             .filter(|_| ok > 0)
             .map(|(a, b)| a.saturating_sub(b) as f64 / ok as f64)
     };
-    let (db_cpu, db_transactions, db_flushes) = match (db_before, db_after) {
+    let (db_cpu, db_transactions, db_flushes, lease_writes) = match (db_before, db_after) {
         (Some(before), Some(after)) => (
             per_message(after.cpu_secs.zip(before.cpu_secs).map(|(a, b)| a - b)),
             count_per_message(after.transactions, before.transactions),
             count_per_message(after.wal_flushes, before.wal_flushes),
+            count_per_message(after.lease_writes, before.lease_writes),
         ),
-        _ => (None, None, None),
+        _ => (None, None, None, None),
     };
     Ok(StoreRun {
         name: name.to_owned(),
@@ -236,6 +240,7 @@ fn run_nodes(
         database_cpu_us_per_message: db_cpu,
         database_transactions_per_message: db_transactions,
         database_wal_flushes_per_message: db_flushes,
+        lease_writes_per_message: lease_writes,
         outbound_requests,
     })
 }
@@ -262,6 +267,7 @@ struct Counters {
     cpu_secs: Option<f64>,
     transactions: Option<u64>,
     wal_flushes: Option<u64>,
+    lease_writes: Option<u64>,
 }
 
 impl Cluster {
@@ -304,6 +310,10 @@ impl Cluster {
             transactions: self
                 .query_count("SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'"),
             wal_flushes: self.query_count("SELECT wal_sync FROM pg_stat_wal"),
+            lease_writes: self.query_count(
+                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
+                 FROM pg_stat_user_tables WHERE relname = 'leases'",
+            ),
         }
     }
 

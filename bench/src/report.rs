@@ -422,14 +422,14 @@ pub fn postgres_table(stage: &PostgresStage) -> String {
     );
     let _ = writeln!(
         out,
-        "| run | nodes | offered / achieved req/s | 200 / failed | p50 / p99 ms | daemon CPU µs/msg | database CPU µs/msg | transactions/msg | WAL flushes/msg | Graph API requests |"
+        "| run | nodes | offered / achieved req/s | 200 / failed | p50 / p99 ms | daemon CPU µs/msg | database CPU µs/msg | transactions/msg | WAL flushes/msg | lease writes/msg | Graph API requests |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|");
     let opt = |v: Option<f64>, digits: usize| v.map_or("-".to_owned(), |v| format!("{v:.digits$}"));
     for run in &stage.runs {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} / {:.0} | {} / {} | {:.1} / {:.1} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {:.0} / {:.0} | {} / {} | {:.1} / {:.1} | {} | {} | {} | {} | {} | {} |",
             run.name,
             run.nodes,
             run.offered_rps,
@@ -442,6 +442,7 @@ pub fn postgres_table(stage: &PostgresStage) -> String {
             opt(run.database_cpu_us_per_message, 0),
             opt(run.database_transactions_per_message, 1),
             opt(run.database_wal_flushes_per_message, 1),
+            opt(run.lease_writes_per_message, 1),
             run.outbound_requests,
         );
     }

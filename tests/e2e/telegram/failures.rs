@@ -71,14 +71,16 @@ async fn unreachable_bot_api_is_retried_and_never_logs_the_token() {
     })
     .await;
     assert!(retried.is_some(), "log:\n{}", s.daemon.log());
-    let replies = s.daemon.replies();
-    let reply = replies
-        .iter()
-        .find(|r| r["text"] == "anyone?")
-        .unwrap_or_else(|| panic!("{replies:?}"));
-    assert_eq!(reply["status"], "pending", "{replies:?}");
+    // The failure is logged just before it is recorded: wait for the record.
+    let reply = eventually(Duration::from_secs(20), || {
+        s.daemon.replies().into_iter().find(|r| {
+            r["text"] == "anyone?" && r["last_error"].as_str().is_some_and(|e| !e.is_empty())
+        })
+    })
+    .await
+    .unwrap_or_else(|| panic!("the failure is recorded: {:?}", s.daemon.replies()));
+    assert_eq!(reply["status"], "pending", "{reply:?}");
     let error = reply["last_error"].as_str().unwrap_or_default();
-    assert!(!error.is_empty(), "the failure is recorded: {replies:?}");
     assert!(
         !error.contains(BOT_TOKEN),
         "token in the stored error: {error}"

@@ -29,7 +29,7 @@ impl Postgres {
         owner: &str,
         hold: Duration,
     ) -> Result<bool, StoreError> {
-        let client = self.client().await?;
+        let client = self.lease_client().await?;
         let hold_ms = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX);
         let stmt = client
             .prepare_cached(concat!(
@@ -64,7 +64,7 @@ impl Postgres {
         owner: &str,
         hold: Duration,
     ) -> Result<u64, StoreError> {
-        let client = self.client().await?;
+        let client = self.lease_client().await?;
         let hold_ms = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX);
         let stmt = client
             .prepare_cached(concat!(
@@ -81,7 +81,7 @@ impl Postgres {
         lease: &LaneLease<'_>,
         owner: &str,
     ) -> Result<(), StoreError> {
-        let client = self.client().await?;
+        let client = self.lease_client().await?;
         let stmt = client
             .prepare_cached(
                 "WITH gone AS (

@@ -92,6 +92,9 @@ pub(crate) struct Postgres {
 
 struct Inner {
     pool: Pool,
+    /// Connections for claiming, renewing and releasing leases, with
+    /// `synchronous_commit` off.
+    leases: Pool,
     commits: AtomicU64,
     /// For connections of its own: listening for wake-ups.
     config: tokio_postgres::Config,
@@ -166,28 +169,24 @@ impl Postgres {
                     source: Arc::new(source),
                 })?;
         let config_for_lock = config.clone();
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(options.pool_size.max(1))
-            .timeouts(Timeouts {
-                wait: Some(options.connect_timeout),
-                create: Some(options.connect_timeout),
-                recycle: Some(options.connect_timeout),
-            })
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .build()
-            .map_err(|e| StoreError::PostgresPool {
-                reason: e.to_string(),
-            })?;
+        // Leases are soft state: a claim lost in a database crash frees its lane early,
+        // the case docs/scaling.md names. Their commits need not wait for the disk,
+        // which spares a WAL flush for each claim and release (two per item and queue).
+        let mut lease_config = config.clone();
+        // Keep whatever options the operator's URL carries; add ours after them.
+        let lease_options = match config.get_options() {
+            Some(theirs) if !theirs.trim().is_empty() => {
+                format!("{theirs} -c synchronous_commit=off")
+            }
+            _ => "-c synchronous_commit=off".to_owned(),
+        };
+        lease_config.options(&lease_options);
+        let pool = build_pool(config, options, options.pool_size.max(1))?;
+        let leases = build_pool(lease_config, options, lease_pool_size(options.pool_size))?;
         Ok(Postgres {
             inner: Arc::new(Inner {
                 pool,
+                leases,
                 commits: AtomicU64::new(0),
                 config: config_for_lock,
             }),
@@ -216,6 +215,11 @@ impl Postgres {
     /// A pooled connection.
     pub(crate) async fn client(&self) -> Result<Object, StoreError> {
         self.inner.pool.get().await.map_err(StoreError::from)
+    }
+
+    /// A connection whose commits do not wait for the disk, for leases only.
+    pub(crate) async fn lease_client(&self) -> Result<Object, StoreError> {
+        self.inner.leases.get().await.map_err(StoreError::from)
     }
 
     /// Runs one statement as a transaction of its own; returns the rows it changed.
@@ -330,5 +334,72 @@ impl Postgres {
         Err(StoreError::Unsupported {
             what: "simulated faults",
         })
+    }
+}
+
+/// Connections kept for leases beside a main pool of `pool_size`.
+fn lease_pool_size(pool_size: usize) -> usize {
+    (pool_size / 4).max(2)
+}
+
+fn build_pool(
+    config: tokio_postgres::Config,
+    options: &PostgresOptions,
+    size: usize,
+) -> Result<Pool, StoreError> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .timeouts(Timeouts {
+            wait: Some(options.connect_timeout),
+            create: Some(options.connect_timeout),
+            recycle: Some(options.connect_timeout),
+        })
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| StoreError::PostgresPool {
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn setting(client: &Object, name: &str) -> String {
+        client
+            .query_one(&format!("SHOW {name}"), &[])
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    #[tokio::test]
+    async fn only_lease_connections_skip_the_disk_wait_and_the_operators_options_are_kept() {
+        let mut options = crate::testing::postgres_database().await.unwrap();
+        // An operator's own server options in the URL (`-c statement_timeout=12345`).
+        options.url.push_str("&options=-c%20statement_timeout%3D12345");
+        let db = Postgres::new(&options).unwrap();
+
+        let lease = db.lease_client().await.unwrap();
+        assert_eq!(setting(&lease, "synchronous_commit").await, "off");
+        assert_eq!(setting(&lease, "statement_timeout").await, "12345ms");
+
+        let durable = db.client().await.unwrap();
+        assert_eq!(setting(&durable, "synchronous_commit").await, "on");
+        assert_eq!(setting(&durable, "statement_timeout").await, "12345ms");
+    }
+
+    #[test]
+    fn the_lease_pool_is_a_quarter_of_the_main_one_and_never_below_two() {
+        assert_eq!(lease_pool_size(1), 2);
+        assert_eq!(lease_pool_size(16), 4);
+        assert_eq!(lease_pool_size(64), 16);
     }
 }
