@@ -384,7 +384,9 @@ mod tests {
     async fn only_lease_connections_skip_the_disk_wait_and_the_operators_options_are_kept() {
         let mut options = crate::testing::postgres_database().await.unwrap();
         // An operator's own server options in the URL (`-c statement_timeout=12345`).
-        options.url.push_str("&options=-c%20statement_timeout%3D12345");
+        options
+            .url
+            .push_str("&options=-c%20statement_timeout%3D12345");
         let db = Postgres::new(&options).unwrap();
 
         let lease = db.lease_client().await.unwrap();
