@@ -46,7 +46,8 @@ const MIGRATE_LOCK: i64 = 0x5357_4244_4d49_4752;
 pub struct PostgresOptions {
     /// A libpq-style URL or key-value string (`postgres://user@host:5432/db`).
     pub url: String,
-    /// Connections this node keeps open at most.
+    /// Connections this node keeps open at most for its durable writes and reads;
+    /// leases get a quarter as many more (at least 2).
     pub pool_size: usize,
     /// How long a call waits for a connection (or for the server to accept one) before
     /// it fails with a transient error.
@@ -172,15 +173,10 @@ impl Postgres {
         // Leases are soft state: a claim lost in a database crash frees its lane early,
         // the case docs/scaling.md names. Their commits need not wait for the disk,
         // which spares a WAL flush for each claim and release (two per item and queue).
+        // Whatever options the operator's URL carries stay; ours go after them.
+        let theirs = config.get_options().unwrap_or_default();
         let mut lease_config = config.clone();
-        // Keep whatever options the operator's URL carries; add ours after them.
-        let lease_options = match config.get_options() {
-            Some(theirs) if !theirs.trim().is_empty() => {
-                format!("{theirs} -c synchronous_commit=off")
-            }
-            _ => "-c synchronous_commit=off".to_owned(),
-        };
-        lease_config.options(&lease_options);
+        lease_config.options(format!("{theirs} -c synchronous_commit=off").trim_start());
         let pool = build_pool(config, options, options.pool_size.max(1))?;
         let leases = build_pool(lease_config, options, lease_pool_size(options.pool_size))?;
         Ok(Postgres {
@@ -396,12 +392,14 @@ mod tests {
         let durable = db.client().await.unwrap();
         assert_eq!(setting(&durable, "synchronous_commit").await, "on");
         assert_eq!(setting(&durable, "statement_timeout").await, "12345ms");
-    }
 
-    #[test]
-    fn the_lease_pool_is_a_quarter_of_the_main_one_and_never_below_two() {
-        assert_eq!(lease_pool_size(1), 2);
-        assert_eq!(lease_pool_size(16), 4);
-        assert_eq!(lease_pool_size(64), 16);
+        // The connection budget docs/scaling.md gives operators: a quarter of
+        // `pool_size` (16 by default) for leases, at least 2.
+        assert_eq!(options.pool_size, 16);
+        assert_eq!(db.inner.pool.status().max_size, 16);
+        assert_eq!(db.inner.leases.status().max_size, 4);
+        options.pool_size = 1;
+        let small = Postgres::new(&options).unwrap();
+        assert_eq!(small.inner.leases.status().max_size, 2);
     }
 }
