@@ -18,7 +18,7 @@ pub(crate) mod turns;
 
 use std::time::Duration;
 
-use switchboard_store::StoreError;
+use switchboard_store::{Standing, StoreError};
 
 /// What an item says about itself to the engine.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +43,22 @@ pub(crate) enum Freshness {
     Done,
     /// An earlier item of its conversation waits: read the conversation again, in order.
     Behind,
+}
+
+impl Freshness {
+    /// How an item read with `attempts` stands now; `None` when it is gone.
+    pub(crate) fn of(standing: Option<Standing>, attempts: u32) -> Freshness {
+        match standing {
+            Some(s) if s.pending && s.attempts == attempts => {
+                if s.earlier_pending {
+                    Freshness::Behind
+                } else {
+                    Freshness::Due
+                }
+            }
+            _ => Freshness::Done,
+        }
+    }
 }
 
 /// How one attempt went, as the queue sees it.

@@ -105,5 +105,5 @@ pub use types::{
     API_KEY_TTL_MS, Counts, DeadLetter, DeadLetterKind, DownloadOutcome, DueDownload, DueMessage,
     HookOutcome, LaneLease, MessageStatus, NewDeadLetter, NewReply, NewSend, NodeRecord,
     OutboxItem, Pairing, PairingRequest, PersistOutcome, QueueDepths, ReceivedStored, ReplyStatus,
-    SendQueued, StateQuota, StateUsage, StoreOptions, WorkState, WriterStats,
+    SendQueued, Standing, StateQuota, StateUsage, StoreOptions, WorkState, WriterStats,
 };

@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use switchboard_types::{HistoryEntry, InboundMessage, NoTurn, StoredAttachment, StoredMessage};
 
-use crate::ReplyStatus;
 use crate::postgres::{Postgres, PostgresOptions};
 use crate::sqlite::Sqlite;
 use crate::{
     Counts, DeadLetter, DownloadOutcome, DueDownload, DueMessage, HookOutcome, LaneLease,
     MessageStatus, NewDeadLetter, NewReply, NewSend, NodeRecord, OutboxItem, Pairing,
-    PairingRequest, PersistOutcome, QueueDepths, ReceivedStored, SendQueued, StateQuota,
+    PairingRequest, PersistOutcome, QueueDepths, ReceivedStored, SendQueued, Standing, StateQuota,
     StateUsage, StoreError, StoreOptions, WriterStats,
 };
 
@@ -449,7 +448,7 @@ impl Store {
     /// commit order, so whoever it hands new rows to receives them in id order. On
     /// PostgreSQL deliveries commit concurrently: a conversation's rows still commit in
     /// id order, but the hand-overs of two commits may cross, so a consumer that needs
-    /// the order checks for an earlier pending row (`earlier_turn_pending`) first.
+    /// the order checks for an earlier pending row (`turn_standing`) first.
     pub async fn persist_then(
         &self,
         instance: &str,
@@ -571,22 +570,19 @@ impl Store {
 
     // Agent-initiated sends.
 
-    /// A reply's delivery status and attempts so far, by id (any reply: an answer or a
-    /// send); `None` when there is no such reply.
-    pub async fn reply_state(&self, id: i64) -> Result<Option<(ReplyStatus, u32)>, StoreError> {
-        dispatch!(self.reply_state(id))
+    /// Where reply `id` stands (any reply: an answer or a send): still to deliver, its
+    /// attempts, and whether an earlier reply of its conversation is still pending (a
+    /// node that claimed the conversation must send that one first). `None` when there
+    /// is no such reply.
+    pub async fn reply_standing(&self, id: i64) -> Result<Option<Standing>, StoreError> {
+        dispatch!(self.reply_standing(id))
     }
 
-    /// Whether an earlier reply of the same conversation as reply `id` is still
-    /// pending: a node that claimed the conversation must send that one first.
-    pub async fn earlier_reply_pending(&self, id: i64) -> Result<bool, StoreError> {
-        dispatch!(self.earlier_reply_pending(id))
-    }
-
-    /// Whether an earlier message of the same conversation as `message_id` still waits
-    /// for its turn: a node that claimed the conversation must run that one first.
-    pub async fn earlier_turn_pending(&self, message_id: i64) -> Result<bool, StoreError> {
-        dispatch!(self.earlier_turn_pending(message_id))
+    /// Where the turn of message `message_id` stands: still to run, its attempts, and
+    /// whether an earlier message of its conversation still waits for its turn (a node
+    /// that claimed the conversation must run that one first).
+    pub async fn turn_standing(&self, message_id: i64) -> Result<Standing, StoreError> {
+        dispatch!(self.turn_standing(message_id))
     }
 
     /// Queues a send in the outbox, due now, with its attachments, in one commit. Its

@@ -109,6 +109,18 @@ impl WorkState {
     }
 }
 
+/// Where a queued turn or reply stands, read in one query by a node that has just
+/// claimed its conversation: is it still to run, and must an earlier one run first?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// It still waits to run (its state is `pending`).
+    pub pending: bool,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// An earlier one of the same conversation still waits to run.
+    pub earlier_pending: bool,
+}
+
 /// A stored message with the bookkeeping of its hook and agent turn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessageStatus {

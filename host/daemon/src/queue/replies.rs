@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use switchboard_runtime::CallError;
-use switchboard_store::{OutboxItem, ReplyStatus, StoreError};
+use switchboard_store::{OutboxItem, StoreError};
 
 use crate::metrics::{DeadLetter, Export, Outcome, Work};
 use crate::queue::{Attempt, Decision, Freshness, ItemKey, Queue};
@@ -38,20 +38,8 @@ impl Queue for Replies {
     }
 
     async fn still_due(&self, item: &OutboxItem) -> Result<Freshness, StoreError> {
-        let store = &self.0.store;
-        let due = store
-            .reply_state(item.id)
-            .await?
-            .is_some_and(|(status, attempts)| {
-                status == ReplyStatus::Pending && attempts == item.attempts
-            });
-        if !due {
-            return Ok(Freshness::Done);
-        }
-        if store.earlier_reply_pending(item.id).await? {
-            return Ok(Freshness::Behind);
-        }
-        Ok(Freshness::Due)
+        let standing = self.0.store.reply_standing(item.id).await?;
+        Ok(Freshness::of(standing, item.attempts))
     }
 
     async fn attempt(&self, item: &OutboxItem) -> Attempt<Option<String>> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use switchboard_agent::{Reply, Turn, TurnAttachment};
-use switchboard_store::{DueMessage, NewReply, StoreError, WorkState};
+use switchboard_store::{DueMessage, NewReply, StoreError};
 use switchboard_types::{AttachmentState, NoTurn, OutboundAttachment, StoredMessage};
 
 use crate::access::Admission;
@@ -58,15 +58,8 @@ impl Queue for Turns {
     }
 
     async fn still_due(&self, item: &DueMessage) -> Result<Freshness, StoreError> {
-        let store = &self.0.store;
-        let status = store.message_status(item.message.id).await?;
-        if status.agent_state != WorkState::Pending || status.agent_attempts != item.attempts {
-            return Ok(Freshness::Done);
-        }
-        if store.earlier_turn_pending(item.message.id).await? {
-            return Ok(Freshness::Behind);
-        }
-        Ok(Freshness::Due)
+        let standing = self.0.store.turn_standing(item.message.id).await?;
+        Ok(Freshness::of(Some(standing), item.attempts))
     }
 
     async fn attempt(&self, item: &DueMessage) -> Attempt<TurnDone> {

@@ -2,9 +2,9 @@
 
 use super::Postgres;
 use super::dead_letters::insert_dead_letter;
-use super::rows::{self, count, expect_one, message_columns, parsed, reply_columns};
+use super::rows::{self, expect_one, message_columns, reply_columns, standing};
 use crate::columns::now_ms;
-use crate::{DeadLetterKind, OutboxItem, ReplyStatus, StoreError};
+use crate::{DeadLetterKind, OutboxItem, Standing, StoreError};
 
 impl Postgres {
     pub(crate) async fn due_replies(
@@ -88,34 +88,22 @@ impl Postgres {
         Ok(())
     }
 
-    pub(crate) async fn reply_state(
-        &self,
-        id: i64,
-    ) -> Result<Option<(ReplyStatus, u32)>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("SELECT status, attempts FROM replies WHERE id = $1")
-            .await?;
-        match client.query_opt(&stmt, &[&id]).await? {
-            Some(row) => Ok(Some((
-                parsed(&row, 0, ReplyStatus::parse)?,
-                count(&row, 1)?,
-            ))),
-            None => Ok(None),
-        }
-    }
-
-    pub(crate) async fn earlier_reply_pending(&self, id: i64) -> Result<bool, StoreError> {
+    pub(crate) async fn reply_standing(&self, id: i64) -> Result<Option<Standing>, StoreError> {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(
-                "SELECT EXISTS (
-                     SELECT 1 FROM replies e JOIN replies r ON r.id = $1
+                "SELECT r.status = 'pending', r.attempts, EXISTS (
+                     SELECT 1 FROM replies e
                      WHERE e.instance = r.instance AND e.conversation_id = r.conversation_id
-                       AND e.status = 'pending' AND e.id < r.id)",
+                       AND e.status = 'pending' AND e.id < r.id)
+                 FROM replies r WHERE r.id = $1",
             )
             .await?;
-        Ok(client.query_one(&stmt, &[&id]).await?.try_get(0)?)
+        client
+            .query_opt(&stmt, &[&id])
+            .await?
+            .map(|row| standing(&row))
+            .transpose()
     }
 
     pub(crate) async fn requeue_reply(&self, id: i64) -> Result<(), StoreError> {

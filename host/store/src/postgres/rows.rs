@@ -9,7 +9,7 @@ use switchboard_types::{
 use tokio_postgres::Row;
 
 use crate::columns::Details;
-use crate::{DueMessage, MessageStatus, OutboxItem, ReplyStatus, StoreError, WorkState};
+use crate::{DueMessage, MessageStatus, OutboxItem, ReplyStatus, Standing, StoreError, WorkState};
 
 /// The columns [`message`] decodes, from a `messages` table aliased `m`.
 macro_rules! message_columns {
@@ -57,6 +57,15 @@ pub(crate) fn count(row: &Row, index: usize) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| StoreError::Decode {
         column: row.columns()[index].name().to_owned(),
         reason: format!("{value} is not a count"),
+    })
+}
+
+/// Decodes a [`Standing`] from its three columns: pending, attempts, earlier pending.
+pub(crate) fn standing(row: &Row) -> Result<Standing, StoreError> {
+    Ok(Standing {
+        pending: row.try_get(0)?,
+        attempts: count(row, 1)?,
+        earlier_pending: row.try_get(2)?,
     })
 }
 

@@ -6,10 +6,10 @@ use deadpool_postgres::GenericClient;
 use switchboard_types::NoTurn;
 
 use super::dead_letters::insert_dead_letter;
-use super::rows::{self, expect_one, message_columns};
+use super::rows::{self, expect_one, message_columns, standing};
 use super::{Postgres, attachments, sends};
 use crate::columns::now_ms;
-use crate::{DeadLetterKind, DueMessage, HookOutcome, NewReply, OutboxItem, StoreError};
+use crate::{DeadLetterKind, DueMessage, HookOutcome, NewReply, OutboxItem, Standing, StoreError};
 
 impl Postgres {
     pub(crate) async fn due_hooks(
@@ -80,17 +80,24 @@ impl Postgres {
         self.due(PENDING_TURNS, now_ms, limit).await
     }
 
-    pub(crate) async fn earlier_turn_pending(&self, message_id: i64) -> Result<bool, StoreError> {
+    pub(crate) async fn turn_standing(&self, message_id: i64) -> Result<Standing, StoreError> {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(
-                "SELECT EXISTS (
-                     SELECT 1 FROM messages e JOIN messages m ON m.id = $1
+                "SELECT m.agent_state = 'pending', m.agent_attempts, EXISTS (
+                     SELECT 1 FROM messages e
                      WHERE e.instance = m.instance AND e.conversation_id = m.conversation_id
-                       AND e.agent_state = 'pending' AND e.id < m.id)",
+                       AND e.agent_state = 'pending' AND e.id < m.id)
+                 FROM messages m WHERE m.id = $1",
             )
             .await?;
-        Ok(client.query_one(&stmt, &[&message_id]).await?.try_get(0)?)
+        let Some(row) = client.query_opt(&stmt, &[&message_id]).await? else {
+            return Err(StoreError::NotFound {
+                table: "messages",
+                id: message_id,
+            });
+        };
+        standing(&row)
     }
 
     pub(crate) async fn complete_turn(

@@ -4,9 +4,9 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Sqlite;
 use super::dead_letters::insert_dead_letter;
-use super::rows::{self, expect_one, message_columns, next_id, parsed, reply_columns};
+use super::rows::{self, expect_one, message_columns, next_id, reply_columns, standing};
 use super::{now_ms, sql_limit};
-use crate::{DeadLetterKind, OutboxItem, ReplyStatus, StoreError};
+use crate::{DeadLetterKind, OutboxItem, Standing, StoreError};
 
 impl Sqlite {
     pub(crate) async fn due_replies(
@@ -84,31 +84,18 @@ impl Sqlite {
         .await
     }
 
-    pub(crate) async fn reply_state(
-        &self,
-        id: i64,
-    ) -> Result<Option<(ReplyStatus, u32)>, StoreError> {
-        self.read(move |conn| {
-            Ok(conn
-                .prepare_cached("SELECT status, attempts FROM replies WHERE id = ?1")?
-                .query_row([id], |row| {
-                    Ok((parsed(row, 0, ReplyStatus::parse)?, row.get(1)?))
-                })
-                .optional()?)
-        })
-        .await
-    }
-
-    pub(crate) async fn earlier_reply_pending(&self, id: i64) -> Result<bool, StoreError> {
+    pub(crate) async fn reply_standing(&self, id: i64) -> Result<Option<Standing>, StoreError> {
         self.read(move |conn| {
             Ok(conn
                 .prepare_cached(
-                    "SELECT EXISTS (
-                         SELECT 1 FROM replies e JOIN replies r ON r.id = ?1
+                    "SELECT r.status = 'pending', r.attempts, EXISTS (
+                         SELECT 1 FROM replies e
                          WHERE e.instance = r.instance AND e.conversation_id = r.conversation_id
-                           AND e.status = 'pending' AND e.id < r.id)",
+                           AND e.status = 'pending' AND e.id < r.id)
+                     FROM replies r WHERE r.id = ?1",
                 )?
-                .query_row([id], |row| row.get(0))?)
+                .query_row([id], standing)
+                .optional()?)
         })
         .await
     }

@@ -8,7 +8,7 @@ use switchboard_types::{
 };
 
 use crate::columns::Details;
-use crate::{DueMessage, MessageStatus, OutboxItem, ReplyStatus, StoreError, WorkState};
+use crate::{DueMessage, MessageStatus, OutboxItem, ReplyStatus, Standing, StoreError, WorkState};
 
 /// The columns [`message`] decodes, from a `messages` table aliased `m`. A macro so
 /// that queries can be built with `concat!` and stay `&'static str` for the cache.
@@ -75,6 +75,15 @@ pub(crate) fn parsed<T>(
             Type::Text,
             Box::new(UnknownValue { value }),
         )
+    })
+}
+
+/// Decodes a [`Standing`] from its three columns: pending, attempts, earlier pending.
+pub(crate) fn standing(row: &Row<'_>) -> rusqlite::Result<Standing> {
+    Ok(Standing {
+        pending: row.get(0)?,
+        attempts: row.get(1)?,
+        earlier_pending: row.get(2)?,
     })
 }
 

@@ -8,10 +8,10 @@ use switchboard_types::NoTurn;
 use super::Sqlite;
 use super::attachments;
 use super::dead_letters::insert_dead_letter;
-use super::rows::{self, expect_one, message_columns, next_id};
+use super::rows::{self, expect_one, message_columns, next_id, standing};
 use super::sends;
 use super::{now_ms, sql_limit};
-use crate::{DeadLetterKind, DueMessage, HookOutcome, NewReply, OutboxItem, StoreError};
+use crate::{DeadLetterKind, DueMessage, HookOutcome, NewReply, OutboxItem, Standing, StoreError};
 
 impl Sqlite {
     pub(crate) async fn due_hooks(
@@ -81,11 +81,15 @@ impl Sqlite {
         .await
     }
 
-    pub(crate) async fn earlier_turn_pending(&self, message_id: i64) -> Result<bool, StoreError> {
+    pub(crate) async fn turn_standing(&self, message_id: i64) -> Result<Standing, StoreError> {
         self.read(move |conn| {
-            Ok(conn
-                .prepare_cached(EARLIER_TURN_PENDING)?
-                .query_row([message_id], |row| row.get(0))?)
+            conn.prepare_cached(TURN_STANDING)?
+                .query_row([message_id], standing)
+                .optional()?
+                .ok_or(StoreError::NotFound {
+                    table: "messages",
+                    id: message_id,
+                })
         })
         .await
     }
@@ -215,11 +219,13 @@ pub(crate) const PENDING_TURNS: &str = concat!(
      ORDER BY q.id LIMIT ?2"
 );
 
-/// Whether a message older than `?1` in its conversation still waits for its turn.
-const EARLIER_TURN_PENDING: &str = "SELECT EXISTS (
-     SELECT 1 FROM messages e JOIN messages m ON m.id = ?1
+/// Where the turn of message `?1` stands, and whether an older message of its
+/// conversation still waits for its turn.
+const TURN_STANDING: &str = "SELECT m.agent_state = 'pending', m.agent_attempts, EXISTS (
+     SELECT 1 FROM messages e
      WHERE e.instance = m.instance AND e.conversation_id = m.conversation_id
-       AND e.agent_state = 'pending' AND e.id < m.id)";
+       AND e.agent_state = 'pending' AND e.id < m.id)
+ FROM messages m WHERE m.id = ?1";
 
 /// Pending hooks due at `?1`, oldest first, at most `?2`. Hooks need no per-conversation
 /// order, so the queue index is in id order and the scan stops at the limit.

@@ -1,4 +1,4 @@
-use switchboard_store::{DeadLetterKind, OutboxItem, ReplyStatus, StoreError};
+use switchboard_store::{DeadLetterKind, OutboxItem, ReplyStatus, Standing, StoreError};
 
 use crate::support::{message, on_both, stored};
 
@@ -155,5 +155,35 @@ async fn outbox_calls_on_unknown_ids_are_not_found(t) {
     );
     assert!(s.replies(None, 10).await.unwrap().is_empty());
     assert!(s.dead_letters(true).await.unwrap().is_empty());
+}
+}
+
+on_both! {
+async fn a_replys_standing_says_pending_attempts_and_whether_an_earlier_reply_waits(t) {
+    let s = &t.store;
+    let a1 = s.insert_reply("wa", "alice", None, "a1".into()).await.unwrap();
+    let a2 = s.insert_reply("wa", "alice", None, "a2".into()).await.unwrap();
+    let b1 = s.insert_reply("wa", "bob", None, "b1".into()).await.unwrap();
+    let standing = |pending, attempts, earlier_pending| {
+        Some(Standing {
+            pending,
+            attempts,
+            earlier_pending,
+        })
+    };
+
+    assert_eq!(s.reply_standing(a1).await.unwrap(), standing(true, 0, false));
+    assert_eq!(s.reply_standing(a2).await.unwrap(), standing(true, 0, true));
+    assert_eq!(s.reply_standing(b1).await.unwrap(), standing(true, 0, false));
+
+    s.reply_retry(a1, 5_000, "503".into()).await.unwrap();
+    assert_eq!(s.reply_standing(a1).await.unwrap(), standing(true, 1, false));
+    assert_eq!(s.reply_standing(a2).await.unwrap(), standing(true, 0, true));
+
+    s.reply_sent(a1, None).await.unwrap();
+    assert_eq!(s.reply_standing(a1).await.unwrap(), standing(false, 2, false));
+    assert_eq!(s.reply_standing(a2).await.unwrap(), standing(true, 0, false));
+
+    assert_eq!(s.reply_standing(999_999).await.unwrap(), None);
 }
 }

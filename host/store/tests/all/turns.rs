@@ -1,5 +1,7 @@
 use switchboard_store::DueMessage;
-use switchboard_store::{DeadLetterKind, HookOutcome, ReplyStatus, StoreError, WorkState};
+use switchboard_store::{
+    DeadLetterKind, HookOutcome, ReplyStatus, Standing, StoreError, WorkState,
+};
 use switchboard_types::StoredMessage;
 
 use crate::support::{message, on_both, stored};
@@ -217,5 +219,37 @@ async fn a_failed_turn_is_dead_lettered_and_leaves_the_queue(t) {
     assert_eq!(letters[0].error, "gave up after 5 attempts");
     let payload: StoredMessage = serde_json::from_slice(&letters[0].payload).unwrap();
     assert_eq!(payload.id, m.id);
+}
+}
+
+on_both! {
+async fn a_turns_standing_says_pending_attempts_and_whether_an_earlier_turn_waits(t) {
+    let s = &t.store;
+    let first = stored(s, "wa", message("a", "c", "first")).await;
+    let second = stored(s, "wa", message("b", "c", "second")).await;
+    let elsewhere = stored(s, "wa", message("x", "other", "elsewhere")).await;
+    let standing = |pending, attempts, earlier_pending| Standing {
+        pending,
+        attempts,
+        earlier_pending,
+    };
+
+    assert_eq!(s.turn_standing(first.id).await.unwrap(), standing(true, 0, false));
+    assert_eq!(s.turn_standing(second.id).await.unwrap(), standing(true, 0, true));
+    assert_eq!(s.turn_standing(elsewhere.id).await.unwrap(), standing(true, 0, false));
+
+    s.retry_turn(first.id, 5_000, "agent timed out".into()).await.unwrap();
+    assert_eq!(s.turn_standing(first.id).await.unwrap(), standing(true, 1, false));
+    assert_eq!(s.turn_standing(second.id).await.unwrap(), standing(true, 0, true));
+
+    s.complete_turn(first.id, vec!["done".into()]).await.unwrap();
+    assert_eq!(s.turn_standing(first.id).await.unwrap(), standing(false, 2, false));
+    assert_eq!(s.turn_standing(second.id).await.unwrap(), standing(true, 0, false));
+
+    let err = s.turn_standing(999_999).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotFound { table: "messages", id: 999_999 }),
+        "{err:?}"
+    );
 }
 }
